@@ -1,0 +1,152 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Client } from 'pg';
+import { DataSource, EntityManager } from 'typeorm';
+
+export type CacheTopic = 'user' | 'api-key' | 'org' | 'credentials' | 'caller-id';
+
+const CHANNEL = 'mintline_cache';
+const RECONNECT_MS = 1000;
+
+type Listener = (key: string) => void;
+
+/**
+ * Keeps every instance's caches as fresh as the database, in two ways:
+ *
+ * - Epochs (correctness): every change bumps its topic's counter in cache_epochs inside its own
+ *   transaction, and `sync()` — called at the start of each authenticated request, before any cache is
+ *   read — reads the counters and empties the caches of any topic that moved. A change committed on one
+ *   instance is therefore seen by the very next request on any instance (a revoked key is refused at
+ *   once). Requests that arrive together share one small query.
+ * - LISTEN/NOTIFY (precision): the change's key is also published with pg_notify (delivered at commit),
+ *   so other instances drop just that entry promptly; caches serve only while that connection is up.
+ */
+@Injectable()
+export class InvalidationBus implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('InvalidationBus');
+  private readonly listeners = new Map<CacheTopic, Listener[]>();
+  private readonly topicResetters = new Map<CacheTopic, Array<() => void>>();
+  private readonly epochs = new Map<string, string>();
+  private client?: Client;
+  private connected = false;
+  private stopped = false;
+  private reconnectTimer?: NodeJS.Timeout;
+  private syncing?: Promise<void>;
+  private queuedSync?: Promise<void>;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  get live(): boolean {
+    return this.connected;
+  }
+
+  on(topic: CacheTopic, listener: Listener): void {
+    this.listeners.set(topic, [...(this.listeners.get(topic) ?? []), listener]);
+  }
+
+  /** `reset` empties a cache of `topic`; called when its epoch moves or when the connection is lost. */
+  onReset(topic: CacheTopic, reset: () => void): void {
+    this.topicResetters.set(topic, [...(this.topicResetters.get(topic) ?? []), reset]);
+  }
+
+  /** Publishes a change within `manager`'s transaction (or on its own) and applies it locally now. */
+  async publish(topic: CacheTopic, key: string, manager?: EntityManager): Promise<void> {
+    this.deliver(topic, key);
+    const runner = manager ?? this.dataSource;
+    await runner.query('UPDATE cache_epochs SET epoch = epoch + 1 WHERE topic = $1', [topic]);
+    await runner.query('SELECT pg_notify($1, $2)', [CHANNEL, `${topic}:${key}`]);
+  }
+
+  /**
+   * Brings the caches up to every change committed before this call. A query already on its way may
+   * have been sent before the caller's request arrived, so callers then wait for the next one; all who
+   * wait together share it.
+   */
+  sync(): Promise<void> {
+    if (!this.syncing) {
+      this.syncing = this.readEpochs().finally(() => (this.syncing = undefined));
+      return this.syncing;
+    }
+    // If the query on its way fails, so do its waiters: the database just failed (or timed out) for
+    // it, and a second query of their own would only make them wait out a second timeout.
+    this.queuedSync ??= this.syncing.then(
+      () => {
+        this.queuedSync = undefined;
+        return this.sync();
+      },
+      (error: unknown) => {
+        this.queuedSync = undefined;
+        throw error;
+      },
+    );
+    return this.queuedSync;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.connected = false;
+    await this.client?.end().catch(() => undefined);
+  }
+
+  private async readEpochs(): Promise<void> {
+    const rows: Array<{ topic: CacheTopic; epoch: string }> = await this.dataSource.query('SELECT topic, epoch FROM cache_epochs');
+    for (const { topic, epoch } of rows) {
+      const seen = this.epochs.get(topic);
+      this.epochs.set(topic, epoch);
+      if (seen !== undefined && seen !== epoch) this.reset(topic);
+    }
+  }
+
+  private reset(topic: CacheTopic): void {
+    for (const reset of this.topicResetters.get(topic) ?? []) reset();
+  }
+
+  private async connect(): Promise<void> {
+    const options = this.dataSource.driver.options as { url?: string };
+    const client = new Client({ connectionString: options.url, connectionTimeoutMillis: 3000, application_name: 'mintline-invalidation' });
+    client.on('notification', (message) => {
+      const payload = message.payload ?? '';
+      const split = payload.indexOf(':');
+      if (split > 0) this.deliver(payload.slice(0, split) as CacheTopic, payload.slice(split + 1));
+    });
+    client.on('error', () => this.lost(client));
+    client.on('end', () => this.lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      this.client = client;
+      this.connected = true;
+    } catch (error) {
+      this.logger.warn({ err: error }, 'cannot listen for cache invalidations; caches are bypassed until it can');
+      await client.end().catch(() => undefined);
+      this.scheduleReconnect();
+    }
+  }
+
+  private lost(client: Client): void {
+    if (client !== this.client) return;
+    this.client = undefined;
+    this.connected = false;
+    for (const topic of this.topicResetters.keys()) this.reset(topic);
+    if (!this.stopped) {
+      this.logger.warn('lost the cache invalidation connection; caches are bypassed until it is back');
+      this.scheduleReconnect();
+    }
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.connect(), RECONNECT_MS);
+    this.reconnectTimer.unref();
+  }
+
+  private deliver(topic: CacheTopic, key: string): void {
+    for (const listener of this.listeners.get(topic) ?? []) listener(key);
+  }
+}

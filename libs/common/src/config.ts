@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * Everything the service reads from its environment, read once at start. `AppConfig.fromEnv` is the
+ * only place that touches process.env; the rest of the code receives this object by injection.
+ */
+export class AppConfig {
+  readonly port: number;
+  readonly production: boolean;
+  /** Absent: an embedded PostgreSQL kept under `dataDir`. */
+  readonly databaseUrl?: string;
+  readonly redisUrl?: string;
+  readonly operatorToken?: string;
+  /** `id:base64key,...`, first is primary. */
+  readonly masterKeys: string;
+  readonly jwtSecret: string;
+  readonly allowInsecureProviderUrls: boolean;
+  readonly sinchAuthUrl: string;
+  readonly sinchEstUrl: string;
+  readonly logLevel: string;
+  readonly dataDir: string;
+  readonly embeddedPgPort: number;
+
+  constructor(values: AppConfigValues) {
+    Object.assign(this, values);
+  }
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
+    const production = env.NODE_ENV === 'production';
+    const dataDir = resolve(env.MINTLINE_DATA_DIR || '.data');
+    if (production) {
+      const missing = ['DATABASE_URL', 'MASTER_KEYS', 'JWT_SECRET'].filter((name) => !env[name]);
+      if (missing.length > 0) {
+        throw new Error(`NODE_ENV=production requires ${missing.join(', ')}`);
+      }
+    }
+    return new AppConfig({
+      port: parsePort(env.PORT, 3000, 'PORT'),
+      production,
+      databaseUrl: env.DATABASE_URL || undefined,
+      redisUrl: env.REDIS_URL || undefined,
+      operatorToken: env.OPERATOR_TOKEN || undefined,
+      masterKeys: env.MASTER_KEYS || generatedSecret(dataDir, 'master-keys', () => `k1:${randomBytes(32).toString('base64')}`),
+      jwtSecret: env.JWT_SECRET || generatedSecret(dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url')),
+      allowInsecureProviderUrls: env.ALLOW_INSECURE_PROVIDER_URLS === 'true',
+      sinchAuthUrl: env.SINCH_AUTH_URL || 'https://auth.sinch.com/oauth2/token',
+      sinchEstUrl: env.SINCH_EST_URL || 'https://elastic-trunking.api.sinch.com',
+      logLevel: env.LOG_LEVEL || 'info',
+      dataDir,
+      embeddedPgPort: parsePort(env.EMBEDDED_PG_PORT, 54329, 'EMBEDDED_PG_PORT'),
+    });
+  }
+
+  /** A copy with some values replaced: tests use it to point at their own database or providers. */
+  with(overrides: Partial<AppConfig>): AppConfig {
+    return new AppConfig({ ...this, ...overrides });
+  }
+}
+
+export type AppConfigValues = {
+  [K in keyof AppConfig as AppConfig[K] extends (...args: never[]) => unknown ? never : K]: AppConfig[K];
+};
+
+function parsePort(value: string | undefined, fallback: number, name: string): number {
+  if (!value) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${name} must be a port number, got "${value}"`);
+  }
+  return port;
+}
+
+/** Outside production a missing secret is generated once and kept (mode 0600) under the data folder. */
+function generatedSecret(dataDir: string, name: string, generate: () => string): string {
+  const file = join(dataDir, name);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const value = generate();
+  try {
+    writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process started at the same moment and wrote it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw error;
+  }
+  chmodSync(file, 0o600);
+  return value;
+}

@@ -1,0 +1,56 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Pool, PoolClient } from 'pg';
+import QueryStream from 'pg-query-stream';
+import { DataSource } from 'typeorm';
+
+/** A long read may take this long on the server (exports and chain walks of big orgs). */
+const LONG_READ_STATEMENT_TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * A small pool of its own for long, streamed reads (audit exports, chain verification). The service's
+ * main pool gives up on any query after a few seconds so that requests never hang; a stream that runs
+ * for minutes would be cut off there, so it reads here instead, with a long server-side timeout.
+ */
+@Injectable()
+export class LongReads implements OnApplicationShutdown {
+  private pool?: Pool;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async borrow(): Promise<{ client: PoolClient; release: () => void }> {
+    const client = await this.connections().connect();
+    return { client, release: () => client.release() };
+  }
+
+  /**
+   * Rows of a query one by one through a server-side cursor: memory stays flat however many rows
+   * match. The client goes back to the pool when iteration ends, fails or is abandoned.
+   */
+  async *stream<T>(sql: string, params: unknown[], batchSize = 500): AsyncGenerator<T> {
+    const { client, release } = await this.borrow();
+    const stream = client.query(new QueryStream(sql, params, { batchSize }));
+    try {
+      for await (const row of stream) yield row as T;
+    } finally {
+      stream.destroy();
+      release();
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool?.end();
+  }
+
+  private connections(): Pool {
+    this.pool ??= new Pool({
+      connectionString: (this.dataSource.driver.options as { url?: string }).url,
+      max: 4,
+      connectionTimeoutMillis: 3000,
+      idleTimeoutMillis: 10_000,
+      statement_timeout: LONG_READ_STATEMENT_TIMEOUT_MS,
+      application_name: 'mintline-long-reads',
+    });
+    return this.pool;
+  }
+}
