@@ -1,0 +1,232 @@
+import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
+import { ExecutionContext, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import passport from 'passport';
+import { MINT_ROUTE } from '@mintline/audit/mints/mint-route.decorator';
+import type { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
+import { ApiError } from '@mintline/common/errors/api-error';
+import type { OrgSettingsService } from '@mintline/tenancy/orgs/org-settings.service';
+import { AnyPrincipal, OperatorOnly, Public, RequireFeature, RequireScopes } from './access.decorators';
+import { AccessGuard } from './access.guard';
+import { BearerStrategy } from './bearer.strategy';
+import type { Principal } from './principal';
+import type { PrincipalResolver } from './principal-resolver.service';
+import { ROLE_SCOPES } from './scopes';
+
+const ORG = '0b9f3c1e-3f4a-4c55-9a57-2f1f7c1d2e3a';
+const admin: Principal = { kind: 'user', orgId: ORG, userId: 'u-admin', role: 'admin', scopes: ROLE_SCOPES.admin };
+const agent: Principal = { kind: 'user', orgId: ORG, userId: 'u-agent', role: 'agent', scopes: ROLE_SCOPES.agent };
+const operator: Principal = { kind: 'operator', orgId: null, scopes: [] };
+
+class Handlers {
+  @Public()
+  open(): void {}
+
+  undeclared(): void {}
+
+  @RequireScopes('MANAGE_USERS')
+  users(): void {}
+
+  @OperatorOnly()
+  orgs(): void {}
+
+  @AnyPrincipal()
+  me(): void {}
+
+  @RequireScopes('CREATE_CALL_TOKEN')
+  @RequireFeature('webrtc')
+  @SetMetadata(MINT_ROUTE, 'call-token')
+  mint(): void {}
+}
+
+@RequireScopes('READ_AUDIT')
+class ScopedClass {
+  inherits(): void {}
+
+  @Public()
+  overridden(): void {}
+}
+
+class UndeclaredClass {
+  handler(): void {}
+}
+
+type Request = { headers: Record<string, string>; user?: Principal; id?: string; ip?: string };
+
+function contextFor(cls: { prototype: object }, handlerName: string, headers: Record<string, string> = {}) {
+  const request: Request = { headers, id: 'req-1', ip: '127.0.0.1' };
+  const handler = (cls.prototype as Record<string, unknown>)[handlerName] as () => void;
+  const context = {
+    getHandler: () => handler,
+    getClass: () => cls,
+    getType: () => 'http',
+    switchToHttp: () => ({ getRequest: () => request, getResponse: () => ({}), getNext: () => undefined }),
+  } as unknown as ExecutionContext;
+  return { context, request };
+}
+
+function setUp(options: { resolves?: Principal | Error; webrtc?: boolean } = {}) {
+  const resolve = jest.fn(async () => {
+    if (options.resolves instanceof Error) throw options.resolves;
+    return options.resolves ?? admin;
+  });
+  const bearer = new BearerStrategy({ resolve } as unknown as PrincipalResolver);
+  const record = jest.fn().mockResolvedValue(undefined);
+  const get = jest.fn().mockResolvedValue({ webrtcEnabled: options.webrtc ?? false, mintsPerMinute: 600 });
+  const sync = jest.fn().mockResolvedValue(undefined);
+  const guard = new AccessGuard(
+    new Reflector(),
+    { record } as unknown as MintAuditWriter,
+    { get } as unknown as OrgSettingsService,
+    bearer,
+    { sync } as unknown as InvalidationBus,
+  );
+  return { guard, resolve, record, settings: get, sync };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ApiError);
+    return error as ApiError;
+  }
+  throw new Error('the guard let the request through');
+}
+
+afterEach(() => jest.restoreAllMocks());
+
+describe('AccessGuard: deny by default', () => {
+  it('refuses a handler with no access rule with 403 ROUTE_NOT_DECLARED before reading any credential', async () => {
+    const { guard, resolve } = setUp();
+    const authenticate = jest.spyOn(passport, 'authenticate');
+    const { context, request } = contextFor(Handlers, 'undeclared', { authorization: 'Bearer op' });
+    expect(await refusal(guard.canActivate(context))).toMatchObject({ status: 403, code: 'ROUTE_NOT_DECLARED' });
+    expect(authenticate).not.toHaveBeenCalled();
+    expect(resolve).not.toHaveBeenCalled();
+    expect(request.user).toBeUndefined();
+  });
+
+  it('refuses it also when the controller declares nothing', async () => {
+    const { guard, resolve } = setUp();
+    const { context } = contextFor(UndeclaredClass, 'handler', { authorization: 'Bearer op' });
+    expect(await refusal(guard.canActivate(context))).toMatchObject({ code: 'ROUTE_NOT_DECLARED' });
+    expect(resolve).not.toHaveBeenCalled();
+  });
+});
+
+describe('AccessGuard: public routes', () => {
+  it('lets a request without a credential through and reads nothing', async () => {
+    const { guard, resolve } = setUp();
+    const authenticate = jest.spyOn(passport, 'authenticate');
+    const { context, request } = contextFor(Handlers, 'open');
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    expect(authenticate).not.toHaveBeenCalled();
+    expect(resolve).not.toHaveBeenCalled();
+    expect(request.user).toBeUndefined();
+  });
+
+  it('ignores even a malformed credential on a public route', async () => {
+    const { guard, resolve } = setUp({ resolves: ApiError.unauthorized() });
+    const { context } = contextFor(Handlers, 'open', { authorization: 'Basic nonsense' });
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    expect(resolve).not.toHaveBeenCalled();
+  });
+
+  it('lets a method-level @Public override a class-level rule', async () => {
+    const { guard } = setUp();
+    await expect(guard.canActivate(contextFor(ScopedClass, 'overridden').context)).resolves.toBe(true);
+  });
+});
+
+describe('AccessGuard: authenticated routes', () => {
+  it('answers 401 UNAUTHORIZED without a credential', async () => {
+    const { guard, resolve } = setUp();
+    for (const name of ['users', 'orgs', 'me', 'mint']) {
+      expect(await refusal(guard.canActivate(contextFor(Handlers, name).context))).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });
+    }
+    expect(resolve).not.toHaveBeenCalled();
+  });
+
+  it('answers 401 for a malformed Authorization header', async () => {
+    const { guard } = setUp();
+    expect(await refusal(guard.canActivate(contextFor(Handlers, 'me', { authorization: 'Token x' }).context))).toMatchObject({ status: 401 });
+  });
+
+  it('passes on the resolver refusal of a bad credential', async () => {
+    const { guard } = setUp({ resolves: ApiError.unauthorized('Invalid or expired access token') });
+    const error = await refusal(guard.canActivate(contextFor(Handlers, 'me', { authorization: 'Bearer expired' }).context));
+    expect(error).toMatchObject({ status: 401, message: 'Invalid or expired access token' });
+  });
+
+  it('sets the principal on the request and lets a holder of the scope through', async () => {
+    const { guard, resolve } = setUp({ resolves: admin });
+    const { context, request } = contextFor(Handlers, 'users', { authorization: 'Bearer token' });
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    expect(resolve).toHaveBeenCalledWith({ value: 'token', via: 'bearer' });
+    expect(request.user).toBe(admin);
+  });
+
+  it('reads X-API-Key too', async () => {
+    const { guard, resolve } = setUp({ resolves: admin });
+    await expect(guard.canActivate(contextFor(Handlers, 'users', { 'x-api-key': 'mlk_key' }).context)).resolves.toBe(true);
+    expect(resolve).toHaveBeenCalledWith({ value: 'mlk_key', via: 'x-api-key' });
+  });
+
+  it('refuses a principal without the scope with 403 MISSING_SCOPE', async () => {
+    const { guard } = setUp({ resolves: agent });
+    expect(await refusal(guard.canActivate(contextFor(Handlers, 'users', { authorization: 'Bearer t' }).context))).toMatchObject({ status: 403, code: 'MISSING_SCOPE' });
+  });
+
+  it('applies a class-level rule to undecorated handlers', async () => {
+    expect(await refusal(setUp({ resolves: agent }).guard.canActivate(contextFor(ScopedClass, 'inherits', { authorization: 'Bearer t' }).context))).toMatchObject({
+      code: 'MISSING_SCOPE',
+    });
+    await expect(setUp({ resolves: admin }).guard.canActivate(contextFor(ScopedClass, 'inherits', { authorization: 'Bearer t' }).context)).resolves.toBe(true);
+  });
+
+  it('keeps operator routes to the operator (403 OPERATOR_ONLY) and tenant routes from it (403 MISSING_SCOPE)', async () => {
+    expect(await refusal(setUp({ resolves: admin }).guard.canActivate(contextFor(Handlers, 'orgs', { authorization: 'Bearer t' }).context))).toMatchObject({
+      code: 'OPERATOR_ONLY',
+    });
+    await expect(setUp({ resolves: operator }).guard.canActivate(contextFor(Handlers, 'orgs', { authorization: 'Bearer op' }).context)).resolves.toBe(true);
+    expect(await refusal(setUp({ resolves: operator }).guard.canActivate(contextFor(Handlers, 'users', { authorization: 'Bearer op' }).context))).toMatchObject({
+      code: 'MISSING_SCOPE',
+    });
+  });
+
+  it('lets any principal use an any-principal route', async () => {
+    for (const principal of [admin, agent, operator]) {
+      await expect(setUp({ resolves: principal }).guard.canActivate(contextFor(Handlers, 'me', { authorization: 'Bearer t' }).context)).resolves.toBe(true);
+    }
+  });
+});
+
+describe('AccessGuard: features and mint denials', () => {
+  it('answers 403 FEATURE_DISABLED when the org feature is off, whatever the scopes, and audits the denied mint', async () => {
+    const { guard, record, settings } = setUp({ resolves: admin, webrtc: false });
+    expect(await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({ status: 403, code: 'FEATURE_DISABLED' });
+    expect(settings).toHaveBeenCalledWith(ORG);
+    expect(record).toHaveBeenCalledWith(expect.objectContaining({ orgId: ORG, provider: 'call-token', outcome: 'denied', code: 'FEATURE_DISABLED', actor: { kind: 'user', id: 'u-admin' } }));
+  });
+
+  it('checks scopes once the feature is on, and audits a missing scope on a mint route', async () => {
+    const auditor: Principal = { kind: 'user', orgId: ORG, userId: 'u-auditor', role: 'auditor', scopes: ROLE_SCOPES.auditor };
+    const { guard, record } = setUp({ resolves: auditor, webrtc: true });
+    expect(await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({ code: 'MISSING_SCOPE' });
+    expect(record).toHaveBeenCalledWith(expect.objectContaining({ outcome: 'denied', code: 'MISSING_SCOPE' }));
+    await expect(setUp({ resolves: agent, webrtc: true }).guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context)).resolves.toBe(true);
+  });
+
+  it('does not audit refusals on routes that are not mints', async () => {
+    const { guard, record } = setUp({ resolves: agent });
+    await refusal(guard.canActivate(contextFor(Handlers, 'users', { authorization: 'Bearer t' }).context));
+    expect(record).not.toHaveBeenCalled();
+  });
+
+  it('answers 503 when the denial cannot be audited', async () => {
+    const { guard, record } = setUp({ resolves: admin, webrtc: false });
+    record.mockRejectedValue(new Error('database down'));
+    expect(await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
+  });
+});

@@ -1,0 +1,105 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateIf } from 'class-validator';
+import { SCOPES, Scope } from '../scopes';
+
+export class CreateApiKeyDto {
+  @ApiProperty({ example: 'billing backend', minLength: 1, maxLength: 200 })
+  @IsString()
+  @Length(1, 200)
+  name: string;
+
+  @ApiProperty({ enum: SCOPES, isArray: true, description: 'A subset of your own scopes' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(SCOPES.length)
+  @ArrayUnique()
+  @IsIn(SCOPES, { each: true })
+  scopes: Scope[];
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'A direct child org of yours; the key then acts in that org' })
+  @IsOptional()
+  @IsUUID()
+  subOrgId?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'After this instant the key is refused (401)' })
+  @IsOptional()
+  @IsDateString({ strict: true })
+  expiresAt?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 100_000_000, description: 'Requests per UTC day; past it 429' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000_000)
+  maxRequestsPerDay?: number;
+}
+
+export class UpdateApiKeyDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  name?: string;
+
+  @ApiPropertyOptional({ enum: SCOPES, isArray: true, description: 'May only narrow the current scopes' })
+  // May be left out, but not null (IsOptional would let null through to the service).
+  @ValidateIf((_dto: unknown, value: unknown) => value !== undefined)
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(SCOPES.length)
+  @ArrayUnique()
+  @IsIn(SCOPES, { each: true })
+  scopes?: Scope[];
+}
+
+export class ApiKeyView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty({ enum: SCOPES, isArray: true })
+  scopes: Scope[];
+
+  @ApiProperty({ format: 'uuid', description: 'The org the key acts in' })
+  orgId: string;
+
+  @ApiProperty({ description: 'The first characters of the token, to recognise it' })
+  prefix: string;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  lastUsedAt: string | null;
+
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  expiresAt: string | null;
+
+  @ApiProperty({ nullable: true, type: Number })
+  maxRequestsPerDay: number | null;
+}
+
+export class CreatedApiKeyView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty({ enum: SCOPES, isArray: true })
+  scopes: Scope[];
+
+  @ApiProperty({ format: 'uuid' })
+  orgId: string;
+
+  @ApiProperty({ format: 'date-time', nullable: true, type: String })
+  expiresAt: string | null;
+
+  @ApiProperty({ nullable: true, type: Number })
+  maxRequestsPerDay: number | null;
+
+  @ApiProperty({ description: 'The key itself. Shown only in this answer; store it now.', example: 'mlk_...' })
+  token: string;
+}

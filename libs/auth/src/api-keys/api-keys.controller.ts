@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ParseIdPipe } from '@mintline/common/http/parse-id.pipe';
+import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
+import { CurrentPrincipal, RequireScopes } from '../access.decorators';
+import type { TenantPrincipal } from '../principal';
+import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, UpdateApiKeyDto } from './api-key.dto';
+import { ApiKeysService } from './api-keys.service';
+
+@ApiTags('API keys')
+@Controller('api-keys')
+@RequireScopes('MANAGE_API_KEYS')
+export class ApiKeysController {
+  constructor(private readonly apiKeys: ApiKeysService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an API key; its token is shown only in this answer' })
+  @ApiCreatedResponse({ type: CreatedApiKeyView })
+  @ApiForbiddenResponse({ description: 'SCOPE_ESCALATION: scopes beyond your own' })
+  @ApiUnprocessableEntityResponse({ description: 'INVALID_SUB_ORG' })
+  create(@CurrentPrincipal() principal: TenantPrincipal, @Body() dto: CreateApiKeyDto, @RequestContext() meta: RequestMeta): Promise<CreatedApiKeyView> {
+    return this.apiKeys.create(principal, dto, meta.requestId);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List the keys your org created (never their tokens)' })
+  @ApiOkResponse({ type: ApiKeyView, isArray: true })
+  list(@CurrentPrincipal() principal: TenantPrincipal): Promise<ApiKeyView[]> {
+    return this.apiKeys.list(principal.orgId);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Rename a key or narrow its scopes' })
+  @ApiOkResponse({ type: ApiKeyView })
+  @ApiNotFoundResponse()
+  @ApiForbiddenResponse({ description: 'SCOPE_ESCALATION: scopes may only be narrowed' })
+  update(
+    @CurrentPrincipal() principal: TenantPrincipal,
+    @Param('id', ParseIdPipe) id: string,
+    @Body() dto: UpdateApiKeyDto,
+    @RequestContext() meta: RequestMeta,
+  ): Promise<ApiKeyView> {
+    return this.apiKeys.update(principal, id, dto, meta.requestId);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a key; it is refused from the next request on' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse()
+  async remove(@CurrentPrincipal() principal: TenantPrincipal, @Param('id', ParseIdPipe) id: string, @RequestContext() meta: RequestMeta): Promise<void> {
+    await this.apiKeys.remove(principal, id, meta.requestId);
+  }
+}

@@ -1,0 +1,45 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
+
+export class CreateEndpointDto {
+  @ApiProperty({ example: 'Support line', minLength: 1, maxLength: 200 })
+  @IsString()
+  @Length(1, 200)
+  name: string;
+
+  @ApiProperty({ description: 'WebRTC-capable: call tokens can be minted for it' })
+  @IsBoolean()
+  webrtc: boolean;
+}
+
+export class UpdateEndpointDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  name?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsBoolean()
+  webrtc?: boolean;
+
+  @ApiPropertyOptional({ enum: ['active', 'archived'], description: 'An archived endpoint takes no new call tokens (409)' })
+  @IsOptional()
+  @IsIn(['active', 'archived'])
+  state?: 'active' | 'archived';
+}
+
+export class EndpointView {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty()
+  webrtc: boolean;
+
+  @ApiProperty({ enum: ['active', 'archived'] })
+  state: string;
+}

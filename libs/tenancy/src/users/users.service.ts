@@ -1,0 +1,144 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
+import { Actor, Principal, actorOf } from '@mintline/auth/principal';
+import { ROLE_SCOPES, Role, missingScopes } from '@mintline/auth/scopes';
+import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
+import { ApiError } from '@mintline/common/errors/api-error';
+import { OrgEntity } from '../orgs/org.entity';
+import { hashPassword } from './passwords';
+import { CreateUserDto, UpdateUserDto, UserView } from './user.dto';
+import { UserEntity } from './user.entity';
+
+export function toUserView(user: UserEntity): UserView {
+  return { id: user.id, email: user.email, name: user.name, role: user.role, orgId: user.orgId, disabled: user.disabled };
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly events: ConfigEventsService,
+    private readonly bus: InvalidationBus,
+  ) {}
+
+  async create(orgId: string, dto: CreateUserDto, principal: Principal, requestId: string): Promise<UserView> {
+    assertMayGrantRole(principal, dto.role);
+    const passwordHash = await hashPassword(dto.password);
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        if (!(await manager.existsBy(OrgEntity, { id: orgId }))) throw ApiError.notFound('Org not found');
+        const user = manager.create(UserEntity, {
+          id: randomUUID(),
+          orgId,
+          email: dto.email,
+          name: dto.name ?? null,
+          role: dto.role,
+          passwordHash,
+          disabled: false,
+        });
+        await manager.insert(UserEntity, user);
+        await this.record(manager, orgId, actorOf(principal), 'user.created', user.id, { email: user.email, role: user.role }, requestId);
+        return toUserView(user);
+      });
+    } catch (error) {
+      if ((error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) {
+        throw ApiError.conflict('EMAIL_TAKEN', 'A user with this email already exists');
+      }
+      throw error;
+    }
+  }
+
+  async list(orgId: string): Promise<UserView[]> {
+    const users = await this.dataSource.getRepository(UserEntity).find({ where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return users.map(toUserView);
+  }
+
+  async get(orgId: string, id: string): Promise<UserEntity> {
+    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ id, orgId });
+    if (!user) throw ApiError.notFound('User not found');
+    return user;
+  }
+
+  async update(orgId: string, id: string, dto: UpdateUserDto, principal: Principal, requestId: string): Promise<UserView> {
+    if (dto.role) assertMayGrantRole(principal, dto.role);
+    const passwordHash = dto.password ? await hashPassword(dto.password) : undefined;
+    return this.dataSource.transaction(async (manager) => {
+      const user = await this.lockUser(manager, orgId, id);
+      const changes: Record<string, unknown> = {};
+      if (dto.name !== undefined && dto.name !== user.name) changes.name = user.name = dto.name;
+      if (dto.role !== undefined && dto.role !== user.role) changes.role = user.role = dto.role;
+      if (dto.disabled !== undefined && dto.disabled !== user.disabled) changes.disabled = user.disabled = dto.disabled;
+      if (passwordHash) {
+        user.passwordHash = passwordHash;
+        changes.password = 'changed';
+      }
+      if (Object.keys(changes).length === 0) return toUserView(user);
+      if (user.role !== 'admin' || user.disabled) await this.assertAnotherActiveAdmin(manager, orgId, id);
+      await manager.update(UserEntity, { id, orgId }, {
+        name: user.name,
+        role: user.role,
+        disabled: user.disabled,
+        ...(passwordHash ? { passwordHash } : {}),
+      });
+      await this.bus.publish('user', id, manager);
+      await this.record(manager, orgId, actorOf(principal), 'user.updated', id, changes, requestId);
+      return toUserView(user);
+    });
+  }
+
+  async remove(orgId: string, id: string, principal: Principal, requestId: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const user = await this.lockUser(manager, orgId, id);
+      await this.assertAnotherActiveAdmin(manager, orgId, id);
+      await manager.delete(UserEntity, { id, orgId });
+      await this.bus.publish('user', id, manager);
+      await this.bus.publish('caller-id', id, manager);
+      await this.record(manager, orgId, actorOf(principal), 'user.deleted', id, { email: user.email }, requestId);
+    });
+  }
+
+  /**
+   * Changes to an org's users take turns: the org row is locked first, so two concurrent demotions of
+   * the last two admins cannot both pass the last-admin check (nor deadlock on each other's rows).
+   */
+  private async lockUser(manager: EntityManager, orgId: string, id: string): Promise<UserEntity> {
+    await manager.query('SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE', [orgId]);
+    const user = await manager.findOne(UserEntity, { where: { id, orgId }, lock: { mode: 'pessimistic_write' } });
+    if (!user) throw ApiError.notFound('User not found');
+    return user;
+  }
+
+  /**
+   * An org must keep at least one enabled admin, or nobody could manage it again. The org's admins are
+   * locked first so that two concurrent demotions cannot both pass.
+   */
+  private async assertAnotherActiveAdmin(manager: EntityManager, orgId: string, exceptId: string): Promise<void> {
+    const admins: Array<{ id: string; disabled: boolean }> = await manager.query(
+      `SELECT id, disabled FROM users WHERE org_id = $1 AND role = 'admin' ORDER BY id FOR UPDATE`,
+      [orgId],
+    );
+    const wasActiveAdmin = admins.some((admin) => admin.id === exceptId && !admin.disabled);
+    const others = admins.filter((admin) => admin.id !== exceptId && !admin.disabled);
+    if (wasActiveAdmin && others.length === 0) {
+      throw ApiError.conflict('LAST_ADMIN', 'The org must keep at least one enabled admin');
+    }
+  }
+
+  private record(manager: EntityManager, orgId: string, actor: Actor, action: string, userId: string, details: Record<string, unknown>, requestId: string) {
+    return this.events.record(manager, { orgId, actor, action, targetType: 'user', targetId: userId, details, requestId });
+  }
+}
+
+/** A principal may only give a user a role whose scopes it holds itself (the operator may give any). */
+function assertMayGrantRole(principal: Principal, role: Role): void {
+  if (principal.kind === 'operator') return;
+  const missing = missingScopes(ROLE_SCOPES[role], principal.scopes);
+  if (missing.length > 0) {
+    throw ApiError.forbidden('SCOPE_ESCALATION', `Granting role ${role} needs scopes you do not hold: ${missing.join(', ')}`);
+  }
+}
