@@ -1,0 +1,158 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
+import { actorOf, TenantPrincipal } from '@mintline/auth/principal';
+import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
+import { ReadThroughCache } from '@mintline/common/cache/read-through-cache';
+import { Clock } from '@mintline/common/clock';
+import { AppConfig } from '@mintline/common/config';
+import { ApiError } from '@mintline/common/errors/api-error';
+import { CredentialEntity } from './credential.entity';
+import { CredentialView } from './credential.dto';
+import { DecryptionError, EnvelopeCipher } from './envelope-cipher';
+import { credentialFields, CredentialProvider, isCredentialProvider, maskFields, validateCredentialFields } from './provider-fields';
+
+/** How long decrypted credentials may stay in memory; any change drops them at once on every instance. */
+const CACHE_TTL_MS = 30_000;
+
+type Listener = (orgId: string, provider: CredentialProvider) => void;
+
+@Injectable()
+export class CredentialsService {
+  private readonly logger = new Logger('Credentials');
+  private readonly cache: ReadThroughCache<Record<string, string> | null>;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly cipher: EnvelopeCipher,
+    private readonly events: ConfigEventsService,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+    private readonly bus: InvalidationBus,
+  ) {
+    this.cache = new ReadThroughCache(bus, 'credentials', { ttlMs: CACHE_TTL_MS, maxEntries: 20_000, now: () => clock.nowMs() });
+  }
+
+  /** Lets other services (e.g. an OAuth token cache) hear that an org's credentials changed, on any instance. */
+  onChange(listener: Listener): void {
+    this.bus.on('credentials', (key) => {
+      const [orgId, provider] = key.split('/');
+      if (orgId && isCredentialProvider(provider)) listener(orgId, provider);
+    });
+  }
+
+  async put(principal: TenantPrincipal, providerName: string, body: unknown, requestId: string): Promise<CredentialView> {
+    const provider = parseProvider(providerName);
+    const { fields } = validateCredentialFields(provider, body, { allowInsecureUrls: this.config.allowInsecureProviderUrls });
+    const plain: Record<string, string> = {};
+    const secrets: CredentialEntity['secrets'] = {};
+    for (const spec of credentialFields(provider)) {
+      const value = fields[spec.name];
+      if (value === undefined) continue;
+      if (spec.secret) secrets[spec.name] = this.cipher.encrypt(value, { orgId: principal.orgId, provider, field: spec.name });
+      else plain[spec.name] = value;
+    }
+    const actor = actorOf(principal);
+    const updatedAt = this.clock.now();
+    await this.dataSource.transaction(async (manager) => {
+      const existed = await manager.existsBy(CredentialEntity, { orgId: principal.orgId, provider });
+      await manager.upsert(
+        CredentialEntity,
+        { orgId: principal.orgId, provider, fields: plain, secrets, updatedAt, updatedByKind: actor.kind, updatedById: actor.id },
+        ['orgId', 'provider'],
+      );
+      await this.bus.publish('credentials', cacheKey(principal.orgId, provider), manager);
+      await this.events.record(manager, {
+        orgId: principal.orgId,
+        actor,
+        action: existed ? 'credentials.replaced' : 'credentials.created',
+        targetType: 'credentials',
+        targetId: provider,
+        // Which fields were set, and the non-secret values; secret values never.
+        details: { provider, fields: plain, secretFields: Object.keys(secrets) },
+        requestId,
+      });
+    });
+    return { provider, fields: maskFields(provider, fields), updatedAt: updatedAt.toISOString(), updatedBy: actor };
+  }
+
+  async list(orgId: string): Promise<CredentialView[]> {
+    const rows = await this.dataSource.getRepository(CredentialEntity).find({ where: { orgId }, order: { provider: 'ASC' } });
+    return rows.map((row) => this.toView(row));
+  }
+
+  async get(orgId: string, providerName: string): Promise<CredentialView> {
+    const provider = parseProvider(providerName);
+    const row = await this.dataSource.getRepository(CredentialEntity).findOneBy({ orgId, provider });
+    if (!row) throw ApiError.notFound(`No ${provider} credentials are configured`, 'NOT_CONFIGURED');
+    return this.toView(row);
+  }
+
+  async remove(principal: TenantPrincipal, providerName: string, requestId: string): Promise<void> {
+    const provider = parseProvider(providerName);
+    await this.dataSource.transaction(async (manager) => {
+      const result = await manager.delete(CredentialEntity, { orgId: principal.orgId, provider });
+      if (!result.affected) throw ApiError.notFound(`No ${provider} credentials are configured`, 'NOT_CONFIGURED');
+      await this.bus.publish('credentials', cacheKey(principal.orgId, provider), manager);
+      await this.events.record(manager, {
+        orgId: principal.orgId,
+        actor: actorOf(principal),
+        action: 'credentials.deleted',
+        targetType: 'credentials',
+        targetId: provider,
+        details: { provider },
+        requestId,
+      });
+    });
+  }
+
+  /**
+   * The decrypted fields for minting, or undefined when the org has none for this provider. Served from
+   * a short in-memory cache; a ciphertext that fails to decrypt is an error, never a silent miss.
+   */
+  async decrypted(orgId: string, provider: CredentialProvider): Promise<Record<string, string> | undefined> {
+    const fields = await this.cache.get(cacheKey(orgId, provider), async () => {
+      const row = await this.dataSource.getRepository(CredentialEntity).findOneBy({ orgId, provider });
+      return row ? this.decryptRow(row) : null;
+    });
+    return fields ?? undefined;
+  }
+
+  private decryptRow(row: CredentialEntity): Record<string, string> {
+    const fields: Record<string, string> = { ...row.fields };
+    for (const [field, secret] of Object.entries(row.secrets)) {
+      try {
+        fields[field] = this.cipher.decrypt(secret, { orgId: row.orgId, provider: row.provider, field });
+      } catch (error) {
+        if (error instanceof DecryptionError) {
+          // Tampering, a swapped row or a missing master key: an integrity incident worth an alert.
+          this.logger.error({ orgId: row.orgId, provider: row.provider, field, reason: error.reason }, 'stored credentials failed to decrypt');
+          throw new ApiError(500, 'CREDENTIALS_UNREADABLE', `Stored ${row.provider} credentials cannot be decrypted; store them again`);
+        }
+        throw error;
+      }
+    }
+    return fields;
+  }
+
+  private toView(row: CredentialEntity): CredentialView {
+    return {
+      provider: row.provider,
+      fields: maskFields(row.provider, this.decryptRow(row)),
+      updatedAt: row.updatedAt.toISOString(),
+      updatedBy: { kind: row.updatedByKind, id: row.updatedById },
+    };
+  }
+}
+
+function cacheKey(orgId: string, provider: CredentialProvider): string {
+  return `${orgId}/${provider}`;
+}
+
+function parseProvider(value: string): CredentialProvider {
+  if (!isCredentialProvider(value)) {
+    throw ApiError.validation([{ field: 'provider', message: 'must be one of sinch-voice, sinch-project, signalwire, twilio' }]);
+  }
+  return value;
+}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
+import { CredentialEntity } from './credential.entity';
+import { EnvelopeCipher } from './envelope-cipher';
+
+export interface RotationResult {
+  primaryKeyId: string;
+  rowsChecked: number;
+  rowsRewrapped: number;
+  secretsRewrapped: number;
+}
+
+/**
+ * Re-encrypts every stored secret under the primary master key. Safe while the service runs: each row
+ * is rewritten in its own short transaction under a row lock, old key ids keep decrypting until their
+ * rows are done, and instances drop their cached copies through the bus.
+ */
+@Injectable()
+export class KeyRotationService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly cipher: EnvelopeCipher,
+    private readonly bus: InvalidationBus,
+  ) {}
+
+  async rotate(): Promise<RotationResult> {
+    const result: RotationResult = { primaryKeyId: this.cipher.primaryKeyId, rowsChecked: 0, rowsRewrapped: 0, secretsRewrapped: 0 };
+    const keys: Array<{ org_id: string; provider: CredentialEntity['provider'] }> = await this.dataSource.query(
+      'SELECT org_id, provider FROM credentials ORDER BY org_id, provider',
+    );
+    for (const { org_id: orgId, provider } of keys) {
+      result.rowsChecked += 1;
+      await this.dataSource.transaction(async (manager) => {
+        const row = await manager.findOne(CredentialEntity, { where: { orgId, provider }, lock: { mode: 'pessimistic_write' } });
+        if (!row) return;
+        let rewrapped = 0;
+        const secrets = { ...row.secrets };
+        for (const [field, secret] of Object.entries(secrets)) {
+          if (!this.cipher.needsRewrap(secret)) continue;
+          secrets[field] = this.cipher.rewrap(secret, { orgId, provider, field });
+          rewrapped += 1;
+        }
+        if (rewrapped === 0) return;
+        await manager.update(CredentialEntity, { orgId, provider }, { secrets });
+        await this.bus.publish('credentials', `${orgId}/${provider}`, manager);
+        result.rowsRewrapped += 1;
+        result.secretsRewrapped += rewrapped;
+      });
+    }
+    return result;
+  }
+}

@@ -1,0 +1,179 @@
+import { ApiError, ErrorDetail } from '@mintline/common/errors/api-error';
+
+/** The providers an org stores credentials for, and each one's fields (API.md, "Provider credentials"). */
+export const CREDENTIAL_PROVIDERS = ['sinch-voice', 'sinch-project', 'signalwire', 'twilio'] as const;
+
+export type CredentialProvider = (typeof CREDENTIAL_PROVIDERS)[number];
+
+export interface CredentialFieldSpec {
+  readonly name: string;
+  /** Encrypted at rest and masked in every answer. */
+  readonly secret: boolean;
+  readonly optional: boolean;
+}
+
+export interface CredentialValidationOptions {
+  /** Mirrors env ALLOW_INSECURE_PROVIDER_URLS: accept plain http provider URLs (local test doubles). */
+  allowInsecureUrls: boolean;
+}
+
+export const MAX_FIELD_LENGTH = 2048;
+
+type Check = (value: string, options: CredentialValidationOptions) => { value: string } | { problem: string };
+
+interface FieldRule extends CredentialFieldSpec {
+  readonly check?: Check;
+}
+
+const PROVIDER_FIELDS: Record<CredentialProvider, readonly FieldRule[]> = {
+  'sinch-voice': [field('applicationKey'), secret('applicationSecret', checkStandardBase64)],
+  'sinch-project': [field('projectId'), field('keyId'), secret('keySecret'), field('trunkId', undefined, true)],
+  signalwire: [field('spaceUrl', checkSpaceUrl), field('projectId'), secret('apiToken')],
+  twilio: [
+    field('accountSid', twilioSid('AC')),
+    field('apiKeySid', twilioSid('SK')),
+    secret('apiKeySecret'),
+    field('twimlAppSid', twilioSid('AP')),
+  ],
+};
+
+export function isCredentialProvider(value: unknown): value is CredentialProvider {
+  return typeof value === 'string' && (CREDENTIAL_PROVIDERS as readonly string[]).includes(value);
+}
+
+export function credentialFields(provider: CredentialProvider): readonly CredentialFieldSpec[] {
+  return PROVIDER_FIELDS[provider].map(({ name, secret, optional }) => ({ name, secret, optional }));
+}
+
+export function secretFieldNames(provider: CredentialProvider): readonly string[] {
+  return PROVIDER_FIELDS[provider].filter((rule) => rule.secret).map((rule) => rule.name);
+}
+
+export function isSecretField(provider: CredentialProvider, name: string): boolean {
+  return PROVIDER_FIELDS[provider].some((rule) => rule.secret && rule.name === name);
+}
+
+/**
+ * Checks a request body against the provider's fields and returns them normalised, or throws one
+ * validation error that lists every problem. Non-secret values are trimmed; secrets are kept exactly
+ * as sent. Problem messages never repeat a value.
+ */
+export function validateCredentialFields(
+  provider: CredentialProvider,
+  body: unknown,
+  options: CredentialValidationOptions = { allowInsecureUrls: false },
+): { fields: Record<string, string> } {
+  if (!isCredentialProvider(provider)) {
+    throw ApiError.validation([{ field: 'provider', message: `must be one of ${CREDENTIAL_PROVIDERS.join(', ')}` }]);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw ApiError.validation([{ field: 'body', message: 'must be a JSON object' }]);
+  }
+  const input = body as Record<string, unknown>;
+  const rules = PROVIDER_FIELDS[provider];
+  const problems: ErrorDetail[] = [];
+  const fields: Record<string, string> = {};
+
+  for (const rule of rules) {
+    const raw = Object.hasOwn(input, rule.name) ? input[rule.name] : undefined;
+    if (raw === undefined) {
+      if (!rule.optional) problems.push({ field: rule.name, message: 'is required' });
+      continue;
+    }
+    const result = checkValue(rule, raw, options);
+    if ('problem' in result) problems.push({ field: rule.name, message: result.problem });
+    else fields[rule.name] = result.value;
+  }
+  for (const name of Object.keys(input)) {
+    if (!rules.some((rule) => rule.name === name)) {
+      problems.push({ field: name, message: `is not a ${provider} credential field` });
+    }
+  }
+
+  if (problems.length > 0) throw ApiError.validation(problems);
+  return { fields };
+}
+
+/** `"••••"` and the last 4 characters; a value of 4 characters or fewer shows none of them. */
+export function maskSecret(value: string): string {
+  const characters = Array.from(value);
+  return characters.length <= 4 ? '••••' : `••••${characters.slice(-4).join('')}`;
+}
+
+/** Masks the secret fields. A name the provider does not list is masked too, in case it holds one. */
+export function maskFields(provider: CredentialProvider, fields: Record<string, string>): Record<string, string> {
+  const shown = new Set(
+    PROVIDER_FIELDS[provider].filter((rule) => !rule.secret).map((rule) => rule.name),
+  );
+  const masked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    masked[name] = shown.has(name) ? value : maskSecret(value);
+  }
+  return masked;
+}
+
+function field(name: string, check?: Check, optional = false): FieldRule {
+  return { name, secret: false, optional, check };
+}
+
+function secret(name: string, check?: Check): FieldRule {
+  return { name, secret: true, optional: false, check };
+}
+
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+function checkValue(
+  rule: FieldRule,
+  raw: unknown,
+  options: CredentialValidationOptions,
+): { value: string } | { problem: string } {
+  if (typeof raw !== 'string') return { problem: 'must be a string' };
+  if (raw.length > MAX_FIELD_LENGTH) return { problem: `must be at most ${MAX_FIELD_LENGTH} characters` };
+  // A secret with stray whitespace is refused rather than silently altered: it would fail upstream later.
+  const value = rule.secret ? raw : raw.trim();
+  if (value.trim() === '') return { problem: 'must not be empty' };
+  if (CONTROL_CHARACTER.test(value)) return { problem: 'must not contain control characters' };
+  return rule.check ? rule.check(value, options) : { value };
+}
+
+const PADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+function checkStandardBase64(value: string): { value: string } | { problem: string } {
+  const problem = { problem: 'must be standard base64 with = padding, as Sinch issues it' };
+  if (value.length % 4 !== 0 || !PADDED_BASE64.test(value)) return problem;
+  const bytes = Buffer.from(value, 'base64');
+  // Non-zero padding bits would decode silently to the same bytes as another spelling.
+  if (bytes.length < 1 || bytes.toString('base64') !== value) return problem;
+  return { value };
+}
+
+function checkSpaceUrl(value: string, options: CredentialValidationOptions): { value: string } | { problem: string } {
+  const schemes = options.allowInsecureUrls ? 'https (or http)' : 'https';
+  // The WHATWG parser also accepts forms such as "https:host"; require the explicit "scheme://".
+  if (!/^https?:\/\//i.test(value)) return { problem: `must be an absolute ${schemes} URL` };
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return { problem: `must be an absolute ${schemes} URL` };
+  }
+  if (url.protocol !== 'https:' && !(options.allowInsecureUrls && url.protocol === 'http:')) {
+    return { problem: `must be an absolute ${schemes} URL` };
+  }
+  // "https://@host" parses with an empty username, so look at the authority as written too.
+  const authority = value.slice(value.indexOf('//') + 2).split(/[/\\?#]/)[0];
+  if (url.username !== '' || url.password !== '' || authority.includes('@')) {
+    return { problem: 'must not contain credentials' };
+  }
+  if (value.includes('?') || value.includes('#')) return { problem: 'must not contain a query or fragment' };
+  // Paths are appended to it (`{spaceUrl}/api/chat/tokens`), so keep no trailing slash.
+  return { value: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
+}
+
+function twilioSid(prefix: 'AC' | 'SK' | 'AP'): Check {
+  const pattern = new RegExp(`^${prefix}[0-9a-fA-F]{32}$`);
+  return (value) =>
+    pattern.test(value)
+      ? { value: `${prefix}${value.slice(2).toLowerCase()}` }
+      : { problem: `must be "${prefix}" followed by 32 hexadecimal characters` };
+}

@@ -1,0 +1,282 @@
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import { Pool } from 'undici';
+import { AppConfig } from '@mintline/common/config';
+import { ProviderHttpError } from './provider-http.error';
+
+export const PROVIDER_HTTP_OPTIONS = Symbol('PROVIDER_HTTP_OPTIONS');
+
+export interface ProviderHttpOptions {
+  /** Whole-request budget (connect + headers + body) when a request names none. Default 5000 ms. */
+  timeoutMs?: number;
+  /** Largest response body accepted. Default 256 KiB. */
+  maxResponseBytes?: number;
+  /** Sockets per origin. Default 16. */
+  connectionsPerOrigin?: number;
+  /** How many origins keep a pool; the least recently used one is closed past this. Default 256. */
+  maxOrigins?: number;
+  /** How long an idle keep-alive socket is kept. Default 10000 ms. */
+  keepAliveMs?: number;
+}
+
+export type ProviderHttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface ProviderHttpRequest {
+  method: ProviderHttpMethod;
+  url: string;
+  headers?: Record<string, string>;
+  /** Sent as application/json. */
+  json?: unknown;
+  /** Sent as application/x-www-form-urlencoded. */
+  form?: Record<string, string>;
+  timeoutMs?: number;
+  maxResponseBytes?: number;
+}
+
+export interface ProviderHttpResponse {
+  status: number;
+  /** Lower-case names; repeated headers joined with ", ". */
+  headers: Record<string, string>;
+  text: string;
+  /** Set when the response is JSON (by content type) and not empty. */
+  json?: unknown;
+}
+
+const DEFAULTS = {
+  timeoutMs: 5000,
+  maxResponseBytes: 256 * 1024,
+  connectionsPerOrigin: 16,
+  maxOrigins: 256,
+  keepAliveMs: 10_000,
+} satisfies Required<ProviderHttpOptions>;
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+/**
+ * The one outbound HTTP client for provider calls: a keep-alive pool per origin, a hard deadline per
+ * request, no redirects, capped response bodies, https only (unless explicitly allowed), and errors
+ * that never echo what was sent.
+ */
+@Injectable()
+export class ProviderHttpClient implements OnModuleDestroy {
+  private readonly options: Required<ProviderHttpOptions>;
+  /** Insertion order doubles as recency order: a used pool is moved to the end. */
+  private readonly pools = new Map<string, Pool>();
+  private closed = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    @Optional() @Inject(PROVIDER_HTTP_OPTIONS) options?: ProviderHttpOptions,
+  ) {
+    this.options = { ...DEFAULTS, ...stripUndefined(options ?? {}) };
+  }
+
+  async request(request: ProviderHttpRequest): Promise<ProviderHttpResponse> {
+    const url = this.checkUrl(request.method, request.url);
+    const target = `${url.origin}${url.pathname}`;
+    const where = { method: request.method, target };
+    if (this.closed) {
+      throw new ProviderHttpError('connection', `${request.method} ${target} refused: the HTTP client is closed`, where);
+    }
+
+    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
+    const maxBytes = request.maxResponseBytes ?? this.options.maxResponseBytes;
+    const { headers, body } = encodeBody(request);
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, timeoutMs);
+
+    try {
+      const response = await this.pool(url.origin).request({
+        method: request.method,
+        path: `${url.pathname}${url.search}`,
+        headers,
+        body,
+        signal: controller.signal,
+      });
+      const status = response.statusCode;
+      const responseHeaders = flattenHeaders(response.headers);
+
+      if (status >= 300 && status < 400) {
+        await discard(response.body);
+        throw new ProviderHttpError('redirect', `${request.method} ${target} answered ${status} (redirects are not followed)`, {
+          ...where,
+          status,
+        });
+      }
+
+      const declared = Number(responseHeaders['content-length']);
+      if (Number.isFinite(declared) && declared > maxBytes) {
+        await discard(response.body);
+        throw tooLarge(where, status, maxBytes);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of response.body) {
+        const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+        size += buffer.length;
+        if (size > maxBytes) throw tooLarge(where, status, maxBytes);
+        chunks.push(buffer);
+      }
+      const text = Buffer.concat(chunks).toString('utf8');
+      return { status, headers: responseHeaders, text, json: parseJson(text, responseHeaders, where, status) };
+    } catch (error) {
+      if (timedOut) {
+        throw new ProviderHttpError('timeout', `${request.method} ${target} timed out after ${timeoutMs} ms`, where);
+      }
+      if (error instanceof ProviderHttpError) throw error;
+      const code = errorCode(error);
+      if (code && TIMEOUT_CODES.has(code)) {
+        throw new ProviderHttpError('timeout', `${request.method} ${target} timed out (${code})`, { ...where, code });
+      }
+      throw new ProviderHttpError('connection', `${request.method} ${target} failed: ${code ?? 'connection error'}`, {
+        ...where,
+        code,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes every pool, waiting for requests in flight (they are bounded by their timeouts). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((pool) => pool.close().catch(() => undefined)));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.close();
+  }
+
+  private checkUrl(method: string, raw: string): URL {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ProviderHttpError('invalid_url', `${method} refused: the provider URL is not a valid URL`, {
+        method,
+        target: '(invalid URL)',
+      });
+    }
+    const target = `${url.origin}${url.pathname}`;
+    if (url.username || url.password) {
+      throw new ProviderHttpError('invalid_url', `${method} ${target} refused: provider URLs must not embed credentials`, {
+        method,
+        target,
+      });
+    }
+    if (url.protocol === 'https:') return url;
+    if (url.protocol === 'http:') {
+      if (this.config.allowInsecureProviderUrls) return url;
+      throw new ProviderHttpError(
+        'insecure_url',
+        `${method} ${target} refused: provider URLs must use https (set ALLOW_INSECURE_PROVIDER_URLS=true to allow http)`,
+        { method, target },
+      );
+    }
+    throw new ProviderHttpError('invalid_url', `${method} ${target} refused: unsupported URL scheme ${url.protocol}`, {
+      method,
+      target,
+    });
+  }
+
+  private pool(origin: string): Pool {
+    const existing = this.pools.get(origin);
+    if (existing) {
+      this.pools.delete(origin);
+      this.pools.set(origin, existing);
+      return existing;
+    }
+    const pool = new Pool(origin, {
+      connections: this.options.connectionsPerOrigin,
+      keepAliveTimeout: this.options.keepAliveMs,
+      connect: { timeout: this.options.timeoutMs },
+    });
+    this.pools.set(origin, pool);
+    while (this.pools.size > this.options.maxOrigins) {
+      const [oldestOrigin, oldest] = this.pools.entries().next().value as [string, Pool];
+      this.pools.delete(oldestOrigin);
+      void oldest.close().catch(() => undefined);
+    }
+    return pool;
+  }
+}
+
+function encodeBody(request: ProviderHttpRequest): { headers: Record<string, string>; body?: string } {
+  const headers: Record<string, string> = { accept: 'application/json', ...lowerCaseKeys(request.headers ?? {}) };
+  if (request.json !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    return { headers, body: JSON.stringify(request.json) };
+  }
+  if (request.form !== undefined) {
+    headers['content-type'] ??= 'application/x-www-form-urlencoded';
+    return { headers, body: new URLSearchParams(request.form).toString() };
+  }
+  return { headers };
+}
+
+function parseJson(
+  text: string,
+  headers: Record<string, string>,
+  where: { method: string; target: string },
+  status: number,
+): unknown {
+  if (!/\bjson\b/i.test(headers['content-type'] ?? '') || text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ProviderHttpError('invalid_json', `${where.method} ${where.target} answered ${status} with invalid JSON`, {
+      ...where,
+      status,
+    });
+  }
+}
+
+function tooLarge(where: { method: string; target: string }, status: number, maxBytes: number): ProviderHttpError {
+  return new ProviderHttpError(
+    'too_large',
+    `${where.method} ${where.target} answered ${status} with a body over ${maxBytes} bytes`,
+    { ...where, status },
+  );
+}
+
+async function discard(body: { dump(options?: { limit: number }): Promise<void> }): Promise<void> {
+  try {
+    await body.dump({ limit: 0 });
+  } catch {
+    // The body is unwanted; any failure to drain it only costs the socket.
+  }
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, cause } = error as { code?: unknown; cause?: unknown };
+  if (typeof code === 'string') return code;
+  return cause === undefined ? undefined : errorCode(cause);
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { CallTokenProvider } from './call-token/call-token.provider';
+import { ProviderHttpClient } from './http/provider-http.client';
+import { SignalWireChatProvider } from './signalwire/signalwire-chat.provider';
+import { SinchOAuthClient } from './sinch-project/sinch-oauth.client';
+import { SinchTrunkClient } from './sinch-project/sinch-trunk.client';
+import { SinchVoiceProvider } from './sinch-voice/sinch-voice.provider';
+import { TwilioVoiceProvider } from './twilio/twilio-voice.provider';
+
+const PROVIDERS = [
+  CallTokenProvider,
+  ProviderHttpClient,
+  SignalWireChatProvider,
+  SinchOAuthClient,
+  SinchTrunkClient,
+  SinchVoiceProvider,
+  TwilioVoiceProvider,
+];
+
+/** One injectable service per provider, each behind the TokenProvider interface, and their one HTTP client. */
+@Module({ providers: PROVIDERS, exports: PROVIDERS })
+export class ProvidersModule {}

@@ -1,0 +1,7 @@
+/** The decrypted `sinch-project` credentials of an org. */
+export interface SinchProjectCredentials {
+  projectId: string;
+  keyId: string;
+  keySecret: string;
+  trunkId?: string;
+}

@@ -1,0 +1,84 @@
+import { createHmac } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { Clock } from '@mintline/common/clock';
+import { MintResult, TokenProvider } from '@mintline/providers/token-provider';
+
+export const TWILIO_ACCESS_TOKEN_TTL_SECONDS = 3600;
+
+export interface TwilioCredentials {
+  accountSid: string;
+  apiKeySid: string;
+  apiKeySecret: string;
+  twimlAppSid: string;
+}
+
+export interface TwilioVoiceMintRequest {
+  userId: string;
+}
+
+export type TwilioVoiceMintResult = MintResult & { identity: string };
+
+/**
+ * The Twilio client identity for a user id (a UUID): '-' becomes '_', leaving only [A-Za-z0-9_].
+ * Anything else is refused rather than replaced, so two users can never map to one identity.
+ */
+export function twilioIdentityFor(userId: string): string {
+  const identity = userId.replace(/-/g, '_');
+  if (!/^[A-Za-z0-9_]+$/.test(identity)) {
+    throw new Error('A Twilio identity needs a user id made of letters, digits and hyphens');
+  }
+  return identity;
+}
+
+/**
+ * Mints Twilio Voice SDK access tokens. The JWT is built exactly as the `twilio` package's
+ * `jwt.AccessToken` with a `VoiceGrant({outgoingApplicationSid, incomingAllow: true})` builds it
+ * (same header, claim order and values), signed here with node:crypto since `twilio` is not a runtime dependency.
+ */
+@Injectable()
+export class TwilioVoiceProvider
+  implements TokenProvider<TwilioCredentials, TwilioVoiceMintRequest, TwilioVoiceMintResult>
+{
+  readonly name = 'twilio' as const;
+
+  constructor(private readonly clock: Clock) {}
+
+  async mint(credentials: TwilioCredentials, request: TwilioVoiceMintRequest): Promise<TwilioVoiceMintResult> {
+    for (const field of ['accountSid', 'apiKeySid', 'apiKeySecret', 'twimlAppSid'] as const) {
+      // An empty secret would still "sign" (HMAC accepts an empty key), so refuse it outright.
+      const value: unknown = credentials[field];
+      if (typeof value !== 'string' || value.length === 0) {
+        throw new Error(`Twilio credential ${field} is missing`);
+      }
+    }
+    const identity = twilioIdentityFor(request.userId);
+    const iat = Math.floor(this.clock.now().getTime() / 1000);
+    const exp = iat + TWILIO_ACCESS_TOKEN_TTL_SECONDS;
+
+    const header = { alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' };
+    const claims = {
+      jti: `${credentials.apiKeySid}-${iat}`,
+      grants: {
+        identity,
+        voice: {
+          incoming: { allow: true },
+          outgoing: { application_sid: credentials.twimlAppSid },
+        },
+      },
+      iat,
+      exp,
+      iss: credentials.apiKeySid,
+      sub: credentials.accountSid,
+    };
+
+    const signingInput = `${base64Url(JSON.stringify(header))}.${base64Url(JSON.stringify(claims))}`;
+    const signature = createHmac('sha256', Buffer.from(credentials.apiKeySecret, 'utf8'))
+      .update(signingInput, 'utf8')
+      .digest('base64url');
+    return { token: `${signingInput}.${signature}`, identity, expiresAt: new Date(exp * 1000) };
+  }
+}
+
+function base64Url(json: string): string {
+  return Buffer.from(json, 'utf8').toString('base64url');
+}
