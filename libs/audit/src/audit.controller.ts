@@ -1,0 +1,60 @@
+import { Controller, Get, Query, Res } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CurrentPrincipal, RequireScopes } from '@mintline/auth/access.decorators';
+import type { TenantPrincipal } from '@mintline/auth/principal';
+import { ConfigEventPageView, ConfigEventQueryDto } from './events/config-event.dto';
+import { ConfigEventsQuery } from './events/config-events.query';
+import { AuditVerifier, ChainVerification } from './mints/audit-verifier.service';
+import { ChainVerificationView, MintAuditExportQueryDto, MintAuditPageView, MintAuditQueryDto } from './mints/mint-audit.dto';
+import { MintAuditExport } from './mints/mint-audit.export';
+import { MintAuditQuery } from './mints/mint-audit.query';
+
+@ApiTags('Audit')
+@Controller('audit')
+@RequireScopes('READ_AUDIT')
+export class AuditController {
+  constructor(
+    private readonly mints: MintAuditQuery,
+    private readonly exporter: MintAuditExport,
+    private readonly verifier: AuditVerifier,
+    private readonly events: ConfigEventsQuery,
+  ) {}
+
+  @Get('mints')
+  @ApiOperation({ summary: 'Every mint attempt of your org, newest first: issued, denied and failed' })
+  @ApiOkResponse({ type: MintAuditPageView })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED, also for a cursor this list did not give out' })
+  mintsPage(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintAuditQueryDto): Promise<MintAuditPageView> {
+    const { limit, cursor, ...filter } = query;
+    return this.mints.page(principal.orgId, filter, limit ?? 100, cursor);
+  }
+
+  @Get('mints/export')
+  @ApiOperation({ summary: 'Stream every matching entry, newest first, as NDJSON or CSV (with a header row)' })
+  @ApiProduces('application/x-ndjson', 'text/csv')
+  @ApiOkResponse({ description: 'One entry per line' })
+  exportMints(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintAuditExportQueryDto, @Res() reply: FastifyReply): void {
+    const { format, ...filter } = query;
+    const stamp = new Date().toISOString().slice(0, 10);
+    void reply
+      .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="mintline-mints-${stamp}.${format}"`)
+      .header('cache-control', 'no-store')
+      .send(this.exporter.stream(principal.orgId, filter, format));
+  }
+
+  @Get('verify')
+  @ApiOperation({ summary: "Walk your org's hash chain: an edited or deleted entry makes ok false" })
+  @ApiOkResponse({ type: ChainVerificationView })
+  verify(@CurrentPrincipal() principal: TenantPrincipal): Promise<ChainVerification> {
+    return this.verifier.verify(principal.orgId);
+  }
+
+  @Get('events')
+  @ApiOperation({ summary: 'Configuration changes of your org (credentials, users, API keys, caller IDs, endpoints, org settings)' })
+  @ApiOkResponse({ type: ConfigEventPageView })
+  eventsPage(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: ConfigEventQueryDto): Promise<ConfigEventPageView> {
+    return this.events.page(principal.orgId, query);
+  }
+}

@@ -1,0 +1,29 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditController } from './audit.controller';
+import { ConfigEventEntity } from './events/config-event.entity';
+import { ConfigEventsQuery } from './events/config-events.query';
+import { ConfigEventsService } from './events/config-events.service';
+import { AuditVerifier } from './mints/audit-verifier.service';
+import { MintAuditExport } from './mints/mint-audit.export';
+import { MintAuditQuery } from './mints/mint-audit.query';
+import { MintAuditWriter } from './mints/mint-audit.writer';
+import { CursorCodec } from './paging/cursor-codec';
+import { AuditPartitionsService } from './retention/audit-partitions.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([ConfigEventEntity])],
+  controllers: [AuditController],
+  providers: [
+    AuditPartitionsService,
+    AuditVerifier,
+    ConfigEventsQuery,
+    ConfigEventsService,
+    CursorCodec,
+    MintAuditExport,
+    MintAuditQuery,
+    MintAuditWriter,
+  ],
+  exports: [AuditPartitionsService, AuditVerifier, ConfigEventsService, MintAuditWriter],
+})
+export class AuditModule {}

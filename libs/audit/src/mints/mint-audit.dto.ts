@@ -1,0 +1,109 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+
+export const MINT_PROVIDERS = ['sinch', 'twilio', 'signalwire-chat', 'call-token', 'sinch-oauth'] as const;
+export const MINT_OUTCOMES = ['issued', 'denied', 'failed'] as const;
+export const MINT_ACTIONS = ['mint', 'redeem', 'revoke'] as const;
+
+export class MintAuditFilterDto {
+  @ApiPropertyOptional({ enum: MINT_PROVIDERS })
+  @IsOptional()
+  @IsIn(MINT_PROVIDERS)
+  provider?: string;
+
+  @ApiPropertyOptional({ enum: MINT_OUTCOMES })
+  @IsOptional()
+  @IsIn(MINT_OUTCOMES)
+  outcome?: string;
+
+  @ApiPropertyOptional({ enum: MINT_ACTIONS, description: 'mint, or for call tokens also redeem and revoke' })
+  @IsOptional()
+  @IsIn(MINT_ACTIONS)
+  action?: string;
+
+  @ApiPropertyOptional({ description: 'The user or API key id that asked for the token' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  actorId?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'The user the token was minted for' })
+  @IsOptional()
+  @IsUUID()
+  subjectUserId?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Entries at or after this instant' })
+  @IsOptional()
+  @IsDateString({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Entries before this instant' })
+  @IsOptional()
+  @IsDateString({ strict: true })
+  to?: string;
+}
+
+export class MintAuditQueryDto extends MintAuditFilterDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  cursor?: string;
+}
+
+export class MintAuditExportQueryDto extends MintAuditFilterDto {
+  @ApiProperty({ enum: ['ndjson', 'csv'] })
+  @IsIn(['ndjson', 'csv'])
+  format: 'ndjson' | 'csv';
+}
+
+export class ChainVerificationView {
+  @ApiProperty({ description: "Whether the org's whole chain verifies" }) ok: boolean;
+  @ApiProperty({ description: 'Entries whose hash was recomputed and found in place' }) checked: number;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The first entry that does not follow from the one before it' })
+  firstBrokenId: string | null;
+  @ApiProperty({ description: 'What was found, in words' }) detail: string;
+}
+
+export class AuditActorView {
+  @ApiProperty({ enum: ['user', 'api_key', 'system'] })
+  kind: string;
+
+  @ApiProperty({ nullable: true, type: String })
+  id: string | null;
+}
+
+export class MintAuditEntryView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) orgId: string;
+  @ApiProperty({ format: 'date-time' }) at: string;
+  @ApiProperty({ enum: MINT_PROVIDERS }) provider: string;
+  @ApiProperty({ enum: MINT_ACTIONS, description: 'mint; for call tokens also redeem and revoke' }) action: string;
+  @ApiProperty({ type: AuditActorView }) actor: AuditActorView;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String }) subjectUserId: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'What the token is for, e.g. sinch:<applicationKey>' }) target: string | null;
+  @ApiProperty({ enum: MINT_OUTCOMES }) outcome: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The error code of a denied or failed attempt' }) code: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'First 16 hex characters of SHA-256 of the token' }) tokenFingerprint: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) expiresAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) ip: string | null;
+  @ApiProperty({ nullable: true, type: String }) userAgent: string | null;
+  @ApiProperty({ nullable: true, type: String }) requestId: string | null;
+}
+
+export class MintAuditPageView {
+  @ApiProperty({ type: MintAuditEntryView, isArray: true, description: 'Newest first' })
+  items: MintAuditEntryView[];
+
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null on the last page' })
+  nextCursor: string | null;
+}

@@ -1,0 +1,22 @@
+export type MintAuditProvider = 'sinch' | 'twilio' | 'signalwire-chat' | 'call-token' | 'sinch-oauth';
+export type MintOutcome = 'issued' | 'denied' | 'failed';
+/** A mint; for call tokens also their redemption and revocation. */
+export type MintAction = 'mint' | 'redeem' | 'revoke';
+
+/** What a caller hands the audit writer for one mint attempt. The token is fingerprinted, never kept. */
+export interface MintAuditInput {
+  orgId: string;
+  provider: MintAuditProvider;
+  /** Defaults to 'mint'. */
+  action?: MintAction;
+  actor: { kind: 'user' | 'api_key' | 'system'; id: string | null };
+  subjectUserId: string | null;
+  target: string | null;
+  outcome: MintOutcome;
+  code: string | null;
+  token?: string;
+  expiresAt: Date | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}

@@ -1,0 +1,51 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { CALL_TOKEN_TTL } from '@mintline/providers/call-token/call-token.provider';
+
+export class CreateCallTokenDto {
+  @ApiProperty({ format: 'uuid', description: 'A WebRTC-capable, active endpoint of your org' })
+  @IsUUID()
+  endpointId: string;
+
+  @ApiPropertyOptional({ minimum: CALL_TOKEN_TTL.min, maximum: CALL_TOKEN_TTL.max, default: CALL_TOKEN_TTL.default })
+  @IsOptional()
+  @IsInt()
+  @Min(CALL_TOKEN_TTL.min)
+  @Max(CALL_TOKEN_TTL.max)
+  ttlSeconds?: number;
+}
+
+export class RedeemCallTokenDto {
+  @ApiProperty({ description: 'The call token a backend minted (mct_...)' })
+  @IsString()
+  @MaxLength(256)
+  token: string;
+}
+
+export class CreatedCallTokenView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: 'Single use; shown only in this answer', example: 'mct_...' }) token: string;
+  @ApiProperty({ format: 'uuid' }) endpointId: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt: string;
+}
+
+export class CallTokenMinterView {
+  @ApiProperty({ enum: ['user', 'api_key'] }) kind: string;
+  @ApiProperty() id: string;
+}
+
+export class CallTokenView {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid' }) endpointId: string;
+  @ApiProperty({ enum: ['active', 'redeemed', 'expired', 'revoked'] }) status: string;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) expiresAt: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) redeemedAt: string | null;
+  @ApiProperty({ type: CallTokenMinterView }) mintedBy: CallTokenMinterView;
+}
+
+export class RedeemedCallTokenView {
+  @ApiProperty({ format: 'uuid' }) sessionId: string;
+  @ApiProperty({ format: 'uuid' }) endpointId: string;
+  @ApiProperty({ format: 'uuid' }) orgId: string;
+}

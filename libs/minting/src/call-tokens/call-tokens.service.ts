@@ -1,0 +1,190 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
+import type { TenantPrincipal } from '@mintline/auth/principal';
+import { Clock } from '@mintline/common/clock';
+import { queryRows } from '@mintline/common/database/query-rows';
+import { ApiError } from '@mintline/common/errors/api-error';
+import type { RequestMeta } from '@mintline/common/http/request-context';
+import { CALL_TOKEN_TTL, CallTokenProvider, hashCallToken } from '@mintline/providers/call-token/call-token.provider';
+import { MintPipeline } from '../mint-pipeline.service';
+import { CallTokenView, CreateCallTokenDto, CreatedCallTokenView, RedeemedCallTokenView } from './call-token.dto';
+
+interface CallTokenRow {
+  id: string;
+  org_id: string;
+  endpoint_id: string;
+  created_at: Date;
+  expires_at: Date;
+  redeemed_at: Date | null;
+  revoked_at: Date | null;
+  minted_by_kind: 'user' | 'api_key';
+  minted_by_id: string;
+}
+
+const invalid = (code: string, message: string) => ApiError.unauthorized(message, code);
+
+@Injectable()
+export class CallTokensService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly pipeline: MintPipeline,
+    private readonly provider: CallTokenProvider,
+    private readonly audit: MintAuditWriter,
+    private readonly clock: Clock,
+  ) {}
+
+  mint(principal: TenantPrincipal, dto: CreateCallTokenDto, meta: RequestMeta): Promise<CreatedCallTokenView> {
+    return this.pipeline.run('call-token', principal, meta, async (attempt) => {
+      attempt.subjectUserId = null;
+      attempt.target = `endpoint:${dto.endpointId}`;
+      const endpoints: Array<{ webrtc: boolean; state: string }> = await this.dataSource.query(
+        'SELECT webrtc, state FROM endpoints WHERE id = $1 AND org_id = $2',
+        [dto.endpointId, principal.orgId],
+      );
+      const endpoint = endpoints[0];
+      if (!endpoint) throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
+      if (!endpoint.webrtc) throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
+      if (endpoint.state !== 'active') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
+      const minted = await this.provider.mint(undefined, { endpointId: dto.endpointId, ttlSeconds: dto.ttlSeconds ?? CALL_TOKEN_TTL.default });
+      const id = randomUUID();
+      await this.dataSource.query(
+        `INSERT INTO call_tokens (id, org_id, endpoint_id, token_hash, created_at, expires_at, minted_by_kind, minted_by_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          id,
+          principal.orgId,
+          dto.endpointId,
+          minted.tokenHash,
+          this.clock.now(),
+          minted.expiresAt,
+          principal.kind,
+          principal.kind === 'user' ? principal.userId : principal.apiKeyId,
+        ],
+      );
+      return {
+        token: minted.token,
+        expiresAt: minted.expiresAt,
+        body: { id, token: minted.token, endpointId: dto.endpointId, expiresAt: minted.expiresAt.toISOString() },
+      };
+    });
+  }
+
+  async get(orgId: string, id: string): Promise<CallTokenView> {
+    const row = await this.find('id = $1 AND org_id = $2', [id, orgId]);
+    if (!row) throw ApiError.notFound('Call token not found');
+    return {
+      id: row.id,
+      endpointId: row.endpoint_id,
+      status: this.statusOf(row),
+      createdAt: row.created_at.toISOString(),
+      expiresAt: row.expires_at.toISOString(),
+      redeemedAt: row.redeemed_at?.toISOString() ?? null,
+      mintedBy: { kind: row.minted_by_kind, id: row.minted_by_id },
+    };
+  }
+
+  /** Revokes a token that has not been redeemed; revoking twice is harmless. */
+  async revoke(principal: TenantPrincipal, id: string, meta: RequestMeta): Promise<void> {
+    const row = await this.find('id = $1 AND org_id = $2', [id, principal.orgId]);
+    if (!row) throw ApiError.notFound('Call token not found');
+    if (row.redeemed_at) throw ApiError.conflict('TOKEN_REDEEMED', 'The token was already redeemed');
+    if (row.revoked_at) return;
+    const revoked = await queryRows(
+      this.dataSource,
+      'UPDATE call_tokens SET revoked_at = $2 WHERE id = $1 AND redeemed_at IS NULL AND revoked_at IS NULL RETURNING id',
+      [id, this.clock.now()],
+    );
+    // Lost a race with a redemption (or another revocation): answer as that outcome would have.
+    if (revoked.length === 0) return this.revoke(principal, id, meta);
+    await this.audit.record({
+      orgId: principal.orgId,
+      provider: 'call-token',
+      action: 'revoke',
+      actor: principal.kind === 'user' ? { kind: 'user', id: principal.userId } : { kind: 'api_key', id: principal.apiKeyId },
+      subjectUserId: null,
+      target: `endpoint:${row.endpoint_id}`,
+      outcome: 'issued',
+      code: null,
+      expiresAt: row.expires_at,
+      ip: meta.ip,
+      userAgent: meta.userAgent,
+      requestId: meta.requestId,
+    });
+  }
+
+  /**
+   * Exchanges a token for a session exactly once. The single UPDATE is the whole decision: PostgreSQL
+   * lets one of any number of concurrent redeemers (on any instance) change the row; the others see it
+   * already redeemed. The session is handed out only once its audit entry is committed.
+   */
+  async redeem(token: string, meta: RequestMeta): Promise<RedeemedCallTokenView> {
+    if (!/^mct_[A-Za-z0-9_-]{43}$/.test(token)) throw invalid('TOKEN_INVALID', 'Invalid call token');
+    const hash = hashCallToken(token);
+    const now = this.clock.now();
+    const sessionId = randomUUID();
+    const redeemed = await queryRows<CallTokenRow>(
+      this.dataSource,
+      `UPDATE call_tokens t SET redeemed_at = $2, session_id = $3
+        WHERE t.token_hash = $1 AND t.redeemed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2
+          AND EXISTS (SELECT 1 FROM endpoints e JOIN orgs o ON o.id = e.org_id
+                       WHERE e.id = t.endpoint_id AND e.state = 'active' AND e.webrtc AND o.webrtc_enabled)
+        RETURNING t.id, t.org_id, t.endpoint_id, t.created_at, t.expires_at, t.redeemed_at, t.revoked_at, t.minted_by_kind, t.minted_by_id`,
+      [hash, now, sessionId],
+    );
+    const row = redeemed[0] ?? (await this.find('token_hash = $1', [hash]));
+    if (!row) throw invalid('TOKEN_INVALID', 'Invalid call token');
+    const refusal = redeemed[0] ? undefined : this.refusalOf(row, now);
+    try {
+      await this.audit.record({
+        orgId: row.org_id,
+        provider: 'call-token',
+        action: 'redeem',
+        // The redeemer is anonymous: the entry is attributed to whoever minted the token.
+        actor: { kind: row.minted_by_kind, id: row.minted_by_id },
+        subjectUserId: null,
+        target: `endpoint:${row.endpoint_id}`,
+        outcome: refusal ? 'denied' : 'issued',
+        code: refusal?.code ?? null,
+        token,
+        expiresAt: row.expires_at,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        requestId: meta.requestId,
+      });
+    } catch (error) {
+      if (!refusal) {
+        // No session without its audit entry: put the token back so it can be redeemed once the log is back.
+        await this.dataSource.query('UPDATE call_tokens SET redeemed_at = NULL, session_id = NULL WHERE id = $1 AND session_id = $2', [row.id, sessionId]);
+      }
+      throw error;
+    }
+    if (refusal) throw refusal;
+    return { sessionId, endpointId: row.endpoint_id, orgId: row.org_id };
+  }
+
+  private refusalOf(row: CallTokenRow, now: Date): ApiError {
+    if (row.redeemed_at) return invalid('TOKEN_REDEEMED', 'The call token was already redeemed');
+    if (row.revoked_at) return invalid('TOKEN_REVOKED', 'The call token was revoked');
+    if (row.expires_at.getTime() <= now.getTime()) return invalid('TOKEN_EXPIRED', 'The call token has expired');
+    // Valid token, but its endpoint was archived or WebRTC switched off since it was minted.
+    return invalid('TOKEN_INVALID', 'The call token can no longer be used');
+  }
+
+  private statusOf(row: CallTokenRow): CallTokenView['status'] {
+    if (row.revoked_at) return 'revoked';
+    if (row.redeemed_at) return 'redeemed';
+    if (row.expires_at.getTime() <= this.clock.nowMs()) return 'expired';
+    return 'active';
+  }
+
+  private async find(where: string, params: unknown[]): Promise<CallTokenRow | undefined> {
+    const rows: CallTokenRow[] = await this.dataSource.query(
+      `SELECT id, org_id, endpoint_id, created_at, expires_at, redeemed_at, revoked_at, minted_by_kind, minted_by_id FROM call_tokens WHERE ${where}`,
+      params,
+    );
+    return rows[0];
+  }
+}

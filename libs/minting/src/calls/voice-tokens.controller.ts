@@ -1,0 +1,42 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { MintRoute } from '@mintline/audit/mints/mint-route.decorator';
+import { CurrentPrincipal, RequireScopes } from '@mintline/auth/access.decorators';
+import type { TenantPrincipal } from '@mintline/auth/principal';
+import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
+import { MintForUserQuery, SinchTokenView, TwilioTokenView } from './voice-token.dto';
+import { VoiceTokensService } from './voice-tokens.service';
+
+@ApiTags('Minting')
+@Controller('calls/token')
+export class VoiceTokensController {
+  constructor(private readonly calls: VoiceTokensService) {}
+
+  @Get('sinch')
+  @RequireScopes('CREATE_CALL_TOKEN')
+  @MintRoute('sinch')
+  @ApiOperation({
+    summary: 'Mint a Sinch Voice SDK registration token',
+    description: "A 10-minute Sinch RTC JWT for the user, the application key and the user's default sinch caller ID.",
+  })
+  @ApiOkResponse({ type: SinchTokenView })
+  @ApiBadRequestResponse({ description: 'SINCH_NOT_CONFIGURED, VALIDATION_FAILED' })
+  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE: the audit entry could not be written, so no token' })
+  sinch(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintForUserQuery, @RequestContext() meta: RequestMeta): Promise<SinchTokenView> {
+    return this.calls.sinch(principal, query.userId, meta);
+  }
+
+  @Get('twilio')
+  @RequireScopes('CREATE_CALL_TOKEN')
+  @MintRoute('twilio')
+  @ApiOperation({
+    summary: 'Mint a Twilio Voice access token',
+    description: 'A 1-hour Twilio AccessToken with a voice grant (outgoing: the TwiML app; incoming allowed) for the user.',
+  })
+  @ApiOkResponse({ type: TwilioTokenView })
+  @ApiBadRequestResponse({ description: 'TWILIO_NOT_CONFIGURED, VALIDATION_FAILED' })
+  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE: the audit entry could not be written, so no token' })
+  twilio(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintForUserQuery, @RequestContext() meta: RequestMeta): Promise<TwilioTokenView> {
+    return this.calls.twilio(principal, query.userId, meta);
+  }
+}

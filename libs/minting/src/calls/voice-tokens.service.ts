@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import type { TenantPrincipal } from '@mintline/auth/principal';
+import { ApiError } from '@mintline/common/errors/api-error';
+import type { RequestMeta } from '@mintline/common/http/request-context';
+import { CredentialsService } from '@mintline/credentials/credentials.service';
+import { SinchVoiceProvider } from '@mintline/providers/sinch-voice/sinch-voice.provider';
+import { TWILIO_ACCESS_TOKEN_TTL_SECONDS, TwilioVoiceProvider } from '@mintline/providers/twilio/twilio-voice.provider';
+import { CallerIdsService } from '@mintline/tenancy/caller-ids/caller-ids.service';
+import { MintPipeline } from '../mint-pipeline.service';
+import { MintSubjectsService } from '../mint-subjects.service';
+import { SinchTokenView, TwilioTokenView } from './voice-token.dto';
+
+const SINCH_TOKEN_TTL_SECONDS = 600;
+
+/** Voice SDK tokens of the providers (Sinch, Twilio) for one user of the caller's org. */
+@Injectable()
+export class VoiceTokensService {
+  constructor(
+    private readonly pipeline: MintPipeline,
+    private readonly subjects: MintSubjectsService,
+    private readonly credentials: CredentialsService,
+    private readonly callerIds: CallerIdsService,
+    private readonly sinchVoice: SinchVoiceProvider,
+    private readonly twilioVoice: TwilioVoiceProvider,
+  ) {}
+
+  sinch(principal: TenantPrincipal, requestedUserId: string | undefined, meta: RequestMeta): Promise<SinchTokenView> {
+    return this.pipeline.run('sinch', principal, meta, async (attempt) => {
+      const userId = (attempt.subjectUserId = await this.subjects.resolve(principal, requestedUserId));
+      const credentials = await this.credentials.decrypted(principal.orgId, 'sinch-voice');
+      if (!credentials) throw new ApiError(400, 'SINCH_NOT_CONFIGURED', 'This org has no sinch-voice credentials');
+      const applicationKey = credentials.applicationKey;
+      attempt.target = `sinch:${applicationKey}`;
+      const [minted, callerIdentifier] = await Promise.all([
+        this.sinchVoice.mint({ applicationKey, applicationSecret: credentials.applicationSecret }, { userId }),
+        this.callerIds.defaultNumber(principal.orgId, userId, 'sinch'),
+      ]);
+      return {
+        token: minted.token,
+        expiresAt: minted.expiresAt,
+        body: { token: minted.token, applicationKey, userId, callerIdentifier, expiresIn: SINCH_TOKEN_TTL_SECONDS },
+      };
+    });
+  }
+
+  twilio(principal: TenantPrincipal, requestedUserId: string | undefined, meta: RequestMeta): Promise<TwilioTokenView> {
+    return this.pipeline.run('twilio', principal, meta, async (attempt) => {
+      const userId = (attempt.subjectUserId = await this.subjects.resolve(principal, requestedUserId));
+      const credentials = await this.credentials.decrypted(principal.orgId, 'twilio');
+      if (!credentials) throw new ApiError(400, 'TWILIO_NOT_CONFIGURED', 'This org has no twilio credentials');
+      attempt.target = `twilio:${credentials.accountSid}`;
+      const [minted, callerIdentifier] = await Promise.all([
+        this.twilioVoice.mint(
+          {
+            accountSid: credentials.accountSid,
+            apiKeySid: credentials.apiKeySid,
+            apiKeySecret: credentials.apiKeySecret,
+            twimlAppSid: credentials.twimlAppSid,
+          },
+          { userId },
+        ),
+        this.callerIds.defaultNumber(principal.orgId, userId, 'twilio'),
+      ]);
+      return {
+        token: minted.token,
+        expiresAt: minted.expiresAt,
+        body: { token: minted.token, identity: minted.identity, userId, callerIdentifier, expiresIn: TWILIO_ACCESS_TOKEN_TTL_SECONDS },
+      };
+    });
+  }
+}

@@ -1,0 +1,39 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { TenantPrincipal } from '@mintline/auth/principal';
+import { ApiError } from '@mintline/common/errors/api-error';
+import { isUuid } from '@mintline/common/http/uuid';
+
+
+/**
+ * Whom a token is minted for. A user mints for itself; an API key names a user of its own org. Another
+ * org's user does not exist as far as the key can tell (404).
+ */
+@Injectable()
+export class MintSubjectsService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async resolve(principal: TenantPrincipal, userIdParam: string | undefined): Promise<string> {
+    if (userIdParam !== undefined && !isUuid(userIdParam)) {
+      throw ApiError.validation([{ field: 'userId', message: 'must be a UUID' }]);
+    }
+    const requestedUserId = userIdParam?.toLowerCase();
+    if (principal.kind === 'user') {
+      if (requestedUserId && requestedUserId !== principal.userId) {
+        throw ApiError.validation([{ field: 'userId', message: 'a user mints only for itself: omit userId or pass your own id' }]);
+      }
+      return principal.userId;
+    }
+    if (!requestedUserId) {
+      throw ApiError.validation([{ field: 'userId', message: 'is required when minting with an API key' }]);
+    }
+    const rows: Array<{ disabled: boolean }> = await this.dataSource.query('SELECT disabled FROM users WHERE id = $1 AND org_id = $2', [
+      requestedUserId,
+      principal.orgId,
+    ]);
+    if (rows.length === 0) throw ApiError.notFound('User not found');
+    if (rows[0].disabled) throw ApiError.unprocessable('USER_DISABLED', 'That user is disabled; no token is minted for them');
+    return requestedUserId;
+  }
+}

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@mintline/common/config';
+import { ApiError } from '@mintline/common/errors/api-error';
+import { CredentialsService } from '@mintline/credentials/credentials.service';
+import { CredentialProvider, isCredentialProvider, validateCredentialFields } from '@mintline/credentials/provider-fields';
+import { SignalWireChatProvider } from '@mintline/providers/signalwire/signalwire-chat.provider';
+import { SinchTrunkClient } from '@mintline/providers/sinch-project/sinch-trunk.client';
+import { SinchProjectWiring } from '../sinch-project/sinch-project.wiring';
+
+export interface VerifyResult {
+  ok: boolean;
+  detail: string;
+}
+
+@Injectable()
+export class CredentialsVerifier {
+  constructor(
+    private readonly credentials: CredentialsService,
+    private readonly signalwire: SignalWireChatProvider,
+    private readonly trunk: SinchTrunkClient,
+    private readonly sinchProject: SinchProjectWiring,
+    private readonly config: AppConfig,
+  ) {}
+
+  async verify(orgId: string, providerName: string): Promise<VerifyResult> {
+    if (!isCredentialProvider(providerName)) {
+      throw ApiError.validation([{ field: 'provider', message: 'must be one of sinch-voice, sinch-project, signalwire, twilio' }]);
+    }
+    const provider: CredentialProvider = providerName;
+    const fields = await this.credentials.decrypted(orgId, provider);
+    if (!fields) throw ApiError.notFound(`No ${provider} credentials are configured`, 'NOT_CONFIGURED');
+    switch (provider) {
+      case 'sinch-project':
+        return this.trunk.verify(orgId, (await this.sinchProject.projectCredentials(orgId))!);
+      case 'signalwire':
+        return this.signalwire.verify({ spaceUrl: fields.spaceUrl, projectId: fields.projectId, apiToken: fields.apiToken });
+      case 'sinch-voice':
+      case 'twilio':
+        return this.formatCheck(provider, fields);
+    }
+  }
+
+  /** Sinch Voice application secrets and Twilio API keys cannot be checked without placing a call. */
+  private formatCheck(provider: CredentialProvider, fields: Record<string, string>): VerifyResult {
+    try {
+      validateCredentialFields(provider, fields, { allowInsecureUrls: this.config.allowInsecureProviderUrls });
+      return { ok: true, detail: `The ${provider} credentials are well-formed; ${provider} offers no check without placing a call` };
+    } catch {
+      return { ok: false, detail: `The stored ${provider} credentials are not well-formed; store them again` };
+    }
+  }
+}
