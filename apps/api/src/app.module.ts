@@ -1,0 +1,34 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '@mintline/audit/audit.module';
+import { AuthModule } from '@mintline/auth/auth.module';
+import { CoreModule, CoreOptions } from '@mintline/common/core.module';
+import { typeOrmOptions } from '@mintline/common/database/typeorm-options';
+import { CredentialsModule } from '@mintline/credentials/credentials.module';
+import { MintingModule } from '@mintline/minting/minting.module';
+import { TenancyModule } from '@mintline/tenancy/tenancy.module';
+import { HealthController } from './ops/health.controller';
+import { MetricsController } from './ops/metrics.controller';
+
+export interface AppModuleOptions extends CoreOptions {
+  databaseUrl: string;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(options),
+        TypeOrmModule.forRoot(typeOrmOptions(options.databaseUrl)),
+        AuditModule,
+        TenancyModule,
+        AuthModule,
+        CredentialsModule,
+        MintingModule,
+      ],
+      controllers: [HealthController, MetricsController],
+    };
+  }
+}

@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AuditVerifier, ChainVerification } from '@mintline/audit/mints/audit-verifier.service';
+import { AuditPartitionsService, PruneResult } from '@mintline/audit/retention/audit-partitions.service';
+import { AppConfig } from '@mintline/common/config';
+import { withContext } from './app-context';
+
+/** Verifies one org's chain, or every org that has one. */
+export function verifyAudit(config: AppConfig, logger: Logger, databaseUrl: string, orgId?: string): Promise<Array<{ orgId: string } & ChainVerification>> {
+  return withContext(config, logger, databaseUrl, async (context) => {
+    const orgIds: string[] = orgId
+      ? [orgId]
+      : (await context.get(DataSource).query('SELECT org_id FROM audit_chain_heads ORDER BY org_id')).map((row: { org_id: string }) => row.org_id);
+    const verifier = context.get(AuditVerifier);
+    const results = [];
+    for (const id of orgIds) results.push({ orgId: id, ...(await verifier.verify(id)) });
+    return results;
+  });
+}
+
+export function pruneAudit(config: AppConfig, logger: Logger, databaseUrl: string, before: string): Promise<PruneResult> {
+  return withContext(config, logger, databaseUrl, (context) => context.get(AuditPartitionsService).prune(before));
+}

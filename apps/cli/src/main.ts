@@ -1,0 +1,87 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { AppConfig } from '@mintline/common/config';
+import { ApiError } from '@mintline/common/errors/api-error';
+import { createLogger } from '@mintline/common/logging/logger';
+import { pruneAudit, verifyAudit } from './audit.commands';
+import { bootstrap } from './bootstrap.command';
+import { rotateKeys } from './keys.command';
+import { migrate, openDatabase } from './database';
+
+const USAGE = `Usage: npm run cli -- <command> [options]
+
+Commands:
+  migrate                              apply pending database migrations
+  bootstrap --org NAME --email EMAIL   create an org and its first admin; prints a one-time password
+  keys:rotate                          re-encrypt every stored credential under the primary MASTER_KEYS key
+  audit:verify [--org ID]              walk the mint audit hash chain of one org (or all); exit 1 if broken
+  audit:prune --before YYYY-MM         drop whole monthly audit partitions before that month, keeping
+                                       an anchor so the rest still verifies
+
+Uses DATABASE_URL, or the embedded PostgreSQL under .data/ when it is unset (as the server does).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const config = AppConfig.fromEnv();
+  const logger = createLogger(process.env.LOG_LEVEL || 'warn', process.stderr as never);
+  const database = await openDatabase(config, logger);
+  try {
+    const applied = await migrate(database.url);
+    switch (command) {
+      case 'migrate':
+        console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
+        return 0;
+      case 'bootstrap': {
+        const { values } = parseArgs({ args: rest, options: { org: { type: 'string' }, email: { type: 'string' } }, strict: true });
+        if (!values.org || !values.email) {
+          console.error('bootstrap needs --org NAME and --email EMAIL');
+          return 2;
+        }
+        const result = await bootstrap(config, logger, database.url, values.org, values.email);
+        console.log(JSON.stringify({ orgId: result.orgId, userId: result.userId, email: result.email }, null, 2));
+        console.log(`\nOne-time password for ${result.email} (shown only now; change it after logging in):\n${result.password}`);
+        return 0;
+      }
+      case 'keys:rotate': {
+        const result = await rotateKeys(config, logger, database.url);
+        console.log(JSON.stringify(result, null, 2));
+        return 0;
+      }
+      case 'audit:verify': {
+        const { values } = parseArgs({ args: rest, options: { org: { type: 'string' } }, strict: true });
+        const results = await verifyAudit(config, logger, database.url, values.org);
+        for (const result of results) console.log(JSON.stringify(result));
+        if (results.length === 0) console.log('No audit chains yet.');
+        return results.every((result) => result.ok) ? 0 : 1;
+      }
+      case 'audit:prune': {
+        const { values } = parseArgs({ args: rest, options: { before: { type: 'string' } }, strict: true });
+        if (!values.before) {
+          console.error('audit:prune needs --before YYYY-MM');
+          return 2;
+        }
+        const result = await pruneAudit(config, logger, database.url, values.before);
+        console.log(JSON.stringify(result, null, 2));
+        return 0;
+      }
+      default:
+        console.error(`Unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } finally {
+    await database.embedded?.stop();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message = error instanceof ApiError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+    console.error(`Failed: ${message}`);
+    process.exit(1);
+  },
+);
