@@ -1,0 +1,18 @@
+import { AppConfig, AppConfigValues } from '@mintline/common/config';
+
+/** A complete AppConfig for provider tests; nothing here touches the environment or disk. */
+export function providerTestConfig(overrides: Partial<AppConfigValues> = {}): AppConfig {
+  return new AppConfig({
+    port: 0,
+    production: false,
+    masterKeys: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+    jwtSecret: 'test-jwt-secret',
+    allowInsecureProviderUrls: true,
+    sinchAuthUrl: 'https://auth.sinch.com/oauth2/token',
+    sinchEstUrl: 'https://elastic-trunking.api.sinch.com',
+    logLevel: 'silent',
+    dataDir: '/nonexistent',
+    embeddedPgPort: 0,
+    ...overrides,
+  });
+}

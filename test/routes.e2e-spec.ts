@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { RequestMethod } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
+import { ACCESS_RULE, AccessRule } from '../libs/auth/src/access.decorators';
+import { Scope, SCOPES } from '../libs/auth/src/scopes';
+import { expectError, expectStatus } from './support/assertions';
+import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
+import { http } from './support/http';
+import { startTestApp, TestApp } from './support/test-app';
+
+/**
+ * The route table as Nest registered it, read from the controllers' own metadata, so that a route added
+ * tomorrow is checked without anyone remembering to list it here.
+ */
+interface NestRoute {
+  method: string;
+  /** Full path as Fastify serves it, with `:param` placeholders. */
+  path: string;
+  controller: string;
+  handler: string;
+  rule: AccessRule | undefined;
+}
+
+let app: TestApp;
+let routes: NestRoute[];
+let org: OrgFixture;
+
+const EXPECTED_PUBLIC = ['GET /health', 'GET /health/ready', 'GET /metrics', 'POST /api/auth/login'];
+const REDEEM = 'POST /api/call-tokens/redeem';
+
+function joinPath(...parts: string[]): string {
+  const joined = parts
+    .map((part) => part.replace(/^\/+|\/+$/g, ''))
+    .filter((part) => part.length > 0)
+    .join('/');
+  return `/${joined}`;
+}
+
+function discoverRoutes(testApp: TestApp): NestRoute[] {
+  const fastify = testApp.app.getHttpAdapter().getInstance();
+  const discovery = new DiscoveryService(testApp.app.get(ModulesContainer));
+  const scanner = new MetadataScanner();
+  const reflector = new Reflector();
+  const found: NestRoute[] = [];
+  for (const wrapper of discovery.getControllers()) {
+    const { instance, metatype } = wrapper;
+    if (!instance || !metatype) continue;
+    const prototype = Object.getPrototypeOf(instance);
+    const controllerPaths = ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, metatype) ?? '/');
+    for (const name of scanner.getAllMethodNames(prototype)) {
+      const handler = prototype[name];
+      const requestMethod: RequestMethod | undefined = Reflect.getMetadata(METHOD_METADATA, handler);
+      if (requestMethod === undefined) continue;
+      const method = RequestMethod[requestMethod];
+      const handlerPaths = ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, handler) ?? '/');
+      const rule = reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [handler, metatype]);
+      for (const controllerPath of controllerPaths) {
+        for (const handlerPath of handlerPaths) {
+          const bare = joinPath(controllerPath, handlerPath);
+          // The global prefix `api` applies except to a few ops routes; ask Fastify which one it serves.
+          const candidates = [joinPath('api', bare), bare];
+          const path = candidates.find((url) => fastify.hasRoute({ method: method as 'GET', url }));
+          if (!path) throw new Error(`Nest route ${method} ${bare} (${metatype.name}.${name}) is not served by Fastify`);
+          found.push({ method, path, controller: metatype.name, handler: name, rule });
+        }
+      }
+    }
+  }
+  return found;
+}
+
+/** Fastify's own route table (every route, Nest's or not), from printRoutes' tree. */
+function fastifyRoutes(testApp: TestApp): string[] {
+  const tree = testApp.app.getHttpAdapter().getInstance().printRoutes({ commonPrefix: false });
+  const stack: string[] = [];
+  const result: string[] = [];
+  for (const line of tree.split('\n')) {
+    const match = /^((?:[│ ] {3})*)(?:├── |└── )(.*?)(?: \(([^)]*)\))?$/.exec(line.replace(/\s+$/, ''));
+    if (!match) continue;
+    const depth = match[1].length / 4;
+    const path = (depth > 0 ? stack[depth - 1] : '') + match[2];
+    stack[depth] = path;
+    stack.length = depth + 1;
+    for (const method of (match[3] ?? '').split(',').map((item) => item.trim()).filter(Boolean)) {
+      if (method !== 'HEAD') result.push(`${method} ${path}`);
+    }
+  }
+  return result;
+}
+
+const key = (route: NestRoute) => `${route.method} ${route.path}`;
+const concrete = (path: string) => path.replace(/:[A-Za-z0-9_]+/g, () => randomUUID());
+
+function send(route: NestRoute, headers: Record<string, string> = {}) {
+  const body = ['POST', 'PUT', 'PATCH'].includes(route.method) ? {} : undefined;
+  return http(app.url, route.method, concrete(route.path), { body, headers });
+}
+
+beforeAll(async () => {
+  app = await startTestApp();
+  routes = discoverRoutes(app);
+  org = await createOrgWithAdmin(app, 'Routes Org');
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('the route table', () => {
+  it('finds the routes of the foundation', () => {
+    const keys = routes.map(key);
+    for (const expected of [
+      ...EXPECTED_PUBLIC,
+      'GET /api/auth/me',
+      'POST /api/orgs',
+      'GET /api/orgs/:orgId',
+      'PATCH /api/orgs/:orgId',
+      'POST /api/orgs/:orgId/users',
+      'POST /api/users',
+      'GET /api/users',
+      'GET /api/users/:id',
+      'PATCH /api/users/:id',
+      'DELETE /api/users/:id',
+      'POST /api/api-keys',
+      'GET /api/api-keys',
+      'PATCH /api/api-keys/:id',
+      'DELETE /api/api-keys/:id',
+    ]) {
+      expect(keys).toContain(expected);
+    }
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('gives every Nest route an access rule', () => {
+    const undeclared = routes.filter((route) => !route.rule).map((route) => `${key(route)} (${route.controller}.${route.handler})`);
+    expect(undeclared).toEqual([]);
+    for (const route of routes) expect(['public', 'scopes', 'operator', 'any-principal']).toContain(route.rule?.kind);
+  });
+
+  it('declares at least one known scope on every scoped route', () => {
+    for (const route of routes.filter((item) => item.rule?.kind === 'scopes')) {
+      const scopes = (route.rule as { scopes: readonly Scope[] }).scopes;
+      expect({ route: key(route), scopes: scopes.length > 0 }).toEqual({ route: key(route), scopes: true });
+      for (const scope of scopes) expect(SCOPES).toContain(scope);
+    }
+  });
+
+  it('opens exactly the public routes of the contract', () => {
+    const keys = routes.map(key);
+    const expected = [...EXPECTED_PUBLIC, ...(keys.includes(REDEEM) ? [REDEEM] : [])].sort();
+    const open = routes.filter((route) => route.rule?.kind === 'public').map(key).sort();
+    expect(open).toEqual(expected);
+  });
+
+  it('serves no Fastify route that is not a Nest route, apart from the Swagger UI under /docs', () => {
+    const nest = new Set(routes.map(key));
+    const extra = fastifyRoutes(app).filter((route) => !nest.has(route));
+    expect(extra.length).toBeGreaterThan(0); // the docs routes are there, so the tree was read
+    for (const route of extra) expect(route).toMatch(/^GET \/docs(\/|-|$)/);
+    for (const route of routes) expect(fastifyRoutes(app)).toContain(key(route));
+  });
+});
+
+describe('every route behaves as it declares', () => {
+  it('answers 401 UNAUTHORIZED without a credential on every non-public route', async () => {
+    for (const route of routes.filter((item) => item.rule?.kind !== 'public')) {
+      const response = await send(route);
+      expect(`${key(route)} -> ${response.status}`).toBe(`${key(route)} -> 401`);
+      expectError(response, 401, 'UNAUTHORIZED');
+    }
+  });
+
+  it('answers 401 UNAUTHORIZED with a garbage credential on every non-public route', async () => {
+    for (const route of routes.filter((item) => item.rule?.kind !== 'public')) {
+      const response = await send(route, { authorization: 'Bearer garbage' });
+      expect(`${key(route)} -> ${response.status}`).toBe(`${key(route)} -> 401`);
+    }
+  });
+
+  it('never answers 401 on a public route without a credential', async () => {
+    for (const route of routes.filter((item) => item.rule?.kind === 'public')) {
+      const response = await send(route);
+      expect(`${key(route)} -> ${response.status}`).not.toMatch(/-> (401|403|5\d\d)$/);
+    }
+  });
+
+  it('answers the operator 403 MISSING_SCOPE on every scoped route', async () => {
+    for (const route of routes.filter((item) => item.rule?.kind === 'scopes')) {
+      const response = await send(route, { authorization: `Bearer ${app.operatorToken}` });
+      expect(`${key(route)} -> ${response.status} ${response.body?.code}`).toBe(`${key(route)} -> 403 MISSING_SCOPE`);
+    }
+  });
+
+  it('answers an org admin 403 OPERATOR_ONLY on every operator route', async () => {
+    for (const route of routes.filter((item) => item.rule?.kind === 'operator')) {
+      const response = await send(route, { authorization: `Bearer ${org.adminToken}` });
+      expect(`${key(route)} -> ${response.status} ${response.body?.code}`).toBe(`${key(route)} -> 403 OPERATOR_ONLY`);
+    }
+  });
+
+  it('answers 403 MISSING_SCOPE to an API key that lacks one of the route scopes', async () => {
+    // Feature-gated routes answer FEATURE_DISABLED before looking at scopes; switch the features on.
+    expectStatus(await org.operator.patch(`/api/orgs/${org.orgId}`, { features: { webrtc: true } }), 200);
+    const keys = new Map<Scope, string>();
+    for (const scope of SCOPES) {
+      const created = await org.admin.post('/api/api-keys', { name: `only ${scope}`, scopes: [scope] });
+      expectStatus(created, 201);
+      keys.set(scope, created.body.token);
+    }
+    for (const route of routes.filter((item) => item.rule?.kind === 'scopes')) {
+      const needed = (route.rule as { scopes: readonly Scope[] }).scopes;
+      const lacking = SCOPES.find((scope) => !needed.includes(scope));
+      if (!lacking) continue;
+      const response = await send(route, { authorization: `Bearer ${keys.get(lacking)}` });
+      expect(`${key(route)} with only ${lacking} -> ${response.status} ${response.body?.code}`).toBe(`${key(route)} with only ${lacking} -> 403 MISSING_SCOPE`);
+    }
+  });
+});
+
+describe('OpenAPI', () => {
+  it('serves /docs/openapi.json listing every route and method', async () => {
+    const response = await http(app.url, 'GET', '/docs/openapi.json');
+    expectStatus(response, 200);
+    expect(response.body.openapi).toMatch(/^3\./);
+    const paths = response.body.paths as Record<string, Record<string, unknown>>;
+    const missing = routes
+      .map((route) => ({ route, openapiPath: route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}') }))
+      .filter(({ route, openapiPath }) => !paths[openapiPath]?.[route.method.toLowerCase()])
+      .map(({ route }) => key(route));
+    expect(missing).toEqual([]);
+  });
+
+  it('marks every authenticated operation with a security requirement and the public ones without', async () => {
+    const paths = (await http(app.url, 'GET', '/docs/openapi.json')).body.paths as Record<string, Record<string, { security?: unknown[] }>>;
+    for (const route of routes) {
+      const operation = paths[route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')][route.method.toLowerCase()];
+      const secured = (operation.security ?? []).length > 0;
+      expect({ route: key(route), secured }).toEqual({ route: key(route), secured: route.rule?.kind !== 'public' });
+    }
+  });
+
+  it('serves the Swagger UI at /docs', async () => {
+    const response = await http(app.url, 'GET', '/docs');
+    expect([200, 301, 302]).toContain(response.status);
+    const page = response.status === 200 ? response : await http(app.url, 'GET', '/docs/');
+    expect(page.status).toBe(200);
+    expect(page.text).toMatch(/swagger/i);
+  });
+});

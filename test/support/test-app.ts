@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createApp } from '../../apps/api/src/create-app';
+import { Clock } from '../../libs/common/src/clock';
+import { AppConfig } from '../../libs/common/src/config';
+import { createLogger } from '../../libs/common/src/logging/logger';
+import { createTestDatabase, TestDatabase } from './test-database';
+
+export interface TestApp {
+  url: string;
+  app: NestFastifyApplication;
+  db: TestDatabase;
+  config: AppConfig;
+  operatorToken: string;
+  /** Every log line the service wrote, as text, so tests can check that no secret reached the log. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  config?: Partial<AppConfig>;
+  clock?: Clock;
+  /** Reuse another test app's database (several instances on one database). */
+  db?: TestDatabase;
+}
+
+/** Starts the real service on 127.0.0.1 (a random port) on its own freshly migrated database. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const db = options.db ?? (await createTestDatabase());
+  const operatorToken = `op_${randomBytes(24).toString('base64url')}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'mintline-test-'));
+  const config = AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir, LOG_LEVEL: 'debug' }).with({
+    databaseUrl: db.url,
+    operatorToken,
+    masterKeys: `test1:${randomBytes(32).toString('base64')}`,
+    jwtSecret: randomBytes(32).toString('base64url'),
+    ...options.config,
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logs.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  const app = await createApp({ config, logger, databaseUrl: db.url, clock: options.clock });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    app,
+    db,
+    config,
+    operatorToken: config.operatorToken ?? operatorToken,
+    logs,
+    async close() {
+      await app.close();
+      if (!options.db) await db.drop();
+    },
+  };
+}
