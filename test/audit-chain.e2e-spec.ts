@@ -145,6 +145,23 @@ describe('concurrent mints', () => {
     await expectVerified(keyA, before + 100);
   });
 
+  it('survives the database closing its idle long-read connections, and verifies again on new ones', async () => {
+    const before = (await chainOf(a.orgId)).length;
+    await expectVerified(keyA, before);
+    const idleLongReads = () =>
+      app.db.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'mintline-long-reads' AND state = 'idle'", [app.db.name]);
+    const idle = await idleLongReads();
+    expect(idle.length).toBeGreaterThan(0);
+    // As a database restart or an administrator would: the server ends the connections the pool keeps idle.
+    for (const { pid } of idle) await app.db.query('SELECT pg_terminate_backend($1)', [pid]);
+    for (let i = 0; i < 50 && (await idleLongReads()).some((row) => idle.some((gone) => gone.pid === row.pid)); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await expectVerified(keyA, before);
+    expect(app.logs.join('')).toContain('an idle long-read connection was closed by the database');
+  });
+
   it('two instances on one database minting for the same org at once keep one chain', async () => {
     // The second instance's clock runs a minute behind: `at` must still never go backwards along the chain.
     const behind = new ManualClock(START - 60_000);

@@ -119,6 +119,11 @@ export class InvalidationBus implements OnApplicationBootstrap, OnApplicationShu
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
+      if (this.stopped) {
+        // Shut down while this connection was being opened.
+        await client.end().catch(() => undefined);
+        return;
+      }
       this.client = client;
       this.connected = true;
     } catch (error) {

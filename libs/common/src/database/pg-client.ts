@@ -1,4 +1,4 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Pool, PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
@@ -14,6 +14,7 @@ const LONG_READ_STATEMENT_TIMEOUT_MS = 30 * 60_000;
  */
 @Injectable()
 export class LongReads implements OnApplicationShutdown {
+  private readonly logger = new Logger('LongReads');
   private pool?: Pool;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -51,6 +52,9 @@ export class LongReads implements OnApplicationShutdown {
       statement_timeout: LONG_READ_STATEMENT_TIMEOUT_MS,
       application_name: 'mintline-long-reads',
     });
+    // An idle connection the server closes (a restart, a terminated backend) is reported here; without
+    // a listener that report would crash the process. The pool drops the connection and opens another.
+    this.pool.on('error', (error) => this.logger.warn({ err: error }, 'an idle long-read connection was closed by the database'));
     return this.pool;
   }
 }
