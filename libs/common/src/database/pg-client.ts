@@ -44,7 +44,8 @@ export class LongReads implements OnApplicationShutdown {
   }
 
   private connections(): Pool {
-    this.pool ??= new Pool({
+    if (this.pool) return this.pool;
+    this.pool = new Pool({
       connectionString: (this.dataSource.driver.options as { url?: string }).url,
       max: 4,
       connectionTimeoutMillis: 3000,
