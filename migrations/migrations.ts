@@ -2,6 +2,13 @@ import { Foundation1763800000000 } from './1763800000000-foundation';
 import { CredentialsCallerIdsAudit1763800001000 } from './1763800001000-credentials-caller-ids-audit';
 import { EndpointsCallTokens1763800002000 } from './1763800002000-endpoints-call-tokens';
 import { CacheEpochs1763800003000 } from './1763800003000-cache-epochs';
+import { RowLevelSecurity1763800004000 } from './1763800004000-row-level-security';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
-export const MIGRATIONS = [Foundation1763800000000, CredentialsCallerIdsAudit1763800001000, EndpointsCallTokens1763800002000, CacheEpochs1763800003000];
+export const MIGRATIONS = [
+  Foundation1763800000000,
+  CredentialsCallerIdsAudit1763800001000,
+  EndpointsCallTokens1763800002000,
+  CacheEpochs1763800003000,
+  RowLevelSecurity1763800004000,
+];

@@ -83,6 +83,11 @@ async function head(orgId: string): Promise<{ seq: string; hash: Buffer }> {
   return row;
 }
 
+/** Retention pruning as the CLI runs it: as the owner (the service's role cannot drop partitions). */
+function prune(month: string) {
+  return pruneAudit(app.config, cliLogger, app.db.url, month, clock);
+}
+
 async function withTriggersOff<T>(work: () => Promise<T>): Promise<T> {
   await app.db.query('ALTER TABLE mint_audit DISABLE TRIGGER USER');
   try {
@@ -162,7 +167,7 @@ describe('AuditPartitionsService.prune', () => {
 
   it('refuses a month that is not YYYY-MM', async () => {
     for (const month of ['2025-13', '2025-1', '202502', 'yesterday', '2025-02-01']) {
-      await expect(partitions.prune(month)).rejects.toThrow(/YYYY-MM/);
+      await expect(prune(month)).rejects.toThrow(/YYYY-MM/);
     }
   });
 
@@ -177,7 +182,7 @@ describe('AuditPartitionsService.prune', () => {
     let result: Awaited<ReturnType<AuditPartitionsService['prune']>>;
     try {
       await new Promise((resolve) => setTimeout(resolve, 20));
-      result = await partitions.prune('2025-02');
+      result = await prune('2025-02');
       await new Promise((resolve) => setTimeout(resolve, 20));
     } finally {
       done = true;
@@ -256,7 +261,7 @@ describe('AuditPartitionsService.prune', () => {
   });
 
   it('is a no-op when run again for the same month', async () => {
-    const result = await partitions.prune('2025-02');
+    const result = await prune('2025-02');
     expect(result).toEqual({ droppedPartitions: [], anchors: [] });
     const events = await app.db.query("SELECT id FROM config_events WHERE action = 'audit.pruned'");
     expect(events).toHaveLength(2);

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '@mintline/audit/audit.module';
 import { AuthModule } from '@mintline/auth/auth.module';
 import { CoreModule, CoreOptions } from '@mintline/common/core.module';
+import { scopedDataSource } from '@mintline/common/database/scoped-data-source';
 import { typeOrmOptions } from '@mintline/common/database/typeorm-options';
 import { CredentialsModule } from '@mintline/credentials/credentials.module';
 import { MintingModule } from '@mintline/minting/minting.module';
@@ -11,6 +12,7 @@ import { HealthController } from './ops/health.controller';
 import { MetricsController } from './ops/metrics.controller';
 
 export interface AppModuleOptions extends CoreOptions {
+  /** The connection the service works through: the service role (see service-role.ts), or the owner in the CLI. */
   databaseUrl: string;
 }
 
@@ -21,7 +23,11 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(options),
-        TypeOrmModule.forRoot(typeOrmOptions(options.databaseUrl)),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => typeOrmOptions(options.databaseUrl),
+          // Every query runner carries the request's tenant into PostgreSQL's row-level security.
+          dataSourceFactory: async (dataSourceOptions) => scopedDataSource(dataSourceOptions!).initialize(),
+        }),
         AuditModule,
         TenancyModule,
         AuthModule,

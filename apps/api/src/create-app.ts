@@ -8,6 +8,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { ErrorEnvelopeFilter, sendError, toApiError } from '@mintline/common/errors/error-envelope.filter';
 import { createValidationPipe } from '@mintline/common/errors/validation.pipe';
+import { serviceDatabaseUrl } from '@mintline/common/database/service-role';
+import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { requestIdFor } from '@mintline/common/http/request-id';
 import { PinoNestLogger } from '@mintline/common/logging/logger';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
@@ -43,7 +45,10 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
   socket.destroy(error);
 }
 
-/** Builds the HTTP application; `main.ts` and the end-to-end tests both start the service through here. */
+/**
+ * Builds the HTTP application; `main.ts` and the end-to-end tests both start the service through here.
+ * `options.databaseUrl` is the owner's connection, already migrated.
+ */
 export async function createApp(options: AppModuleOptions): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -69,7 +74,9 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     // refuses it instead, in the envelope.
     http: { requireHostHeader: false },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(options), adapter, {
+  // options.databaseUrl is the owner's (migrations); the service works as a role bound by row-level security.
+  const databaseUrl = await serviceDatabaseUrl(options.databaseUrl, options.config.databaseAppUrl);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot({ ...options, databaseUrl }), adapter, {
     logger: new PinoNestLogger(options.logger),
     abortOnError: false,
   });
@@ -97,6 +104,9 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
       return reply;
     }
   });
+  // Each request is handled with a TenantScope of its own, empty until the guard has authenticated the
+  // principal; the route runs synchronously from here, after the body is read, so all its work shares it.
+  fastify.addHook('preHandler', (_request: FastifyRequest, _reply: FastifyReply, done: () => void) => TenantScope.request(done));
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AuditVerifier, ChainVerification } from '@mintline/audit/mints/audit-verifier.service';
 import { AuditPartitionsService, PruneResult } from '@mintline/audit/retention/audit-partitions.service';
+import { Clock } from '@mintline/common/clock';
 import { AppConfig } from '@mintline/common/config';
 import { withContext } from './app-context';
 
@@ -18,6 +19,7 @@ export function verifyAudit(config: AppConfig, logger: Logger, databaseUrl: stri
   });
 }
 
-export function pruneAudit(config: AppConfig, logger: Logger, databaseUrl: string, before: string): Promise<PruneResult> {
-  return withContext(config, logger, databaseUrl, (context) => context.get(AuditPartitionsService).prune(before));
+/** Drops the audit partitions before the month `before` (YYYY-MM), anchoring each org's chain; `clock` dates its events. */
+export function pruneAudit(config: AppConfig, logger: Logger, databaseUrl: string, before: string, clock?: Clock): Promise<PruneResult> {
+  return withContext(config, logger, databaseUrl, (context) => context.get(AuditPartitionsService).prune(before), clock);
 }

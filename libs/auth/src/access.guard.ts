@@ -8,12 +8,13 @@ import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ApiError } from '@mintline/common/errors/api-error';
+import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { requestMetaOf } from '@mintline/common/http/request-context';
 import { ACCESS_RULE, AccessRule, OrgFeature, REQUIRED_FEATURE } from './access.decorators';
 import { enforceAccessRule } from './access-rule';
 import { BearerStrategy } from './bearer.strategy';
 import { OrgSettingsService } from '@mintline/tenancy/orgs/org-settings.service';
-import type { Principal } from './principal';
+import { Principal, scopeOf } from './principal';
 
 /**
  * The one global guard. Deny by default: a route with no access declaration is refused before any
@@ -41,10 +42,12 @@ export class AccessGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user: Principal }>();
     // Caches (users, keys, org settings, credentials) must reflect every change committed before now.
     await this.bus.sync();
-    request.user = await this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>());
+    // Who a credential belongs to is a cross-tenant question (a key by its hash, a user by id).
+    request.user = await TenantScope.system(() => this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>()));
     const feature = this.reflector.getAllAndOverride<OrgFeature | undefined>(REQUIRED_FEATURE, [context.getHandler(), context.getClass()]);
     try {
-      if (feature && request.user.kind !== 'operator' && !(await this.isEnabled(request.user.orgId, feature))) {
+      const principal = request.user;
+      if (feature && principal.kind !== 'operator' && !(await TenantScope.org(principal.orgId, () => this.isEnabled(principal.orgId, feature)))) {
         throw ApiError.forbidden('FEATURE_DISABLED', `The ${feature} feature is not enabled for this org`);
       }
       enforceAccessRule(rule, request.user);
@@ -52,6 +55,8 @@ export class AccessGuard implements CanActivate {
       await this.recordMintDenial(context, request, error as ApiError);
       throw error;
     }
+    // Everything the handler asks the database is bound (row-level security) to the principal's org.
+    TenantScope.enterRequest(scopeOf(request.user));
     return true;
   }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { verifyDecoy, verifyPassword } from '@mintline/tenancy/users/passwords';
 import { ACCESS_TOKEN_TTL_SECONDS, AccessTokensService } from './access-tokens.service';
@@ -19,9 +20,9 @@ export class AuthService {
 
   async login(dto: LoginDto, ip: string | null): Promise<LoginView> {
     await this.throttle.admit(dto.email, ip);
-    const rows: Array<{ id: string; org_id: string; password_hash: string; disabled: boolean }> = await this.dataSource.query(
-      'SELECT id, org_id, password_hash, disabled FROM users WHERE email = $1',
-      [dto.email],
+    // Emails are unique across orgs and the caller names no org: the lookup is cross-tenant.
+    const rows: Array<{ id: string; org_id: string; password_hash: string; disabled: boolean }> = await TenantScope.system(() =>
+      this.dataSource.query('SELECT id, org_id, password_hash, disabled FROM users WHERE email = $1', [dto.email]),
     );
     const user = rows[0];
     const passwordOk = user ? await verifyPassword(user.password_hash, dto.password) : await verifyDecoy(dto.password);

@@ -11,6 +11,8 @@ export class AppConfig {
   readonly production: boolean;
   /** Absent: an embedded PostgreSQL kept under `dataDir`. */
   readonly databaseUrl?: string;
+  /** The service's own connection (a role without ownership or BYPASSRLS); absent: derived, see service-role.ts. */
+  readonly databaseAppUrl?: string;
   readonly redisUrl?: string;
   readonly operatorToken?: string;
   /** `id:base64key,...`, first is primary. */
@@ -40,6 +42,7 @@ export class AppConfig {
       port: parsePort(env.PORT, 3000, 'PORT'),
       production,
       databaseUrl: env.DATABASE_URL || undefined,
+      databaseAppUrl: env.DATABASE_APP_URL || undefined,
       redisUrl: env.REDIS_URL || undefined,
       operatorToken: env.OPERATOR_TOKEN || undefined,
       masterKeys: env.MASTER_KEYS || generatedSecret(dataDir, 'master-keys', () => `k1:${randomBytes(32).toString('base64')}`),

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
 import { LongReads } from '@mintline/common/database/pg-client';
+import { setTenantSql } from '@mintline/common/database/scoped-data-source';
 import { chainHash, GENESIS_HASH } from './audit-chain';
 import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from './mint-audit.query';
 
@@ -29,12 +30,17 @@ export class AuditVerifier {
     // the snapshot makes a concurrent pruning either finish first or wait until the walk is done.
     const { client, release } = await this.longReads.borrow();
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await client.query('LOCK TABLE mint_audit IN ACCESS SHARE MODE');
+      // The snapshot is taken by the first statement after the lock (LOCK itself takes none).
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; LOCK TABLE mint_audit IN ACCESS SHARE MODE');
+      await client.query(setTenantSql({ orgId }));
       return await this.walk(client, orgId);
     } finally {
-      await client.query('ROLLBACK').catch(() => undefined);
-      release();
+      // The transaction (and its tenant setting) ends before the connection is pooled again, or the connection is closed.
+      const ended = await client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
+      release(!ended);
     }
   }
 

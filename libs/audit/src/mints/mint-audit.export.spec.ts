@@ -4,7 +4,7 @@ import type { MintAuditEntryView } from './mint-audit.dto';
 import { CSV_COLUMNS, csvField, csvRecord, MintAuditExport } from './mint-audit.export';
 import { MintAuditRow, toMintAuditView } from './mint-audit.query';
 
-const streamRowsMock = jest.fn<AsyncGenerator<unknown>, [string, unknown[]]>();
+const streamRowsMock = jest.fn<AsyncGenerator<unknown>, [unknown, string, unknown[]]>();
 const longReads = { stream: streamRowsMock } as unknown as LongReads;
 
 /** A strict RFC 4180 parser for one record (no line breaks outside quotes), to read back what csvRecord wrote. */
@@ -200,7 +200,8 @@ describe('MintAuditExport.stream', () => {
     expect(text.endsWith('\n')).toBe(true);
     const lines = text.slice(0, -1).split('\n');
     expect(lines.map((line) => JSON.parse(line))).toEqual(rows.map(toMintAuditView));
-    const [sql, params] = streamRowsMock.mock.calls[0];
+    const [scope, sql, params] = streamRowsMock.mock.calls[0];
+    expect(scope).toEqual({ orgId });
     expect(sql).toMatch(/WHERE org_id = \$1 AND provider = \$2 ORDER BY at DESC, seq DESC$/);
     expect(params).toEqual([orgId, 'twilio']);
   });

@@ -19,6 +19,7 @@ export class MintAuditExport {
   stream(orgId: string, filter: MintAuditFilterDto, format: ExportFormat): Readable {
     const where = mintAuditWhere(orgId, filter);
     const rows = this.longReads.stream<MintAuditRow>(
+      { orgId },
       `SELECT ${MINT_AUDIT_COLUMNS} FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC`,
       where.params,
     );

@@ -1,8 +1,11 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
+import { escapeLiteral } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '@mintline/common/clock';
+import { queryInOneTrip } from '@mintline/common/database/scoped-data-source';
+import { SYSTEM_SCOPE, TenantScope } from '@mintline/common/database/tenant-scope';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { chainHash, ChainedContent, GENESIS_HASH, tokenFingerprint } from './audit-chain';
 import type { MintAuditInput } from './mint-audit.types';
@@ -114,7 +117,8 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
     while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       this.inFlight += 1;
-      void this.flush(batch).finally(() => {
+      // A batch holds entries of many orgs, whichever request happened to start it.
+      void TenantScope.system(() => this.flush(batch)).finally(() => {
         this.inFlight -= 1;
         if (this.queue.length > 0) this.schedule();
       });
@@ -143,7 +147,7 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
     const unknown = orgIds.filter((orgId) => !this.heads.has(orgId));
     if (unknown.length > 0) await this.loadHeads(unknown);
     const first = this.chain(entries);
-    const moved = await this.guarded(orgIds, () => this.write(this.dataSource.manager, first.rows, first.moves));
+    const moved = await this.guarded(orgIds, () => this.write(undefined, first.rows, first.moves));
     this.remember(first.moves, moved);
     const rest = entries.filter((entry) => !moved.has(entry.orgId));
     if (rest.length > 0) await this.commitLocked(rest);
@@ -229,8 +233,9 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   /**
    * One statement: lock the heads in org order, move those still as expected, insert their entries.
    * The batch travels as one JSON document (serialised natively, far cheaper than array parameters).
+   * Alone (no `manager`), statement and tenant setting go to the database in one round trip.
    */
-  private async write(manager: EntityManager, rows: ChainedRow[], moves: HeadMove[]): Promise<Set<string>> {
+  private async write(manager: EntityManager | undefined, rows: ChainedRow[], moves: HeadMove[]): Promise<Set<string>> {
     const entries = rows.map(({ content: c, prevHash, hash }) => ({
       id: c.id,
       org_id: c.orgId,
@@ -260,33 +265,39 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
       hash: m.hash.toString('hex'),
       at: new Date(m.at).toISOString(),
     }));
-    const result: Array<{ org_id: string }> = await manager.query(
-      `WITH m AS (
-         SELECT * FROM jsonb_to_recordset($2::jsonb)
-           AS m(org_id uuid, expected_seq bigint, expected_hash text, seq bigint, hash text, at timestamptz)
-       ), locked AS (
-         SELECT h.org_id FROM audit_chain_heads h WHERE h.org_id IN (SELECT org_id FROM m) ORDER BY h.org_id FOR UPDATE
-       ), moved AS (
-         UPDATE audit_chain_heads AS h SET seq = m.seq, hash = decode(m.hash, 'hex'), at = m.at
-           FROM m
-          WHERE h.org_id = m.org_id AND h.org_id IN (SELECT org_id FROM locked)
-            AND h.seq = m.expected_seq AND h.hash = decode(m.expected_hash, 'hex')
-         RETURNING h.org_id
-       ), inserted AS (
-         INSERT INTO mint_audit (id, org_id, seq, at, provider, action, actor_kind, actor_id, subject_user_id, target, outcome, code,
-                                 token_fingerprint, expires_at, ip, user_agent, request_id, prev_hash, hash)
-         SELECT e.id, e.org_id, e.seq, e.at, e.provider, e.action, e.actor_kind, e.actor_id, e.subject_user_id, e.target, e.outcome,
-                e.code, e.token_fingerprint, e.expires_at, e.ip, e.user_agent, e.request_id, decode(e.prev_hash, 'hex'), decode(e.hash, 'hex')
-           FROM jsonb_to_recordset($1::jsonb)
-             AS e(id uuid, org_id uuid, seq bigint, at timestamptz, provider text, action text, actor_kind text, actor_id text,
-                  subject_user_id uuid, target text, outcome text, code text, token_fingerprint text, expires_at timestamptz,
-                  ip text, user_agent text, request_id text, prev_hash text, hash text)
-          WHERE e.org_id IN (SELECT org_id FROM moved)
-         RETURNING 1
-       )
-       SELECT org_id FROM moved`,
-      [JSON.stringify(entries), JSON.stringify(heads)],
-    );
+    const entriesJson = JSON.stringify(entries);
+    const headsJson = JSON.stringify(heads);
+    const result = manager
+      ? await manager.query<Array<{ org_id: string }>>(writeStatement('$1', '$2'), [entriesJson, headsJson])
+      : await queryInOneTrip<{ org_id: string }>(this.dataSource, SYSTEM_SCOPE, writeStatement(escapeLiteral(entriesJson), escapeLiteral(headsJson)));
     return new Set(result.map((row) => row.org_id));
   }
+}
+
+/** The batch statement; `entries` and `heads` are SQL expressions of the two JSON documents (parameters or literals). */
+function writeStatement(entries: string, heads: string): string {
+  return `WITH m AS (
+      SELECT * FROM jsonb_to_recordset(${heads}::jsonb)
+        AS m(org_id uuid, expected_seq bigint, expected_hash text, seq bigint, hash text, at timestamptz)
+    ), locked AS (
+      SELECT h.org_id FROM audit_chain_heads h WHERE h.org_id IN (SELECT org_id FROM m) ORDER BY h.org_id FOR UPDATE
+    ), moved AS (
+      UPDATE audit_chain_heads AS h SET seq = m.seq, hash = decode(m.hash, 'hex'), at = m.at
+        FROM m
+       WHERE h.org_id = m.org_id AND h.org_id IN (SELECT org_id FROM locked)
+         AND h.seq = m.expected_seq AND h.hash = decode(m.expected_hash, 'hex')
+      RETURNING h.org_id
+    ), inserted AS (
+      INSERT INTO mint_audit (id, org_id, seq, at, provider, action, actor_kind, actor_id, subject_user_id, target, outcome, code,
+                              token_fingerprint, expires_at, ip, user_agent, request_id, prev_hash, hash)
+      SELECT e.id, e.org_id, e.seq, e.at, e.provider, e.action, e.actor_kind, e.actor_id, e.subject_user_id, e.target, e.outcome,
+             e.code, e.token_fingerprint, e.expires_at, e.ip, e.user_agent, e.request_id, decode(e.prev_hash, 'hex'), decode(e.hash, 'hex')
+        FROM jsonb_to_recordset(${entries}::jsonb)
+          AS e(id uuid, org_id uuid, seq bigint, at timestamptz, provider text, action text, actor_kind text, actor_id text,
+               subject_user_id uuid, target text, outcome text, code text, token_fingerprint text, expires_at timestamptz,
+               ip text, user_agent text, request_id text, prev_hash text, hash text)
+       WHERE e.org_id IN (SELECT org_id FROM moved)
+      RETURNING 1
+    )
+    SELECT org_id FROM moved`;
 }

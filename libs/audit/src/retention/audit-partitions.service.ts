@@ -48,18 +48,10 @@ export class AuditPartitionsService implements OnApplicationBootstrap, OnApplica
     }
   }
 
+  /** The partition of the month starting at `lower`, made by the owner's function (the service owns no table). */
   async createPartition(lower: Date): Promise<void> {
-    const upper = new Date(lower);
-    upper.setUTCMonth(upper.getUTCMonth() + 1);
-    const name = partitionName(lower);
     try {
-      await this.dataSource.query(
-        `CREATE TABLE IF NOT EXISTS ${name} PARTITION OF mint_audit FOR VALUES FROM ('${lower.toISOString()}') TO ('${upper.toISOString()}')`,
-      );
-      // Row triggers reach partitions from the parent; TRUNCATE triggers do not, so each partition gets its own.
-      await this.dataSource.query(
-        `CREATE OR REPLACE TRIGGER mint_audit_no_truncate BEFORE TRUNCATE ON ${name} FOR EACH STATEMENT EXECUTE FUNCTION mint_audit_append_only()`,
-      );
+      await this.dataSource.query('SELECT mintline_create_audit_partition($1)', [lower.toISOString()]);
     } catch (error) {
       // Another instance created it at the same moment.
       if (!['42P07', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
@@ -119,10 +111,6 @@ export class AuditPartitionsService implements OnApplicationBootstrap, OnApplica
       return { droppedPartitions: partitions.map((partition) => partition.name), anchors: anchors.map((a) => ({ orgId: a.org_id, seq: Number(a.seq) })) };
     });
   }
-}
-
-function partitionName(lower: Date): string {
-  return `mint_audit_p${lower.getUTCFullYear()}${String(lower.getUTCMonth() + 1).padStart(2, '0')}`;
 }
 
 function quoteIdentifier(name: string): string {

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Pool, PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
 import { DataSource } from 'typeorm';
+import { setTenantSql } from './scoped-data-source';
+import type { DbScope } from './tenant-scope';
 
 /** A long read may take this long on the server (exports and chain walks of big orgs). */
 const LONG_READ_STATEMENT_TIMEOUT_MS = 30 * 60_000;
@@ -19,23 +21,34 @@ export class LongReads implements OnApplicationShutdown {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async borrow(): Promise<{ client: PoolClient; release: () => void }> {
+  /** A connection of its own; the caller ends any transaction it begins before calling `release`. */
+  async borrow(): Promise<{ client: PoolClient; release: (broken?: boolean) => void }> {
     const client = await this.connections().connect();
-    return { client, release: () => client.release() };
+    return { client, release: (broken = false) => client.release(broken) };
   }
 
   /**
-   * Rows of a query one by one through a server-side cursor: memory stays flat however many rows
-   * match. The client goes back to the pool when iteration ends, fails or is abandoned.
+   * Rows of a query one by one through a server-side cursor, in a read-only transaction bound to
+   * `scope` (row-level security): memory stays flat however many rows match. The transaction ends
+   * (and the tenant setting with it) before the connection goes back to the pool, also when iteration
+   * fails or is abandoned; a connection that cannot end it is closed instead.
    */
-  async *stream<T>(sql: string, params: unknown[], batchSize = 500): AsyncGenerator<T> {
+  async *stream<T>(scope: DbScope, sql: string, params: unknown[], batchSize = 500): AsyncGenerator<T> {
     const { client, release } = await this.borrow();
-    const stream = client.query(new QueryStream(sql, params, { batchSize }));
     try {
-      for await (const row of stream) yield row as T;
+      await client.query(`BEGIN READ ONLY; ${setTenantSql(scope)}`);
+      const stream = client.query(new QueryStream(sql, params, { batchSize }));
+      try {
+        for await (const row of stream) yield row as T;
+      } finally {
+        stream.destroy();
+      }
     } finally {
-      stream.destroy();
-      release();
+      const ended = await client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
+      release(!ended);
     }
   }
 

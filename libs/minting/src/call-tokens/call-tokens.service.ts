@@ -6,6 +6,7 @@ import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import type { TenantPrincipal } from '@mintline/auth/principal';
 import { Clock } from '@mintline/common/clock';
 import { queryRows } from '@mintline/common/database/query-rows';
+import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { CALL_TOKEN_TTL, CallTokenProvider, hashCallToken } from '@mintline/providers/call-token/call-token.provider';
@@ -125,16 +126,19 @@ export class CallTokensService {
     const hash = hashCallToken(token);
     const now = this.clock.now();
     const sessionId = randomUUID();
-    const redeemed = await queryRows<CallTokenRow>(
-      this.dataSource,
-      `UPDATE call_tokens t SET redeemed_at = $2, session_id = $3
-        WHERE t.token_hash = $1 AND t.redeemed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2
-          AND EXISTS (SELECT 1 FROM endpoints e JOIN orgs o ON o.id = e.org_id
-                       WHERE e.id = t.endpoint_id AND e.state = 'active' AND e.webrtc AND o.webrtc_enabled)
-        RETURNING t.id, t.org_id, t.endpoint_id, t.created_at, t.expires_at, t.redeemed_at, t.revoked_at, t.minted_by_kind, t.minted_by_id`,
-      [hash, now, sessionId],
+    // The token is all the (anonymous) caller has: it names its org, so finding it is cross-tenant.
+    const redeemed = await TenantScope.system(() =>
+      queryRows<CallTokenRow>(
+        this.dataSource,
+        `UPDATE call_tokens t SET redeemed_at = $2, session_id = $3
+          WHERE t.token_hash = $1 AND t.redeemed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2
+            AND EXISTS (SELECT 1 FROM endpoints e JOIN orgs o ON o.id = e.org_id
+                         WHERE e.id = t.endpoint_id AND e.state = 'active' AND e.webrtc AND o.webrtc_enabled)
+          RETURNING t.id, t.org_id, t.endpoint_id, t.created_at, t.expires_at, t.redeemed_at, t.revoked_at, t.minted_by_kind, t.minted_by_id`,
+        [hash, now, sessionId],
+      ),
     );
-    const row = redeemed[0] ?? (await this.find('token_hash = $1', [hash]));
+    const row = redeemed[0] ?? (await TenantScope.system(() => this.find('token_hash = $1', [hash])));
     if (!row) throw invalid('TOKEN_INVALID', 'Invalid call token');
     const refusal = redeemed[0] ? undefined : this.refusalOf(row, now);
     try {
