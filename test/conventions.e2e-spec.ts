@@ -162,6 +162,42 @@ describe('request bodies', () => {
     const body = expectValidation(await postRaw('/api/users', `{"email":"${uniqueEmail()}","password":"long enough pass","role":"agent","name":${nested}}`), 'name');
     expect(body.details?.map((detail) => detail.field)).not.toContain('body');
   });
+
+  it('refuses null for an update field that cannot be empty, naming the field, and changes nothing', async () => {
+    const operator = { token: app.operatorToken };
+    expectStatus(await http(app.url, 'PATCH', `/api/orgs/${org.orgId}`, { ...operator, body: { features: { webrtc: true } } }), 200);
+    const agent = await createUser(app, org, 'agent');
+    const endpoint = await org.admin.post('/api/endpoints', { name: 'Null line', webrtc: true });
+    expectStatus(endpoint, 201);
+    const key = await org.admin.post('/api/api-keys', { name: 'null key', scopes: ['READ_AUDIT'] });
+    expectStatus(key, 201);
+    const orgBefore = (await http(app.url, 'GET', `/api/orgs/${org.orgId}`, operator)).body;
+
+    const cases: Array<[string, string, Record<string, unknown>, string, { token: string }?]> = [
+      ['user', `/api/users/${agent.id}`, { role: null }, 'role'],
+      ['user', `/api/users/${agent.id}`, { password: null }, 'password'],
+      ['user', `/api/users/${agent.id}`, { disabled: null }, 'disabled'],
+      ['org', `/api/orgs/${org.orgId}`, { name: null }, 'name', operator],
+      ['org', `/api/orgs/${org.orgId}`, { features: null }, 'features', operator],
+      ['org', `/api/orgs/${org.orgId}`, { features: { webrtc: null } }, 'features.webrtc', operator],
+      ['org', `/api/orgs/${org.orgId}`, { limits: { mintsPerMinute: null } }, 'limits.mintsPerMinute', operator],
+      ['endpoint', `/api/endpoints/${endpoint.body.id}`, { name: null }, 'name'],
+      ['endpoint', `/api/endpoints/${endpoint.body.id}`, { state: null }, 'state'],
+      ['API key', `/api/api-keys/${key.body.id}`, { name: null }, 'name'],
+      ['API key', `/api/api-keys/${key.body.id}`, { scopes: null }, 'scopes'],
+    ];
+    for (const [what, path, body, field, auth] of cases) {
+      const response = await http(app.url, 'PATCH', path, { token: auth?.token ?? org.adminToken, body });
+      expect(`${what} ${JSON.stringify(body)} -> ${response.status}`).toBe(`${what} ${JSON.stringify(body)} -> 400`);
+      expectValidation(response, field);
+    }
+
+    expect((await http(app.url, 'GET', `/api/orgs/${org.orgId}`, operator)).body).toEqual(orgBefore);
+    expect((await org.admin.get(`/api/users/${agent.id}`)).body).toMatchObject({ role: 'agent', disabled: false });
+    expect((await org.admin.get(`/api/endpoints/${endpoint.body.id}`)).body).toMatchObject({ name: 'Null line', state: 'active' });
+    // A field the contract lets be empty still takes null.
+    expectStatus(await org.admin.patch(`/api/users/${agent.id}`, { name: null }), 200);
+  });
 });
 
 describe('unknown routes and URLs', () => {

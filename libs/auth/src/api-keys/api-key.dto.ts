@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
 import { SCOPES, Scope } from '../scopes';
+import { IsOmittable } from '@mintline/common/errors/is-omittable';
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'billing backend', minLength: 1, maxLength: 200 })
@@ -36,14 +37,13 @@ export class CreateApiKeyDto {
 
 export class UpdateApiKeyDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 200)
   name?: string;
 
   @ApiPropertyOptional({ enum: SCOPES, isArray: true, description: 'May only narrow the current scopes' })
-  // May be left out, but not null (IsOptional would let null through to the service).
-  @ValidateIf((_dto: unknown, value: unknown) => value !== undefined)
+  @IsOmittable()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(SCOPES.length)

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IsBoolean, IsIn, IsString, Length } from 'class-validator';
+import { IsOmittable } from '@mintline/common/errors/is-omittable';
 
 export class CreateEndpointDto {
   @ApiProperty({ example: 'Support line', minLength: 1, maxLength: 200 })
@@ -14,18 +15,18 @@ export class CreateEndpointDto {
 
 export class UpdateEndpointDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 200)
   name?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   webrtc?: boolean;
 
   @ApiPropertyOptional({ enum: ['active', 'archived'], description: 'An archived endpoint takes no new call tokens (409)' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(['active', 'archived'])
   state?: 'active' | 'archived';
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
+import { IsOmittable } from '@mintline/common/errors/is-omittable';
 
 export class CreateOrgDto {
   @ApiProperty({ example: 'Acme Contact Centre', minLength: 1, maxLength: 200 })
@@ -16,14 +17,14 @@ export class CreateOrgDto {
 
 export class OrgFeaturesDto {
   @ApiPropertyOptional({ description: 'WebRTC endpoints and call tokens' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   webrtc?: boolean;
 }
 
 export class OrgLimitsDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 1_000_000, description: 'Mints of every provider per minute' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
   @Max(1_000_000)
@@ -32,20 +33,20 @@ export class OrgLimitsDto {
 
 export class UpdateOrgDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: 200 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 200)
   name?: string;
 
   @ApiPropertyOptional({ type: OrgFeaturesDto })
-  @IsOptional()
+  @IsOmittable()
   @IsObject()
   @ValidateNested()
   @Type(() => OrgFeaturesDto)
   features?: OrgFeaturesDto;
 
   @ApiPropertyOptional({ type: OrgLimitsDto })
-  @IsOptional()
+  @IsOmittable()
   @IsObject()
   @ValidateNested()
   @Type(() => OrgLimitsDto)

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsEmail, IsIn, IsOptional, IsString, Length, MaxLength } from 'class-validator';
 import { ROLES, Role } from '@mintline/auth/scopes';
+import { IsOmittable } from '@mintline/common/errors/is-omittable';
 
 const lowerTrim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
@@ -37,18 +38,18 @@ export class UpdateUserDto {
   name?: string;
 
   @ApiPropertyOptional({ enum: ROLES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(ROLES)
   role?: Role;
 
   @ApiPropertyOptional({ minLength: 12, maxLength: 512, writeOnly: true })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(12, 512)
   password?: string;
 
   @ApiPropertyOptional({ description: 'A disabled user cannot log in and their live tokens are refused' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   disabled?: boolean;
 }
