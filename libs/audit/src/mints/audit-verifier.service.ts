@@ -28,19 +28,14 @@ export class AuditVerifier {
     // One snapshot for the anchor, the head and the entries: a batch that commits (or a pruning that
     // drops partitions) while the walk runs must not look like a broken chain. The lock taken before
     // the snapshot makes a concurrent pruning either finish first or wait until the walk is done.
-    const { client, release } = await this.longReads.borrow();
+    const { client, finish } = await this.longReads.borrow();
     try {
       // The snapshot is taken by the first statement after the lock (LOCK itself takes none).
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; LOCK TABLE mint_audit IN ACCESS SHARE MODE');
       await client.query(setTenantSql({ orgId }));
       return await this.walk(client, orgId);
     } finally {
-      // The transaction (and its tenant setting) ends before the connection is pooled again, or the connection is closed.
-      const ended = await client.query('ROLLBACK').then(
-        () => true,
-        () => false,
-      );
-      release(!ended);
+      await finish();
     }
   }
 

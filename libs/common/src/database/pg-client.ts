@@ -21,20 +21,29 @@ export class LongReads implements OnApplicationShutdown {
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** A connection of its own; the caller ends any transaction it begins before calling `release`. */
-  async borrow(): Promise<{ client: PoolClient; release: (broken?: boolean) => void }> {
+  /**
+   * A connection of its own for a transaction the caller begins. `finish` ends that transaction (and
+   * with it the tenant setting) and gives the connection back; one that cannot end it is closed instead.
+   */
+  async borrow(): Promise<{ client: PoolClient; finish: () => Promise<void> }> {
     const client = await this.connections().connect();
-    return { client, release: (broken = false) => client.release(broken) };
+    const finish = async () => {
+      const ended = await client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
+      client.release(!ended);
+    };
+    return { client, finish };
   }
 
   /**
    * Rows of a query one by one through a server-side cursor, in a read-only transaction bound to
-   * `scope` (row-level security): memory stays flat however many rows match. The transaction ends
-   * (and the tenant setting with it) before the connection goes back to the pool, also when iteration
-   * fails or is abandoned; a connection that cannot end it is closed instead.
+   * `scope` (row-level security): memory stays flat however many rows match. The connection is
+   * finished (see `borrow`) when iteration ends, fails or is abandoned.
    */
   async *stream<T>(scope: DbScope, sql: string, params: unknown[], batchSize = 500): AsyncGenerator<T> {
-    const { client, release } = await this.borrow();
+    const { client, finish } = await this.borrow();
     try {
       await client.query(`BEGIN READ ONLY; ${setTenantSql(scope)}`);
       const stream = client.query(new QueryStream(sql, params, { batchSize }));
@@ -44,11 +53,7 @@ export class LongReads implements OnApplicationShutdown {
         stream.destroy();
       }
     } finally {
-      const ended = await client.query('ROLLBACK').then(
-        () => true,
-        () => false,
-      );
-      release(!ended);
+      await finish();
     }
   }
 

@@ -39,18 +39,18 @@ class ScopedQueryRunner extends PostgresQueryRunner {
       // The server refused the statement: end the transaction. No answer at all (a timeout, a lost
       // connection): the connection's state is unknown, and waiting on a ROLLBACK would only double
       // the wait, so the connection is closed instead (the pool drops it when it comes back).
-      if (isServerError(error)) await super.query('ROLLBACK').catch(() => this.discardConnection());
-      else this.discardConnection();
+      if (isServerError(error)) await super.query('ROLLBACK').catch(() => discard(this.databaseConnection));
+      else discard(this.databaseConnection);
       throw error;
     } finally {
       this.isTransactionActive = false;
     }
   }
+}
 
-  private discardConnection(): void {
-    const connection = this.databaseConnection as { end(): Promise<void> } | undefined;
-    void connection?.end().catch(() => undefined);
-  }
+/** Closes a connection whose state is unknown; the pool drops it when it is released. */
+function discard(connection: { end(): Promise<void> } | undefined): void {
+  void connection?.end().catch(() => undefined);
 }
 
 /** An error PostgreSQL answered with (it has a SQLSTATE), as opposed to no answer. */
@@ -75,7 +75,7 @@ export async function queryInOneTrip<T>(dataSource: DataSource, scope: DbScope, 
       const results = (await connection.query(`${setTenantSql(scope)}; ${sql}`)) as unknown as QueryResult[];
       return results[results.length - 1].rows as T[];
     } catch (error) {
-      if (!isServerError(error)) void connection.end().catch(() => undefined);
+      if (!isServerError(error)) discard(connection);
       throw error;
     }
   } finally {
