@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { expectError, expectStatus } from './assertions';
 import { createOrgWithAdmin, OrgFixture } from './fixtures';
 import { client, Client, HttpResult } from './http';
 import { startTestApp, TestApp, TestAppOptions } from './test-app';
@@ -85,4 +86,21 @@ export async function startSecondInstance(first: TestApp, options: TestAppOption
     db: first.db,
     config: { masterKeys: first.config.masterKeys, jwtSecret: first.config.jwtSecret, operatorToken: first.config.operatorToken, ...options.config },
   });
+}
+
+/**
+ * A redemption raced against a revocation of the same token: exactly one of them won, the other was
+ * refused for it, and the token's state says which.
+ */
+export function expectOneOfRedeemOrRevoke(outcomes: Array<{ redeemed: HttpResult; revoked: HttpResult; status: string }>): void {
+  for (const { redeemed, revoked, status } of outcomes) {
+    if (redeemed.status === 200) {
+      expectError(revoked, 409, 'TOKEN_REDEEMED');
+      expect(status).toBe('redeemed');
+    } else {
+      expectError(redeemed, 401, 'TOKEN_REVOKED');
+      expectStatus(revoked, 204);
+      expect(status).toBe('revoked');
+    }
+  }
 }
