@@ -1,14 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { SCOPES } from '../libs/auth/src/scopes';
 import { expectStatus } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture, PASSWORD, uniqueEmail } from './support/fixtures';
 import { client } from './support/http';
 import { createApiKey, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET, verifySinchToken } from './support/minting';
+import { discoverRoutes } from './support/routes';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -227,32 +225,9 @@ function routesFromOpenApi(document: any): Route[] {
   return routes;
 }
 
-/** Every route Nest registered, as `METHOD /path/{param}`, from the controllers' own metadata. */
+/** Every route Nest registered, as `METHOD /path/{param}` (the document's notation). */
 function routesFromNest(app: TestApp): string[] {
-  const fastify = app.app.getHttpAdapter().getInstance();
-  const discovery = new DiscoveryService(app.app.get(ModulesContainer));
-  const scanner = new MetadataScanner();
-  const join = (...parts: string[]) => `/${parts.map((part) => part.replace(/^\/+|\/+$/g, '')).filter(Boolean).join('/')}`;
-  const found: string[] = [];
-  for (const wrapper of discovery.getControllers()) {
-    const { instance, metatype } = wrapper;
-    if (!instance || !metatype) continue;
-    const prototype = Object.getPrototypeOf(instance);
-    const controllerPaths = ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, metatype) ?? '/');
-    for (const name of scanner.getAllMethodNames(prototype)) {
-      const requestMethod: RequestMethod | undefined = Reflect.getMetadata(METHOD_METADATA, prototype[name]);
-      if (requestMethod === undefined) continue;
-      const method = RequestMethod[requestMethod];
-      for (const controllerPath of controllerPaths) {
-        for (const handlerPath of ([] as string[]).concat(Reflect.getMetadata(PATH_METADATA, prototype[name]) ?? '/')) {
-          const bare = join(controllerPath, handlerPath);
-          const served = [join('api', bare), bare].find((url) => fastify.hasRoute({ method: method as 'GET', url }));
-          if (served) found.push(`${method} ${served.replace(/:(\w+)/g, '{$1}')}`);
-        }
-      }
-    }
-  }
-  return found;
+  return discoverRoutes(app).map((route) => `${route.method} ${route.path.replace(/:(\w+)/g, '{$1}')}`);
 }
 
 // ---------------------------------------------------------------------------------------------------
