@@ -10,12 +10,12 @@ import {
   putSinchVoice,
   randomHex,
   randomSinchSecret,
+  SINCH_TOKEN_PREFIX,
   verifySinchToken,
 } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 
 const SINCH_PATH = '/api/calls/token/sinch';
-const SINCH_TOKEN_PREFIX = Buffer.from('{"alg":"HS256","kid":"hkdfv1-').toString('base64url').slice(0, 36);
 
 let app: TestApp;
 let org: OrgFixture;

@@ -12,13 +12,12 @@ import {
   randomSinchSecret,
   SINCH_EXAMPLE_KEY,
   SINCH_EXAMPLE_SECRET,
+  SINCH_TOKEN_PREFIX,
   verifySinchToken,
 } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 
 const SINCH_PATH = '/api/calls/token/sinch';
-/** base64url of `{"alg":"HS256","kid":"hkdfv1-`: the start of every Sinch registration token. */
-const SINCH_TOKEN_PREFIX = Buffer.from('{"alg":"HS256","kid":"hkdfv1-').toString('base64url').slice(0, 36);
 
 let app: TestApp;
 let org: OrgFixture;

@@ -8,6 +8,9 @@ import type { TestApp } from './test-app';
 export const SINCH_EXAMPLE_KEY = 'a32e5a8d-f7d8-411c-9645-9038e8dd051d';
 export const SINCH_EXAMPLE_SECRET = 'ax8hTTQJF0OPXL32r1LHMA==';
 
+/** base64url of `{"alg":"HS256","kid":"hkdfv1-`: the start of every Sinch registration token. */
+export const SINCH_TOKEN_PREFIX = Buffer.from('{"alg":"HS256","kid":"hkdfv1-').toString('base64url').slice(0, 36);
+
 /** A fresh Sinch-style application secret: 16 random bytes in padded standard base64. */
 export function randomSinchSecret(): string {
   return randomBytes(16).toString('base64');
