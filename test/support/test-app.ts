@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../apps/api/src/create-app';
 import { Clock } from '../../libs/common/src/clock';
+import type { OutboundLookup } from '../../libs/common/src/dns-lookup';
 import { AppConfig } from '../../libs/common/src/config';
 import { createLogger } from '../../libs/common/src/logging/logger';
 import { createTestDatabase, TestDatabase } from './test-database';
@@ -26,6 +27,8 @@ export interface TestAppOptions {
   clock?: Clock;
   /** Reuse another test app's database (several instances on one database). */
   db?: TestDatabase;
+  /** How the service resolves provider host names (default dns.lookup). */
+  dnsLookup?: OutboundLookup;
 }
 
 /** Starts the real service on 127.0.0.1 (a random port) on its own freshly migrated database. */
@@ -48,7 +51,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const app = await createApp({ config, logger, databaseUrl: db.url, clock: options.clock });
+  const app = await createApp({ config, logger, databaseUrl: db.url, clock: options.clock, dnsLookup: options.dnsLookup });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;

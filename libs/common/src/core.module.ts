@@ -6,12 +6,15 @@ import { AppConfig } from './config';
 import { CounterStore, MemoryCounterStore } from './counters/counter-store';
 import { RedisCounterStore } from './counters/redis-counter-store';
 import { LongReads } from './database/pg-client';
+import { defaultOutboundLookup, OUTBOUND_DNS_LOOKUP, OutboundLookup } from './dns-lookup';
 import { MetricsService } from './metrics/metrics.service';
 
 export interface CoreOptions {
   config: AppConfig;
   logger: Logger;
   clock?: Clock;
+  /** How outbound provider connections resolve names; `dns.lookup` by default. */
+  dnsLookup?: OutboundLookup;
 }
 
 /** Process-wide services every domain module may inject: config, clock, counters, metrics, cache bus, long reads. */
@@ -25,6 +28,7 @@ export class CoreModule {
       providers: [
         { provide: AppConfig, useValue: options.config },
         { provide: Clock, useValue: clock },
+        { provide: OUTBOUND_DNS_LOOKUP, useValue: options.dnsLookup ?? defaultOutboundLookup },
         {
           provide: CounterStore,
           useFactory: () => (options.config.redisUrl ? new RedisCounterStore(options.config.redisUrl) : new MemoryCounterStore(() => clock.nowMs())),
@@ -33,7 +37,7 @@ export class CoreModule {
         InvalidationBus,
         LongReads,
       ],
-      exports: [AppConfig, Clock, CounterStore, MetricsService, InvalidationBus, LongReads],
+      exports: [AppConfig, Clock, OUTBOUND_DNS_LOOKUP, CounterStore, MetricsService, InvalidationBus, LongReads],
     };
   }
 }

@@ -211,6 +211,28 @@ describe('provider credential fields', () => {
       );
     });
 
+    it.each([
+      'https://2130706433:4010',
+      'https://127.1:4010',
+      'https://0177.0.0.1:4010',
+      'https://0x7f000001:4010',
+      'https://[::1]:4010',
+      'https://[::ffff:127.0.0.1]:4010',
+      'https://0.0.0.0',
+      'https://localhost',
+      'https://169.254.169.254',
+      'https://10.0.0.1',
+      'https://192.168.1.1',
+      'https://[fd00::1]',
+      'https://100.100.100.200',
+      'https://metadata.google.internal',
+      'https://space.localhost',
+      'https://intranet',
+    ])('refuses the non-public host of %s; insecure URLs lift that rule', (spaceUrl) => {
+      expect(refuses('signalwire', { spaceUrl })).toEqual([{ field: 'spaceUrl', message: expect.stringMatching(/only public addresses/) }]);
+      expect(accepts('signalwire', { spaceUrl }, insecure).spaceUrl).toBe(new URL(spaceUrl).origin);
+    });
+
     it('defaults to refusing plain http when no options are given', () => {
       expect(() => validateCredentialFields('signalwire', { ...valid.signalwire, spaceUrl: 'http://a.test' })).toThrow(
         ApiError,

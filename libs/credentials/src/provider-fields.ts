@@ -1,4 +1,5 @@
 import { ApiError, ErrorDetail } from '@mintline/common/errors/api-error';
+import { checkOutboundUrl } from '@mintline/providers/http/outbound-address';
 
 /** The providers an org stores credentials for, and each one's fields (API.md, "Provider credentials"). */
 export const CREDENTIAL_PROVIDERS = ['sinch-voice', 'sinch-project', 'signalwire', 'twilio'] as const;
@@ -13,7 +14,7 @@ export interface CredentialFieldSpec {
 }
 
 export interface CredentialValidationOptions {
-  /** Mirrors env ALLOW_INSECURE_PROVIDER_URLS: accept plain http provider URLs (local test doubles). */
+  /** Mirrors env ALLOW_INSECURE_PROVIDER_URLS: accept plain http provider URLs and non-public hosts (local test doubles). */
   allowInsecureUrls: boolean;
 }
 
@@ -147,27 +148,9 @@ function checkStandardBase64(value: string): { value: string } | { problem: stri
   return { value };
 }
 
+/** The space's URL is tenant-supplied and receives the tenant's Basic auth: the outbound-address rules apply. */
 function checkSpaceUrl(value: string, options: CredentialValidationOptions): { value: string } | { problem: string } {
-  const schemes = options.allowInsecureUrls ? 'https (or http)' : 'https';
-  // The WHATWG parser also accepts forms such as "https:host"; require the explicit "scheme://".
-  if (!/^https?:\/\//i.test(value)) return { problem: `must be an absolute ${schemes} URL` };
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return { problem: `must be an absolute ${schemes} URL` };
-  }
-  if (url.protocol !== 'https:' && !(options.allowInsecureUrls && url.protocol === 'http:')) {
-    return { problem: `must be an absolute ${schemes} URL` };
-  }
-  // "https://@host" parses with an empty username, so look at the authority as written too.
-  const authority = value.slice(value.indexOf('//') + 2).split(/[/\\?#]/)[0];
-  if (url.username !== '' || url.password !== '' || authority.includes('@')) {
-    return { problem: 'must not contain credentials' };
-  }
-  if (value.includes('?') || value.includes('#')) return { problem: 'must not contain a query or fragment' };
-  // Paths are appended to it (`{spaceUrl}/api/chat/tokens`), so keep no trailing slash.
-  return { value: `${url.origin}${url.pathname.replace(/\/+$/, '')}` };
+  return checkOutboundUrl(value, { allowInsecure: options.allowInsecureUrls });
 }
 
 function twilioSid(prefix: 'AC' | 'SK' | 'AP'): Check {

@@ -6,6 +6,8 @@ import { ProviderHttpError } from './provider-http.error';
  * Turns a transport failure into the contract's provider codes: an upstream that cannot be reached
  * in time is PROVIDER_UNAVAILABLE; one that answers something unusable is PROVIDER_ERROR.
  * Anything that is not a ProviderHttpError is returned unchanged.
+ * The messages reach the caller, so they never carry a socket error code: telling a refused port from
+ * a reset one would make the service a port scanner for whoever stores the URL (API.md, "Outbound addresses").
  */
 export function transportFailure(provider: string, error: unknown): unknown {
   if (!(error instanceof ProviderHttpError)) return error;
@@ -13,10 +15,7 @@ export function transportFailure(provider: string, error: unknown): unknown {
     case 'timeout':
       return ApiError.provider('PROVIDER_UNAVAILABLE', `${provider} did not answer in time`);
     case 'connection':
-      return ApiError.provider(
-        'PROVIDER_UNAVAILABLE',
-        `${provider} could not be reached${error.details.code ? ` (${error.details.code})` : ''}`,
-      );
+      return ApiError.provider('PROVIDER_UNAVAILABLE', `${provider} could not be reached`);
     case 'invalid_json':
       // A 5xx with a garbled body is still an outage, not a contract violation.
       return error.details.status !== undefined && error.details.status >= 500
@@ -30,6 +29,8 @@ export function transportFailure(provider: string, error: unknown): unknown {
       return ApiError.provider('PROVIDER_ERROR', `${provider} URL must use https`);
     case 'invalid_url':
       return ApiError.provider('PROVIDER_ERROR', `${provider} URL is invalid`);
+    case 'non_public_address':
+      return ApiError.provider('PROVIDER_ERROR', `${provider} URL does not lead to a public address; no connection was made`);
   }
 }
 
@@ -50,9 +51,9 @@ export async function requestProvider(http: ProviderHttpClient, provider: string
   return response;
 }
 
-/** A short, human explanation of a failure, for `verify` answers. */
-export function describeFailure(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
-  if (error instanceof ProviderHttpError) return error.message;
+/** A short, human explanation of a failure, for `verify` answers; as safe to show as transportFailure's. */
+export function describeFailure(error: unknown, provider = 'The provider'): string {
+  const mapped = transportFailure(provider, error);
+  if (mapped instanceof ApiError) return mapped.message;
   return 'unexpected error';
 }

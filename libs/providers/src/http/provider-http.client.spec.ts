@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { AddressInfo, createServer as createTcpServer, Server } from 'node:net';
+import type { OutboundLookup } from '@mintline/common/dns-lookup';
 import { FakeServer, startFakeHttpServer } from '../../../../test/fakes/fake-http-server';
 import { providerTestConfig } from '../../../../test/fakes/provider-test-config';
 import { ProviderHttpClient } from './provider-http.client';
@@ -95,6 +96,85 @@ describe('ProviderHttpClient', () => {
     } finally {
       await strict.close();
     }
+  });
+
+  describe('public addresses only (unless the URL is the operator\'s or insecure URLs are allowed)', () => {
+    let listener: Server;
+    let port: number;
+    let connections = 0;
+    const asked: string[] = [];
+    /** space.example.com resolves to the loopback listener; any other name does not exist. */
+    const lookup: OutboundLookup = (hostname, options, callback) => {
+      asked.push(hostname);
+      if (hostname !== 'space.example.com') return callback(Object.assign(new Error('ENOTFOUND'), { code: 'ENOTFOUND' }), [], undefined);
+      return options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4);
+    };
+
+    beforeAll(async () => {
+      listener = createTcpServer((socket) => {
+        connections += 1;
+        socket.on('error', () => undefined);
+        socket.destroy();
+      });
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      port = (listener.address() as AddressInfo).port;
+    });
+
+    beforeEach(() => {
+      connections = 0;
+      asked.length = 0;
+    });
+
+    afterAll(async () => {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    });
+
+    async function withClient(allowInsecureProviderUrls: boolean, use: (client: ProviderHttpClient) => Promise<void>): Promise<void> {
+      const guarded = new ProviderHttpClient(providerTestConfig({ allowInsecureProviderUrls }), { timeoutMs: 1000 }, lookup);
+      try {
+        await use(guarded);
+      } finally {
+        await guarded.close();
+      }
+    }
+
+    it('refuses an inward address literal before connecting, and a name that resolves inward at connection time', async () => {
+      await withClient(false, async (guarded) => {
+        for (const url of [`https://127.0.0.1:${port}/x`, `https://[::ffff:7f00:1]:${port}/x`, `https://localhost:${port}/x`]) {
+          const error = await failure(guarded.request({ method: 'POST', url, headers: { authorization: 'Basic c2VjcmV0' } }));
+          expect(error.kind).toBe('non_public_address');
+        }
+        expect(asked).toEqual([]);
+        const resolved = await failure(guarded.request({ method: 'POST', url: `https://space.example.com:${port}/x` }));
+        expect(resolved.kind).toBe('non_public_address');
+        expect(resolved.message).not.toContain('127.0.0.1');
+        expect(asked).toEqual(['space.example.com']);
+      });
+      expect(connections).toBe(0);
+    });
+
+    it('checks again for every new connection, not once per origin', async () => {
+      await withClient(false, async (guarded) => {
+        for (let i = 0; i < 3; i += 1) {
+          expect((await failure(guarded.request({ method: 'GET', url: `https://space.example.com:${port}/` }))).kind).toBe('non_public_address');
+        }
+      });
+      expect(asked).toEqual(['space.example.com', 'space.example.com', 'space.example.com']);
+      expect(connections).toBe(0);
+    });
+
+    it('connects for an operator URL (same lookup), and for any URL when insecure URLs are allowed', async () => {
+      await withClient(false, async (guarded) => {
+        const error = await failure(guarded.request({ method: 'GET', url: `https://space.example.com:${port}/`, operatorUrl: true }));
+        expect(error.kind).toBe('connection');
+      });
+      expect(connections).toBe(1);
+      await withClient(true, async (lenient) => {
+        expect((await failure(lenient.request({ method: 'GET', url: `https://space.example.com:${port}/` }))).kind).toBe('connection');
+        expect((await failure(lenient.request({ method: 'GET', url: `https://127.0.0.1:${port}/` }))).kind).toBe('connection');
+      });
+      expect(connections).toBe(3);
+    });
   });
 
   it('refuses unparsable URLs, other schemes and URLs with embedded credentials', async () => {

@@ -1,6 +1,8 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { Pool } from 'undici';
 import { AppConfig } from '@mintline/common/config';
+import { defaultOutboundLookup, OUTBOUND_DNS_LOOKUP, OutboundLookup } from '@mintline/common/dns-lookup';
+import { checkOutboundHost, guardedLookup, OutboundAddressError } from './outbound-address';
 import { ProviderHttpError } from './provider-http.error';
 
 export const PROVIDER_HTTP_OPTIONS = Symbol('PROVIDER_HTTP_OPTIONS');
@@ -30,6 +32,12 @@ export interface ProviderHttpRequest {
   form?: Record<string, string>;
   timeoutMs?: number;
   maxResponseBytes?: number;
+  /**
+   * Only for URLs the operator set through the environment (SINCH_AUTH_URL, SINCH_EST_URL): they are
+   * trusted as they are, so the public-address rule is not applied. Every other URL (anything a tenant
+   * stored) is held to it, at the URL and again at each connection on the resolved address.
+   */
+  operatorUrl?: boolean;
 }
 
 export interface ProviderHttpResponse {
@@ -58,27 +66,46 @@ const TIMEOUT_CODES = new Set([
 
 /**
  * The one outbound HTTP client for provider calls: a keep-alive pool per origin, a hard deadline per
- * request, no redirects, capped response bodies, https only (unless explicitly allowed), and errors
+ * request, no redirects, capped response bodies, https only (unless explicitly allowed), only public
+ * addresses (unless the request is for an operator-set URL, or insecure URLs are allowed), and errors
  * that never echo what was sent.
  */
 @Injectable()
 export class ProviderHttpClient implements OnModuleDestroy {
   private readonly options: Required<ProviderHttpOptions>;
-  /** Insertion order doubles as recency order: a used pool is moved to the end. */
+  /**
+   * Keyed by guard and origin, so that a guarded request never reuses a socket an unguarded one opened.
+   * Insertion order doubles as recency order: a used pool is moved to the end.
+   */
   private readonly pools = new Map<string, Pool>();
+  private readonly lookup: OutboundLookup;
+  private readonly checkedLookup: OutboundLookup;
   private closed = false;
 
   constructor(
     private readonly config: AppConfig,
     @Optional() @Inject(PROVIDER_HTTP_OPTIONS) options?: ProviderHttpOptions,
+    @Optional() @Inject(OUTBOUND_DNS_LOOKUP) lookup?: OutboundLookup,
   ) {
     this.options = { ...DEFAULTS, ...stripUndefined(options ?? {}) };
+    this.lookup = lookup ?? defaultOutboundLookup;
+    this.checkedLookup = guardedLookup(this.lookup);
   }
 
   async request(request: ProviderHttpRequest): Promise<ProviderHttpResponse> {
     const url = this.checkUrl(request.method, request.url);
     const target = `${url.origin}${url.pathname}`;
     const where = { method: request.method, target };
+    // ALLOW_INSECURE_PROVIDER_URLS lifts the address rule with the https rule (test doubles on loopback).
+    const guarded = !request.operatorUrl && !this.config.allowInsecureProviderUrls;
+    if (guarded) {
+      // An address literal is connected to without any lookup, so it is judged here; a name is judged
+      // by what it resolves to, when the connection is made (guardedLookup).
+      const verdict = checkOutboundHost(url.hostname);
+      if (!verdict.allowed) {
+        throw new ProviderHttpError('non_public_address', `${request.method} ${target} refused: the host ${verdict.reason}`, where);
+      }
+    }
     if (this.closed) {
       throw new ProviderHttpError('connection', `${request.method} ${target} refused: the HTTP client is closed`, where);
     }
@@ -94,7 +121,7 @@ export class ProviderHttpClient implements OnModuleDestroy {
     }, timeoutMs);
 
     try {
-      const response = await this.pool(url.origin).request({
+      const response = await this.pool(url.origin, guarded).request({
         method: request.method,
         path: `${url.pathname}${url.search}`,
         headers,
@@ -132,6 +159,9 @@ export class ProviderHttpClient implements OnModuleDestroy {
         throw new ProviderHttpError('timeout', `${request.method} ${target} timed out after ${timeoutMs} ms`, where);
       }
       if (error instanceof ProviderHttpError) throw error;
+      if (isOutboundAddressError(error)) {
+        throw new ProviderHttpError('non_public_address', `${request.method} ${target} refused: the host resolves to a non-public address`, where);
+      }
       const code = errorCode(error);
       if (code && TIMEOUT_CODES.has(code)) {
         throw new ProviderHttpError('timeout', `${request.method} ${target} timed out (${code})`, { ...where, code });
@@ -189,19 +219,21 @@ export class ProviderHttpClient implements OnModuleDestroy {
     });
   }
 
-  private pool(origin: string): Pool {
-    const existing = this.pools.get(origin);
+  private pool(origin: string, guarded: boolean): Pool {
+    const key = `${guarded ? 'guarded' : 'unguarded'} ${origin}`;
+    const existing = this.pools.get(key);
     if (existing) {
-      this.pools.delete(origin);
-      this.pools.set(origin, existing);
+      this.pools.delete(key);
+      this.pools.set(key, existing);
       return existing;
     }
     const pool = new Pool(origin, {
       connections: this.options.connectionsPerOrigin,
       keepAliveTimeout: this.options.keepAliveMs,
-      connect: { timeout: this.options.timeoutMs },
+      // Node's net/tls connect through this lookup and to exactly the address it hands back.
+      connect: { timeout: this.options.timeoutMs, lookup: guarded ? this.checkedLookup : this.lookup },
     });
-    this.pools.set(origin, pool);
+    this.pools.set(key, pool);
     while (this.pools.size > this.options.maxOrigins) {
       const [oldestOrigin, oldest] = this.pools.entries().next().value as [string, Pool];
       this.pools.delete(oldestOrigin);
@@ -268,6 +300,15 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+/** undici hands the socket's error back as it is, or as the cause of its own. */
+function isOutboundAddressError(error: unknown): boolean {
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 5; depth += 1) {
+    if (current instanceof OutboundAddressError) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function errorCode(error: unknown): string | undefined {

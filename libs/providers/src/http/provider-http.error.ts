@@ -8,6 +8,8 @@ export type ProviderHttpErrorKind =
   | 'insecure_url'
   /** The URL could not be parsed, has an unsupported scheme or embeds credentials. No request was made. */
   | 'invalid_url'
+  /** The host is, or resolves to, a loopback, private or otherwise non-public address. No connection was made. */
+  | 'non_public_address'
   /** Connect + headers + body took longer than the request's timeout. */
   | 'timeout'
   /** Refused, reset, DNS or TLS failure, or the client was closed. */

@@ -125,12 +125,15 @@ describe('SignalWireChatProvider (against a fake SignalWire space)', () => {
     expect((await apiError(provider.mint(credentials, request))).code).toBe('PROVIDER_ERROR');
   });
 
-  it('maps an upstream 422 to PROVIDER_ERROR with SignalWire\'s reasons', async () => {
+  it('maps an upstream 422 to PROVIDER_ERROR with its status only, never the body the space sent', async () => {
     // Bypasses local validation on purpose, to see the space's own answer.
     const bad = { ...request, channels: { sw_reserved: { read: true, write: true } } };
     const error = await apiError(provider.mint(credentials, bad));
     expect(error.code).toBe('PROVIDER_ERROR');
-    expect(error.message).toContain('channel_name_is_reserved');
+    expect(error.message).toMatch(/HTTP 422/);
+    // The space did answer with its reasons; whatever the host at a stored URL says is not passed on.
+    expect(fake.requests).toHaveLength(1);
+    expect(error.message).not.toContain('channel_name_is_reserved');
   });
 
   it('maps a 2xx without a token to PROVIDER_ERROR', async () => {

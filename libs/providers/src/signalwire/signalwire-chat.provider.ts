@@ -60,7 +60,8 @@ export class SignalWireChatProvider implements TokenProvider<SignalWireCredentia
       throw ApiError.provider('PROVIDER_AUTH_FAILED', `${PROVIDER} rejected the project ID or API token (HTTP ${response.status})`);
     }
     if (response.status < 200 || response.status >= 300) {
-      throw ApiError.provider('PROVIDER_ERROR', `${PROVIDER} refused the chat token request (HTTP ${response.status}${upstreamErrors(response)})`);
+      // The status only: the body is whatever the host at the stored URL chose to say, and is not passed on.
+      throw ApiError.provider('PROVIDER_ERROR', `${PROVIDER} refused the chat token request (HTTP ${response.status})`);
     }
     const token = (response.json as { token?: unknown } | undefined)?.token;
     if (typeof token !== 'string' || token === '') {
@@ -83,7 +84,7 @@ export class SignalWireChatProvider implements TokenProvider<SignalWireCredentia
       const origin = spaceOrigin(credentials.spaceUrl);
       response = await this.breaker.run(origin, () => this.post(origin, credentials, {}));
     } catch (error) {
-      return { ok: false, detail: `${PROVIDER} space could not be checked: ${describeFailure(error)}` };
+      return { ok: false, detail: `${PROVIDER} space could not be checked: ${describeFailure(error, PROVIDER)}` };
     }
     const status = response.status;
     if (status === 422 || (status >= 200 && status < 300)) {
@@ -120,18 +121,4 @@ function spaceOrigin(spaceUrl: string): string {
 
 function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
-}
-
-/** SignalWire's 422 body: `{errors: [{type, code, message, attribute, url}]}`. */
-function upstreamErrors(response: ProviderHttpResponse): string {
-  const errors = (response.json as { errors?: unknown } | undefined)?.errors;
-  if (!Array.isArray(errors) || errors.length === 0) return '';
-  const described = errors.slice(0, 5).map((entry) => {
-    const { attribute, code, message } = (entry ?? {}) as Record<string, unknown>;
-    const parts = [typeof attribute === 'string' ? attribute : undefined, typeof message === 'string' ? message : undefined]
-      .filter(Boolean)
-      .join(' ');
-    return `${parts || 'error'}${typeof code === 'string' ? ` [${code}]` : ''}`.slice(0, 200);
-  });
-  return `: ${described.join('; ')}`;
 }

@@ -126,6 +126,8 @@ export class SinchOAuthClient {
         },
         form: { grant_type: 'client_credentials' },
         timeoutMs: this.timeoutMs,
+        // SINCH_AUTH_URL is the operator's, not a tenant's.
+        operatorUrl: true,
       });
     } catch (error) {
       throw transportFailure(PROVIDER, error);

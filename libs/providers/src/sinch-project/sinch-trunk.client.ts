@@ -145,7 +145,8 @@ export class SinchTrunkClient {
   }
 
   private send(url: string, token: string): Promise<ProviderHttpResponse> {
-    return requestProvider(this.http, PROVIDER, { method: 'GET', url, headers: { authorization: `Bearer ${token}` }, timeoutMs: this.timeoutMs });
+    // SINCH_EST_URL is the operator's, not a tenant's.
+    return requestProvider(this.http, PROVIDER, { method: 'GET', url, headers: { authorization: `Bearer ${token}` }, timeoutMs: this.timeoutMs, operatorUrl: true });
   }
 
   private ensureOk(response: ProviderHttpResponse): void {
