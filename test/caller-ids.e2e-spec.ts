@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { expectError, expectStatus, expectValidation, UUID_PATTERN } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture } from './support/fixtures';
 import { client } from './support/http';
@@ -6,17 +6,25 @@ import { createApiKey, putSinchVoice, randomSinchSecret, verifySinchToken } from
 import { startTestApp, TestApp } from './support/test-app';
 
 const SINCH_PATH = '/api/calls/token/sinch';
+const TWILIO_PATH = '/api/calls/token/twilio';
 
 let app: TestApp;
 let org: OrgFixture;
 let other: OrgFixture;
 const sinch = { key: randomUUID(), secret: randomSinchSecret() };
+const twilio = {
+  accountSid: `AC${randomBytes(16).toString('hex')}`,
+  apiKeySid: `SK${randomBytes(16).toString('hex')}`,
+  apiKeySecret: randomBytes(16).toString('hex'),
+  twimlAppSid: `AP${randomBytes(16).toString('hex')}`,
+};
 
 beforeAll(async () => {
   app = await startTestApp();
   org = await createOrgWithAdmin(app, 'Caller ID Co');
   other = await createOrgWithAdmin(app, 'Other Caller ID Co');
   await putSinchVoice(org.admin, sinch.key, sinch.secret);
+  expectStatus(await org.admin.put('/api/credentials/twilio', twilio), 200);
 });
 
 afterAll(async () => {
@@ -30,7 +38,8 @@ describe('adding caller IDs', () => {
     const agent = await createUser(app, org, 'agent');
     const plain = await org.admin.post(numbersPath(agent.id), { provider: 'sinch', phoneNumber: '+14165550100' });
     expectStatus(plain, 201);
-    expect(plain.body).toEqual({ id: expect.stringMatching(UUID_PATTERN), provider: 'sinch', phoneNumber: '+14165550100', isDefault: false, label: null });
+    // The user's first sinch number, isDefault omitted: it becomes the sinch default.
+    expect(plain.body).toEqual({ id: expect.stringMatching(UUID_PATTERN), provider: 'sinch', phoneNumber: '+14165550100', isDefault: true, label: null });
 
     const labelled = await org.admin.post(numbersPath(agent.id), { provider: 'twilio', phoneNumber: '+442079460000', isDefault: true, label: 'London desk' });
     expectStatus(labelled, 201);
@@ -102,9 +111,9 @@ describe('adding caller IDs', () => {
     expectStatus(await org.admin.post(numbersPath(agent.id), { provider: 'sinch', phoneNumber: '+14165550120' }), 201);
     expectError(await org.admin.post(numbersPath(agent.id), { provider: 'sinch', phoneNumber: '+14165550120' }), 409, 'PHONE_NUMBER_TAKEN');
     expectError(await org.admin.post(numbersPath(agent.id), { provider: 'sinch', phoneNumber: '+14165550120', isDefault: true, label: 'again' }), 409, 'PHONE_NUMBER_TAKEN');
-    // A refused default did not clear anything or add anything.
+    // A refused default did not clear anything or add anything (the first number stays the default).
     const list = await org.admin.get(numbersPath(agent.id));
-    expect(list.body).toEqual([expect.objectContaining({ phoneNumber: '+14165550120', isDefault: false })]);
+    expect(list.body).toEqual([expect.objectContaining({ phoneNumber: '+14165550120', isDefault: true })]);
     expectStatus(await org.admin.post(numbersPath(agent.id), { provider: 'twilio', phoneNumber: '+14165550120' }), 201);
     const colleague = await createUser(app, org, 'agent');
     expectStatus(await org.admin.post(numbersPath(colleague.id), { provider: 'sinch', phoneNumber: '+14165550120' }), 201);
@@ -187,6 +196,95 @@ describe('defaults', () => {
     const byKey = await client(app.url, key.token).get(`${SINCH_PATH}?userId=${agent.id}`);
     expectStatus(byKey, 200);
     expect(byKey.body.callerIdentifier).toBe('+14165550164');
+  });
+});
+
+describe('the first number is the default when isDefault is omitted', () => {
+  type Agent = Awaited<ReturnType<typeof createUser>>;
+  /** The callerIdentifier of a real mint by the agent itself. */
+  const callerIdOf = async (agent: Agent, path: string) => {
+    const response = await agent.client.get(path);
+    expectStatus(response, 200);
+    expect(response.body.userId).toBe(agent.id);
+    return response.body.callerIdentifier as string;
+  };
+  const defaultsOf = async (agent: Agent) =>
+    ((await org.admin.get(numbersPath(agent.id))).body as Array<{ provider: string; phoneNumber: string; isDefault: boolean }>)
+      .filter((n) => n.isDefault)
+      .map((n) => `${n.provider} ${n.phoneNumber}`)
+      .sort();
+
+  it("a user's single twilio number, added without isDefault, is the twilio mint's callerIdentifier", async () => {
+    const agent = await createUser(app, org, 'agent');
+    expect(await callerIdOf(agent, TWILIO_PATH)).toBe('');
+    const added = await org.admin.post(numbersPath(agent.id), { provider: 'twilio', phoneNumber: '+14165550200' });
+    expectStatus(added, 201);
+    expect(added.body.isDefault).toBe(true);
+    expect(await callerIdOf(agent, TWILIO_PATH)).toBe('+14165550200');
+    // It is the twilio default only: the sinch mint still has no caller ID.
+    expect(await callerIdOf(agent, SINCH_PATH)).toBe('');
+  });
+
+  it("a user's single sinch number, added without isDefault, is the sinch mint's callerIdentifier", async () => {
+    const agent = await createUser(app, org, 'agent');
+    expect(await callerIdOf(agent, SINCH_PATH)).toBe('');
+    const added = await org.admin.post(numbersPath(agent.id), { provider: 'sinch', phoneNumber: '+14165550201' });
+    expectStatus(added, 201);
+    expect(added.body.isDefault).toBe(true);
+    expect(await callerIdOf(agent, SINCH_PATH)).toBe('+14165550201');
+    expect(await callerIdOf(agent, TWILIO_PATH)).toBe('');
+  });
+
+  it('a second number without isDefault is not the default; isDefault: true still takes over', async () => {
+    const agent = await createUser(app, org, 'agent');
+    expectStatus(await org.admin.post(numbersPath(agent.id), { provider: 'twilio', phoneNumber: '+14165550202' }), 201);
+    const second = await org.admin.post(numbersPath(agent.id), { provider: 'twilio', phoneNumber: '+14165550203' });
+    expectStatus(second, 201);
+    expect(second.body.isDefault).toBe(false);
+    expect(await callerIdOf(agent, TWILIO_PATH)).toBe('+14165550202');
+    expect(await defaultsOf(agent)).toEqual(['twilio +14165550202']);
+
+    // Each provider has its own first number.
+    expectStatus(await org.admin.post(numbersPath(agent.id), { provider: 'sinch', phoneNumber: '+14165550204' }), 201);
+    expect(await defaultsOf(agent)).toEqual(['sinch +14165550204', 'twilio +14165550202']);
+
+    const third = await org.admin.post(numbersPath(agent.id), { provider: 'twilio', phoneNumber: '+14165550205', isDefault: true });
+    expect(third.body.isDefault).toBe(true);
+    expect(await callerIdOf(agent, TWILIO_PATH)).toBe('+14165550205');
+    expect(await defaultsOf(agent)).toEqual(['sinch +14165550204', 'twilio +14165550205']);
+  });
+
+  it('isDefault: false on the first number makes no default, and the mint has ""', async () => {
+    const agent = await createUser(app, org, 'agent');
+    const first = await org.admin.post(numbersPath(agent.id), { provider: 'twilio', phoneNumber: '+14165550206', isDefault: false });
+    expectStatus(first, 201);
+    expect(first.body.isDefault).toBe(false);
+    expect(await callerIdOf(agent, TWILIO_PATH)).toBe('');
+    // The next number is not the user's first for the provider, so it is no default either.
+    const next = await org.admin.post(numbersPath(agent.id), { provider: 'twilio', phoneNumber: '+14165550207' });
+    expect(next.body.isDefault).toBe(false);
+    expect(await callerIdOf(agent, TWILIO_PATH)).toBe('');
+    expect(await defaultsOf(agent)).toEqual([]);
+  });
+
+  it('concurrent first numbers without isDefault: exactly one becomes the default, per provider', async () => {
+    const agent = await createUser(app, org, 'agent');
+    const sinchNumbers = ['+14165550210', '+14165550211', '+14165550212', '+14165550213'];
+    const twilioNumbers = ['+14165550214', '+14165550215', '+14165550216', '+14165550217'];
+    const responses = await Promise.all([
+      ...sinchNumbers.map((phoneNumber) => org.admin.post(numbersPath(agent.id), { provider: 'sinch', phoneNumber })),
+      ...twilioNumbers.map((phoneNumber) => org.admin.post(numbersPath(agent.id), { provider: 'twilio', phoneNumber })),
+    ]);
+    for (const response of responses) expectStatus(response, 201);
+    const answeredDefault = responses.filter((r) => r.body.isDefault).map((r) => `${r.body.provider} ${r.body.phoneNumber}`).sort();
+    expect(answeredDefault).toHaveLength(2);
+    // What the answers said is what is stored, and what the mints carry.
+    expect(await defaultsOf(agent)).toEqual(answeredDefault);
+    const [sinchDefault, twilioDefault] = answeredDefault.map((entry) => entry.split(' ')[1]);
+    expect(sinchNumbers).toContain(sinchDefault);
+    expect(twilioNumbers).toContain(twilioDefault);
+    expect(await callerIdOf(agent, SINCH_PATH)).toBe(sinchDefault);
+    expect(await callerIdOf(agent, TWILIO_PATH)).toBe(twilioDefault);
   });
 });
 

@@ -141,7 +141,7 @@ describe('the full story: credentials, an agent, a caller ID, a token, the audit
     const other = await createUser(app, org, 'agent');
     // A twilio default and a non-default sinch number are not the sinch caller ID.
     expectStatus(await org.admin.post(`/api/users/${other.id}/phone-numbers`, { provider: 'twilio', phoneNumber: '+14165550111', isDefault: true }), 201);
-    expectStatus(await org.admin.post(`/api/users/${other.id}/phone-numbers`, { provider: 'sinch', phoneNumber: '+14165550112' }), 201);
+    expectStatus(await org.admin.post(`/api/users/${other.id}/phone-numbers`, { provider: 'sinch', phoneNumber: '+14165550112', isDefault: false }), 201);
     const minted = await other.client.get(SINCH_PATH);
     expectStatus(minted, 200);
     expect(minted.body).toEqual({ token: expect.any(String), applicationKey: SINCH_EXAMPLE_KEY, userId: other.id, callerIdentifier: '', expiresIn: 600 });

@@ -146,7 +146,7 @@ describe('Twilio Voice access tokens', () => {
 
   it("shows the user's default twilio caller ID (not a sinch one, not a non-default one) as callerIdentifier", async () => {
     const numbers = `/api/users/${agent.id}/phone-numbers`;
-    expectStatus(await admin.post(numbers, { provider: 'twilio', phoneNumber: '+14165550177' }), 201);
+    expectStatus(await admin.post(numbers, { provider: 'twilio', phoneNumber: '+14165550177', isDefault: false }), 201);
     expectStatus(await admin.post(numbers, { provider: 'sinch', phoneNumber: '+14165550178', isDefault: true }), 201);
     const stillEmpty = await mint(agent.client);
     expectStatus(stillEmpty.response, 200);

@@ -54,7 +54,10 @@ export class CallerIdsService {
       if (!locked) throw ApiError.notFound('User not found');
       const duplicate = await manager.existsBy(PhoneNumberEntity, { userId, provider: dto.provider, phoneNumber: dto.phoneNumber });
       if (duplicate) throw ApiError.conflict('PHONE_NUMBER_TAKEN', 'This user already has this number for this provider');
-      const isDefault = dto.isDefault === true;
+      // Omitted isDefault: the user's first number for this provider becomes its default, later ones do
+      // not; false never does. Read under the user-row lock above, so of two concurrent first numbers
+      // the second sees the first (the partial unique index phone_numbers_one_default_key backs this up).
+      const isDefault = dto.isDefault ?? !(await manager.existsBy(PhoneNumberEntity, { userId, provider: dto.provider }));
       if (isDefault) await manager.update(PhoneNumberEntity, { userId, provider: dto.provider, isDefault: true }, { isDefault: false });
       const number = manager.create(PhoneNumberEntity, {
         id: randomUUID(),

@@ -13,7 +13,11 @@ export class CreatePhoneNumberDto {
   @IsE164()
   phoneNumber: string;
 
-  @ApiPropertyOptional({ description: "Make this the user's default caller ID for the provider (clears the previous default)" })
+  @ApiPropertyOptional({
+    description:
+      "true: make this the user's default caller ID for the provider (clears the previous default). " +
+      "false: never the default. Omitted: the default only when it is the user's first number for the provider.",
+  })
   @IsOptional()
   @IsBoolean()
   isDefault?: boolean;
