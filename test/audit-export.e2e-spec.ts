@@ -34,7 +34,11 @@ let readerB: Client;
 let readerC: Client;
 let tokenC: string;
 let orgC: string;
-const ACTORS = ['actor-one', 'actor-two', 'actor-three'];
+// Actor ids are user or API key ids, UUIDs (the filter refuses anything else).
+const ACTORS = ['7a1d0000-0000-4000-8000-a00000000001', '7a1d0000-0000-4000-8000-a00000000002', '7a1d0000-0000-4000-8000-a00000000003'];
+/** The bulk org's actors are this prefix and 0..49 at the end; the filters below pick actor 7. */
+const BULK_ACTOR_PREFIX = '7a1d0000-0000-4000-8000-';
+const BULK_ACTOR_7 = `${BULK_ACTOR_PREFIX}000000000007`;
 const SUBJECTS = ['5f0c6f4e-1a2b-4c3d-8e9f-000000000001', '5f0c6f4e-1a2b-4c3d-8e9f-000000000002', '5f0c6f4e-1a2b-4c3d-8e9f-000000000003'];
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -197,7 +201,7 @@ beforeAll(async () => {
             timestamptz '2026-06-01T00:00:00Z' + (i % ${BULK_ROWS}) * interval '25 seconds', i, gen_random_uuid(),
             CASE WHEN i % 10 = 0 THEN 'twilio' WHEN i % 10 = 1 THEN 'call-token' ELSE 'sinch' END,
             CASE WHEN i % 100 = 1 THEN 'redeem' WHEN i % 100 = 11 THEN 'revoke' ELSE 'mint' END,
-            'user', 'actor-' || (i % 50), md5('subject' || (i % 1000))::uuid, 'sinch:app',
+            'user', '${BULK_ACTOR_PREFIX}' || lpad((i % 50)::text, 12, '0'), md5('subject' || (i % 1000))::uuid, 'sinch:app',
             CASE WHEN i % 25 = 0 THEN 'denied' WHEN i % 100 = 7 THEN 'failed' ELSE 'issued' END,
             CASE WHEN i % 25 = 0 THEN 'RATE_LIMITED' END,
             substr(md5(i::text), 1, 16), '192.0.2.1', 'bulk/1.0', 'bulk-' || i, '\\x00'::bytea, '\\x00'::bytea
@@ -332,13 +336,13 @@ describe(`indexes on ${BULK_ROWS} entries of one org`, () => {
     ['outcome issued', { outcome: 'issued' }],
     ['action redeem', { action: 'redeem' }],
     ['action mint', { action: 'mint' }],
-    ['actorId', { actorId: 'actor-7' }],
+    ['actorId', { actorId: BULK_ACTOR_7 }],
     ['subjectUserId', { subjectUserId: '' }],
     ['from', { from: '2026-07-10T00:00:00.000Z' }],
     ['to', { to: '2026-06-10T00:00:00.000Z' }],
     ['from and to', { from: '2026-06-20T00:00:00.000Z', to: '2026-07-05T00:00:00.000Z' }],
     ['provider and outcome', { provider: 'sinch', outcome: 'denied' }],
-    ['actorId and from', { actorId: 'actor-7', from: '2026-07-01T00:00:00.000Z' }],
+    ['actorId and from', { actorId: BULK_ACTOR_7, from: '2026-07-01T00:00:00.000Z' }],
   ];
 
   /** Partitions that hold entries; an empty one costs nothing to scan, so the planner may well scan it. */
@@ -374,7 +378,7 @@ describe(`indexes on ${BULK_ROWS} entries of one org`, () => {
 
   it('serves a page of the big org over HTTP (timing logged, not asserted)', async () => {
     const timings: string[] = [];
-    for (const query of ['', 'provider=twilio', 'outcome=denied', 'actorId=actor-7', 'from=2026-07-01T00:00:00.000Z', 'action=redeem']) {
+    for (const query of ['', 'provider=twilio', 'outcome=denied', `actorId=${BULK_ACTOR_7}`, 'from=2026-07-01T00:00:00.000Z', 'action=redeem']) {
       const started = process.hrtime.bigint();
       const response = await readerC.get(`/api/audit/mints?${query}${query ? '&' : ''}limit=100`);
       const ms = Number(process.hrtime.bigint() - started) / 1e6;

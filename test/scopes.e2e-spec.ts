@@ -135,7 +135,10 @@ describe('API keys hold exactly their scopes', () => {
     const key = await apiKeyClient(['MANAGE_USERS']);
     expectStatus(await key.get('/api/users'), 200);
     expectStatus(await key.get(`/api/users/${someUserId}`), 200);
-    expectStatus(await key.patch(`/api/users/${someUserId}`, { name: 'Renamed by key' }), 200);
+    // Changing a user also needs the scopes of that user's role (an agent here).
+    expectError(await key.patch(`/api/users/${someUserId}`, { name: 'Renamed by key' }), 403, 'SCOPE_ESCALATION');
+    const agentManager = await apiKeyClient(['MANAGE_USERS', 'CREATE_CALL_TOKEN', 'READ_CALL_TOKEN', 'CREATE_CHAT_TOKEN']);
+    expectStatus(await agentManager.patch(`/api/users/${someUserId}`, { name: 'Renamed by key' }), 200);
     await expectAllRefused(key, manageApiKeysRoutes(), 'MISSING_SCOPE');
   });
 

@@ -13,6 +13,8 @@ export function providerTestConfig(overrides: Partial<AppConfigValues> = {}): Ap
     logLevel: 'silent',
     dataDir: '/nonexistent',
     embeddedPgPort: 0,
+    headersTimeoutMs: 10_000,
+    connectionsCheckIntervalMs: 1_000,
     ...overrides,
   });
 }

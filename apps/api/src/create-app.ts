@@ -71,8 +71,13 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     // ... and so do those of Node's HTTP parser, before there is a request at all.
     clientErrorHandler: answerClientError,
     // Node would answer an HTTP/1.1 request without Host with a bare 400; the onRequest hook below
-    // refuses it instead, in the envelope.
-    http: { requireHostHeader: false },
+    // refuses it instead, in the envelope. Headers that never finish are cut off after headersTimeoutMs
+    // (408 above); Node's defaults (60 s, checked every 30 s) held such a connection for up to 90 s.
+    http: {
+      requireHostHeader: false,
+      headersTimeout: options.config.headersTimeoutMs,
+      connectionsCheckingInterval: options.config.connectionsCheckIntervalMs,
+    },
   });
   // options.databaseUrl is the owner's (migrations); the service works as a role bound by row-level security.
   const databaseUrl = await serviceDatabaseUrl(options.databaseUrl, options.config.databaseAppUrl);

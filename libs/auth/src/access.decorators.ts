@@ -20,7 +20,7 @@ const authenticatedDocs = () =>
   applyDecorators(
     ApiBearerAuth(),
     ApiSecurity('apiKey'),
-    ApiUnauthorizedResponse({ description: 'No or bad credential (UNAUTHORIZED)' }),
+    ApiUnauthorizedResponse({ description: 'No or bad credential (UNAUTHORIZED); two different credentials (AMBIGUOUS_CREDENTIALS)' }),
   );
 
 /** Open to anyone; no credential is read. */

@@ -54,8 +54,14 @@ describe('extractCredential', () => {
     expect(extractCredential(request({ 'x-api-key': '  mlk_key  ' }))).toEqual({ value: 'mlk_key', via: 'x-api-key' });
   });
 
-  it('prefers Authorization over X-API-Key', () => {
-    expect(extractCredential(request({ authorization: 'Bearer jwt', 'x-api-key': 'mlk_key' }))).toEqual({ value: 'jwt', via: 'bearer' });
+  it('refuses two different credentials in Authorization and X-API-Key with 401 AMBIGUOUS_CREDENTIALS', () => {
+    expect(refused({ authorization: 'Bearer jwt', 'x-api-key': 'mlk_key' })).toMatchObject({ status: 401, code: 'AMBIGUOUS_CREDENTIALS' });
+    expect(refused({ authorization: 'Bearer mlk_one', 'x-api-key': 'mlk_two' })).toMatchObject({ status: 401, code: 'AMBIGUOUS_CREDENTIALS' });
+    expect(refused({ authorization: 'Bearer mlk_key', 'x-api-key': 'mlk_key_longer' })).toMatchObject({ status: 401, code: 'AMBIGUOUS_CREDENTIALS' });
+  });
+
+  it('accepts the same key sent in both headers, as one credential', () => {
+    expect(extractCredential(request({ authorization: 'Bearer mlk_key', 'x-api-key': ' mlk_key ' }))).toEqual({ value: 'mlk_key', via: 'bearer' });
   });
 
   it('falls back to X-API-Key when Authorization is empty', () => {

@@ -151,6 +151,7 @@ describe('PrincipalResolver', () => {
       ['garbage', () => 'not-a-jwt'],
       ['another secret', () => jwt.sign({ sub: USER, org: ORG, typ: 'access' }, 'other-secret', { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api', expiresIn: 60 })],
       ['an expired token', () => jwt.sign({ sub: USER, org: ORG, typ: 'access', iat: 1000, exp: 2000 }, SECRET, { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api' })],
+      ['a token without exp', () => jwt.sign({ sub: USER, org: ORG, typ: 'access' }, SECRET, { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api' })],
       ['alg none', () => `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: USER, org: ORG, typ: 'access', iss: 'mintline', aud: 'mintline-api', exp: 9e9 })).toString('base64url')}.`],
       ['HS512', () => jwt.sign({ sub: USER, org: ORG, typ: 'access' }, SECRET, { algorithm: 'HS512', issuer: 'mintline', audience: 'mintline-api', expiresIn: 60 })],
       ['no issuer', () => jwt.sign({ sub: USER, org: ORG, typ: 'access' }, SECRET, { algorithm: 'HS256', audience: 'mintline-api', expiresIn: 60 })],

@@ -24,6 +24,10 @@ export class AppConfig {
   readonly logLevel: string;
   readonly dataDir: string;
   readonly embeddedPgPort: number;
+  /** A client has this long to send a request's line and headers, else 408 REQUEST_TIMEOUT and the connection is closed. */
+  readonly headersTimeoutMs: number;
+  /** How often Node looks for such requests: the 408 comes at most this much after the timeout. */
+  readonly connectionsCheckIntervalMs: number;
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);
@@ -53,6 +57,8 @@ export class AppConfig {
       logLevel: env.LOG_LEVEL || 'info',
       dataDir,
       embeddedPgPort: parsePort(env.EMBEDDED_PG_PORT, 54329, 'EMBEDDED_PG_PORT'),
+      headersTimeoutMs: 10_000,
+      connectionsCheckIntervalMs: 1_000,
     });
   }
 

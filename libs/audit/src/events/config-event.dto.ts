@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 
 export class ConfigEventQueryDto {
   @ApiPropertyOptional({ description: 'e.g. user, api_key, credentials, org, endpoint' })
@@ -15,10 +15,11 @@ export class ConfigEventQueryDto {
   @Matches(/^[a-z_.]{1,60}$/)
   action?: string;
 
-  @ApiPropertyOptional({ description: 'The user or API key id that made the change' })
+  // Actor ids are user and API key ids, UUIDs; the operator and the system act without one (id null),
+  // so there is nothing else to filter on.
+  @ApiPropertyOptional({ format: 'uuid', description: 'The user or API key id that made the change' })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsUUID()
   actorId?: string;
 
   @ApiPropertyOptional({ format: 'date-time' })

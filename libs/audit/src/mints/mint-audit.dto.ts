@@ -22,10 +22,11 @@ export class MintAuditFilterDto {
   @IsIn(MINT_ACTIONS)
   action?: string;
 
-  @ApiPropertyOptional({ description: 'The user or API key id that asked for the token' })
+  // Actor ids are user and API key ids, UUIDs; the operator and the system act without one (id null),
+  // so there is nothing else to filter on.
+  @ApiPropertyOptional({ format: 'uuid', description: 'The user or API key id that asked for the token' })
   @IsOptional()
-  @IsString()
-  @MaxLength(64)
+  @IsUUID()
   actorId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'The user the token was minted for' })

@@ -9,7 +9,7 @@ import { Clock } from '@mintline/common/clock';
 import { CounterStore } from '@mintline/common/counters/counter-store';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { actorOf, Principal, TenantPrincipal } from '../principal';
-import { missingScopes, Scope } from '../scopes';
+import { assertScopesCover } from '../scope-escalation';
 import { ApiKeyEntity } from './api-key.entity';
 import { generateApiKeyToken, hashApiKeyToken, looksLikeApiKey } from './api-key-token';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, UpdateApiKeyDto } from './api-key.dto';
@@ -48,7 +48,7 @@ export class ApiKeysService {
   }
 
   async create(principal: TenantPrincipal, dto: CreateApiKeyDto, requestId: string): Promise<CreatedApiKeyView> {
-    assertWithin(dto.scopes, principal.scopes, 'You cannot give a key scopes you do not hold');
+    assertScopesCover(principal.scopes, dto.scopes, 'You cannot give a key scopes you do not hold');
     const expiresAt = dto.expiresAt ? new Date(dto.expiresAt) : null;
     if (expiresAt && expiresAt.getTime() <= this.clock.nowMs()) {
       throw ApiError.validation([{ field: 'expiresAt', message: 'must be in the future' }]);
@@ -98,10 +98,13 @@ export class ApiKeysService {
     return this.dataSource.transaction(async (manager) => {
       const key = await manager.findOne(ApiKeyEntity, { where: { id, ownerOrgId: principal.orgId }, lock: { mode: 'pessimistic_write' } });
       if (!key) throw ApiError.notFound('API key not found');
+      // Found in this org first (another org's key stays a 404), then: only a principal holding all of
+      // the key's scopes may change it.
+      assertScopesCover(principal.scopes, key.scopes, 'Changing this key needs scopes you do not hold');
       const changes: Record<string, unknown> = {};
       if (dto.name !== undefined && dto.name !== key.name) changes.name = key.name = dto.name;
       if (dto.scopes !== undefined) {
-        assertWithin(dto.scopes, key.scopes, 'Scopes of a key may only be narrowed');
+        assertScopesCover(key.scopes, dto.scopes, 'Scopes of a key may only be narrowed');
         if (dto.scopes.length !== key.scopes.length) changes.scopes = key.scopes = dto.scopes;
       }
       if (Object.keys(changes).length > 0) {
@@ -123,7 +126,9 @@ export class ApiKeysService {
 
   async remove(principal: TenantPrincipal, id: string, requestId: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      if (!(await manager.existsBy(ApiKeyEntity, { id, ownerOrgId: principal.orgId }))) throw ApiError.notFound('API key not found');
+      const key = await manager.findOne(ApiKeyEntity, { where: { id, ownerOrgId: principal.orgId }, lock: { mode: 'pessimistic_write' } });
+      if (!key) throw ApiError.notFound('API key not found');
+      assertScopesCover(principal.scopes, key.scopes, 'Deleting this key needs scopes you do not hold');
       await this.publishChange(manager, id);
       await manager.delete(ApiKeyEntity, { id, ownerOrgId: principal.orgId });
       await this.events.record(manager, { orgId: principal.orgId, actor: actorOf(principal), action: 'api_key.deleted', targetType: 'api_key', targetId: id, requestId });
@@ -162,9 +167,4 @@ export class ApiKeysService {
       throw ApiError.rateLimited((dayEnd - now) / 1000, 'This API key has used its requests for today (UTC)');
     }
   }
-}
-
-function assertWithin(wanted: readonly Scope[], held: readonly Scope[], message: string): void {
-  const missing = missingScopes(wanted, held);
-  if (missing.length > 0) throw ApiError.forbidden('SCOPE_ESCALATION', `${message}: ${missing.join(', ')}`);
 }

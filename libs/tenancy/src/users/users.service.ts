@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
 import { Actor, Principal, actorOf } from '@mintline/auth/principal';
-import { ROLE_SCOPES, Role, missingScopes } from '@mintline/auth/scopes';
+import { assertScopesCover } from '@mintline/auth/scope-escalation';
+import { ROLE_SCOPES, Role } from '@mintline/auth/scopes';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { OrgEntity } from '../orgs/org.entity';
@@ -27,7 +28,7 @@ export class UsersService {
   ) {}
 
   async create(orgId: string, dto: CreateUserDto, principal: Principal, requestId: string): Promise<UserView> {
-    assertMayGrantRole(principal, dto.role);
+    assertMayManageRole(principal, dto.role, `Creating a user with role ${dto.role}`);
     const passwordHash = await hashPassword(dto.password);
     try {
       return await this.dataSource.transaction(async (manager) => {
@@ -65,10 +66,13 @@ export class UsersService {
   }
 
   async update(orgId: string, id: string, dto: UpdateUserDto, principal: Principal, requestId: string): Promise<UserView> {
-    if (dto.role) assertMayGrantRole(principal, dto.role);
     const passwordHash = dto.password ? await hashPassword(dto.password) : undefined;
     return this.dataSource.transaction(async (manager) => {
+      // Found in this org first (another org's user stays a 404), then the privilege rule: the user's
+      // role, and the role it is given, must be within the principal's scopes, whatever the change.
       const user = await this.lockUser(manager, orgId, id);
+      assertMayManageRole(principal, user.role, `Changing a user with role ${user.role}`);
+      if (dto.role !== undefined) assertMayManageRole(principal, dto.role, `Giving role ${dto.role}`);
       const changes: Record<string, unknown> = {};
       if (dto.name !== undefined && dto.name !== user.name) changes.name = user.name = dto.name;
       if (dto.role !== undefined && dto.role !== user.role) changes.role = user.role = dto.role;
@@ -94,6 +98,7 @@ export class UsersService {
   async remove(orgId: string, id: string, principal: Principal, requestId: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const user = await this.lockUser(manager, orgId, id);
+      assertMayManageRole(principal, user.role, `Deleting a user with role ${user.role}`);
       await this.assertAnotherActiveAdmin(manager, orgId, id);
       await manager.delete(UserEntity, { id, orgId });
       await this.bus.publish('user', id, manager);
@@ -134,11 +139,12 @@ export class UsersService {
   }
 }
 
-/** A principal may only give a user a role whose scopes it holds itself (the operator may give any). */
-function assertMayGrantRole(principal: Principal, role: Role): void {
+/**
+ * A principal may only create, change or delete a user whose role's scopes it holds itself, and only give
+ * roles whose scopes it holds (403 SCOPE_ESCALATION). The operator holds no scopes but creates orgs' first
+ * admins through its own route, the only users route it may call.
+ */
+function assertMayManageRole(principal: Principal, role: Role, action: string): void {
   if (principal.kind === 'operator') return;
-  const missing = missingScopes(ROLE_SCOPES[role], principal.scopes);
-  if (missing.length > 0) {
-    throw ApiError.forbidden('SCOPE_ESCALATION', `Granting role ${role} needs scopes you do not hold: ${missing.join(', ')}`);
-  }
+  assertScopesCover(principal.scopes, ROLE_SCOPES[role], `${action} needs scopes you do not hold`);
 }
