@@ -13,6 +13,8 @@ export function providerTestConfig(overrides: Partial<AppConfigValues> = {}): Ap
     logLevel: 'silent',
     dataDir: '/nonexistent',
     embeddedPgPort: 0,
+    trustProxy: false,
+    loginConcurrency: 4,
     ...overrides,
   });
 }
