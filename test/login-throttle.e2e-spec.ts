@@ -60,7 +60,8 @@ function expectRateLimited(response: HttpResult, secondsLeft: number): void {
 
 beforeAll(async () => {
   clock = new ManualClock(windowStart(Date.now()) + START_OFFSET_MS);
-  app = await startTestApp({ clock });
+  // Up to 8 logins at once here; the per-instance bound on checks in flight is login-limits.e2e-spec's subject.
+  app = await startTestApp({ clock, config: { loginConcurrency: 16 } });
   org = await createOrgWithAdmin(app, 'Throttle Org');
 });
 
