@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { ManualClock } from '../libs/common/src/clock';
 import { expectError, expectStatus } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture, PASSWORD, uniqueEmail } from './support/fixtures';
@@ -15,6 +16,7 @@ import { startTestApp, TestApp } from './support/test-app';
  * Everything here is counted (answers by status, and the instance's own gauges on /metrics), never timed.
  */
 
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const WINDOW_MS = 15 * 60_000;
 const START_OFFSET_MS = 10_000;
 
@@ -170,6 +172,40 @@ describe('password checks in flight per instance', () => {
       expectStatus(await loginOn(bounded, user.email, PASSWORD), 200);
     } finally {
       await bounded.close();
+    }
+  }, 120_000);
+});
+
+describe('with REDIS_URL, across instances', () => {
+  it('two instances sharing Redis check exactly 10 of 40 concurrent wrong passwords for one account between them; the counter holds only failures', async () => {
+    const a = await startSecondInstance(app, { clock, config: { redisUrl: REDIS_URL, loginConcurrency: 1000 } });
+    const b = await startSecondInstance(app, { clock, config: { redisUrl: REDIS_URL, loginConcurrency: 1000 } });
+    const redis = new Redis(REDIS_URL, { keyPrefix: 'mintline:' });
+    try {
+      nextWindow();
+      const user = await createUser(app, org, 'agent');
+      const counter = `login-account:${user.email}:${windowStart(clock.nowMs())}`;
+      // Successes on either instance hand their count back.
+      expectStatus(await loginOn(a, user.email, PASSWORD), 200);
+      expectStatus(await loginOn(b, user.email, PASSWORD), 200);
+      expect(Number(await redis.get(counter))).toBe(0);
+
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, index) => loginOn(index % 2 === 0 ? a : b, user.email, `wrong guess ${index}`)),
+      );
+      const statuses = answers.map((answer) => answer.status);
+      expect(statuses.filter((status) => status === 401).length).toBe(10);
+      expect(statuses.filter((status) => status === 429).length).toBe(30);
+      for (const answer of answers) if (answer.status === 429) expectRateLimited(answer);
+      // The refused attempts were handed back: the shared counter holds the 10 failures, no more.
+      expect(Number(await redis.get(counter))).toBe(10);
+
+      expectRateLimited(await loginOn(a, user.email, PASSWORD));
+      expectRateLimited(await loginOn(b, user.email, PASSWORD));
+    } finally {
+      redis.disconnect();
+      await b.close();
+      await a.close();
     }
   }, 120_000);
 });
