@@ -53,7 +53,8 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: requestIdFor,
-    trustProxy: process.env.TRUST_PROXY === 'true',
+    // Never `true` (every hop trusted: the client would pick its own address); see AppConfig.trustProxy.
+    trustProxy: options.config.trustProxy,
     // JSON with __proto__ or constructor.prototype keys is refused outright (prototype pollution).
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

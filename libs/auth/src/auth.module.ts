@@ -16,6 +16,7 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { BearerStrategy } from './bearer.strategy';
 import { LoginThrottle } from './login-throttle.service';
+import { PasswordCheckSlots } from './password-check-slots';
 import { PrincipalResolver } from './principal-resolver.service';
 
 @Module({
@@ -42,6 +43,7 @@ import { PrincipalResolver } from './principal-resolver.service';
     AuthService,
     BearerStrategy,
     LoginThrottle,
+    PasswordCheckSlots,
     PrincipalResolver,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],

@@ -7,6 +7,7 @@ import { verifyDecoy, verifyPassword } from '@mintline/tenancy/users/passwords';
 import { ACCESS_TOKEN_TTL_SECONDS, AccessTokensService } from './access-tokens.service';
 import { LoginDto, LoginView } from './auth.dto';
 import { LoginThrottle } from './login-throttle.service';
+import { PasswordCheckSlots } from './password-check-slots';
 
 const INVALID = () => ApiError.unauthorized('Invalid email or password', 'INVALID_CREDENTIALS');
 
@@ -16,23 +17,42 @@ export class AuthService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly accessTokens: AccessTokensService,
     private readonly throttle: LoginThrottle,
+    private readonly slots: PasswordCheckSlots,
   ) {}
 
   async login(dto: LoginDto, ip: string | null): Promise<LoginView> {
-    await this.throttle.admit(dto.email, ip);
+    const giveBackSlot = this.slots.take();
+    try {
+      const attempt = await this.throttle.admit(dto.email, ip);
+      let user: { id: string; org_id: string; disabled: boolean } | undefined;
+      try {
+        user = await this.userWithPassword(dto);
+      } catch (error) {
+        // No verdict (the database failed): not a failed guess, so the count goes back. The error to
+        // report is this one, not a second one from handing back.
+        await this.throttle.handBack(attempt).catch(() => undefined);
+        throw error;
+      }
+      // A wrong password keeps its count: that is the failure the limits are about.
+      if (!user) throw INVALID();
+      await this.throttle.handBack(attempt);
+      // Only someone who knows the password learns that the account is disabled.
+      if (user.disabled) throw ApiError.unauthorized('This user is disabled', 'USER_DISABLED');
+      const accessToken = await this.accessTokens.issue(user.id, user.org_id);
+      return { accessToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+    } finally {
+      giveBackSlot();
+    }
+  }
+
+  /** The user the email and password name, or undefined (unknown email or wrong password, alike in time). */
+  private async userWithPassword(dto: LoginDto): Promise<{ id: string; org_id: string; disabled: boolean } | undefined> {
     // Emails are unique across orgs and the caller names no org: the lookup is cross-tenant.
     const rows: Array<{ id: string; org_id: string; password_hash: string; disabled: boolean }> = await TenantScope.system(() =>
       this.dataSource.query('SELECT id, org_id, password_hash, disabled FROM users WHERE email = $1', [dto.email]),
     );
     const user = rows[0];
     const passwordOk = user ? await verifyPassword(user.password_hash, dto.password) : await verifyDecoy(dto.password);
-    if (!user || !passwordOk) {
-      await this.throttle.failed(dto.email, ip);
-      throw INVALID();
-    }
-    // Only someone who knows the password learns that the account is disabled.
-    if (user.disabled) throw ApiError.unauthorized('This user is disabled', 'USER_DISABLED');
-    const accessToken = await this.accessTokens.issue(user.id, user.org_id);
-    return { accessToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SECONDS };
+    return user && passwordOk ? user : undefined;
   }
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
@@ -28,6 +30,14 @@ export class AppConfig {
   readonly headersTimeoutMs: number;
   /** How often Node looks for such requests: the 408 comes at most this much after the timeout. */
   readonly connectionsCheckIntervalMs: number;
+  /**
+   * Which proxies in front may name the client in X-Forwarded-For: none (`false`), the nearest N hops,
+   * or the listed addresses/CIDRs. Passed to Fastify's `trustProxy`; the audit `ip` and the per-address
+   * login limits use the address it derives.
+   */
+  readonly trustProxy: TrustProxy;
+  /** Password checks (argon2id, 64 MiB each) in flight at once per instance; past it a login is 429 at once. */
+  readonly loginConcurrency: number;
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);
@@ -59,6 +69,8 @@ export class AppConfig {
       embeddedPgPort: parsePort(env.EMBEDDED_PG_PORT, 54329, 'EMBEDDED_PG_PORT'),
       headersTimeoutMs: 10_000,
       connectionsCheckIntervalMs: 1_000,
+      trustProxy: parseTrustProxy(env.TRUST_PROXY),
+      loginConcurrency: parsePositiveInteger(env.LOGIN_CONCURRENCY, 4 * availableParallelism(), 'LOGIN_CONCURRENCY'),
     });
   }
 
@@ -71,6 +83,48 @@ export class AppConfig {
 export type AppConfigValues = {
   [K in keyof AppConfig as AppConfig[K] extends (...args: never[]) => unknown ? never : K]: AppConfig[K];
 };
+
+/** `false`: X-Forwarded-For is ignored; a number: that many hops trusted; a list: those proxies trusted. */
+export type TrustProxy = false | number | string[];
+
+/**
+ * `false`/unset, `true` (read as 1 hop: `true` in Fastify would trust every hop and let the client pick
+ * its own address), a number of hops, or a comma-separated list of proxy addresses/CIDRs.
+ */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const text = (value ?? '').trim();
+  if (text === '' || text === 'false' || text === '0') return false;
+  if (text === 'true') return 1;
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops > 64) throw new Error(`TRUST_PROXY must be at most 64 hops, got "${text}"`);
+    return hops;
+  }
+  const entries = text.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (!isAddressOrCidr(entry)) {
+      throw new Error(
+        `TRUST_PROXY must be false, true, a number of trusted hops or a comma-separated list of proxy addresses/CIDRs; "${entry}" is none of these`,
+      );
+    }
+  }
+  return entries;
+}
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+function parsePositiveInteger(value: string | undefined, fallback: number, name: string): number {
+  if (!value) return fallback;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`${name} must be a whole number of at least 1, got "${value}"`);
+  return number;
+}
 
 function parsePort(value: string | undefined, fallback: number, name: string): number {
   if (!value) return fallback;

@@ -65,6 +65,40 @@ describe('MemoryCounterStore', () => {
     expect(await store.get('g')).toBe(0);
   });
 
+  it('decrement() takes back one increment of a live window, never below 0', async () => {
+    const end = windowEnd();
+    await store.increment('d', end);
+    await store.increment('d', end);
+    await store.decrement('d', end);
+    expect(await store.get('d')).toBe(1);
+    await store.decrement('d', end);
+    await store.decrement('d', end);
+    expect(await store.get('d')).toBe(0);
+    expect(await store.increment('d', end)).toBe(1);
+  });
+
+  it('decrement() leaves a key alone once its window has ended, or when it is another window', async () => {
+    const end = windowEnd();
+    await store.decrement('never', end);
+    expect(await store.increment('never', end)).toBe(1);
+    await store.increment('other', end);
+    await store.decrement('other', end + 60_000);
+    expect(await store.get('other')).toBe(1);
+    now = end;
+    await store.decrement('other', end);
+    expect(await store.increment('other', end + 60_000)).toBe(1);
+  });
+
+  it('concurrent increments and decrements leave the exact balance', async () => {
+    const end = windowEnd();
+    await Promise.all(Array.from({ length: 50 }, () => store.increment('balance', end)));
+    await Promise.all([
+      ...Array.from({ length: 20 }, () => store.decrement('balance', end)),
+      ...Array.from({ length: 10 }, () => store.increment('balance', end)),
+    ]);
+    expect(await store.get('balance')).toBe(40);
+  });
+
   it('close() forgets every counter', async () => {
     await store.increment('x', windowEnd());
     await store.close();

@@ -9,6 +9,11 @@ export abstract class CounterStore {
 
   /** Adds one to `key` in the window that ends at `windowEndsAtMs`; returns the count after adding. */
   abstract increment(key: string, windowEndsAtMs: number): Promise<number>;
+  /**
+   * Takes back one earlier `increment` of `key` in the same window (never below 0); a window that has
+   * already ended is left alone. Lets a caller count an attempt first and return it if it did not count.
+   */
+  abstract decrement(key: string, windowEndsAtMs: number): Promise<void>;
   /** The current count of `key` in its window (0 when there is none). */
   abstract get(key: string): Promise<number>;
   abstract close(): Promise<void>;
@@ -32,6 +37,11 @@ export class MemoryCounterStore extends CounterStore {
     }
     entry.count += 1;
     return entry.count;
+  }
+
+  async decrement(key: string, windowEndsAtMs: number): Promise<void> {
+    const entry = this.counters.get(key);
+    if (entry && entry.expiresAt > this.nowMs() && entry.expiresAt === windowEndsAtMs && entry.count > 0) entry.count -= 1;
   }
 
   async get(key: string): Promise<number> {

@@ -7,6 +7,12 @@ import { CounterStore } from './counter-store';
  * Redis forgets finished windows by itself. If Redis does not answer within a second the request fails
  * with 503 rather than going through unlimited.
  */
+/**
+ * DECR only while the counter exists: a plain DECR on a counter whose window has just expired would
+ * create it again at -1, without expiry.
+ */
+const DECREMENT_IF_LIVE = `if redis.call('exists', KEYS[1]) == 1 and tonumber(redis.call('get', KEYS[1])) > 0 then return redis.call('decr', KEYS[1]) end return 0`;
+
 export class RedisCounterStore extends CounterStore {
   private readonly redis: Redis;
 
@@ -30,6 +36,14 @@ export class RedisCounterStore extends CounterStore {
       const [error, count] = results?.[0] ?? [new Error('no reply'), null];
       if (error) throw error;
       return Number(count);
+    } catch {
+      throw ApiError.unavailable('The rate limiter (Redis) is unavailable');
+    }
+  }
+
+  async decrement(key: string, _windowEndsAtMs: number): Promise<void> {
+    try {
+      await this.redis.eval(DECREMENT_IF_LIVE, 1, key);
     } catch {
       throw ApiError.unavailable('The rate limiter (Redis) is unavailable');
     }
