@@ -7,6 +7,7 @@ import { Clock } from '@mintline/common/clock';
 import { queryInOneTrip } from '@mintline/common/database/scoped-data-source';
 import { SYSTEM_SCOPE, TenantScope } from '@mintline/common/database/tenant-scope';
 import { ApiError } from '@mintline/common/errors/api-error';
+import { AuditCheckpointWriter, CommittedHead } from '../checkpoints/audit-checkpoint.writer';
 import { chainHash, ChainedContent, GENESIS_HASH, tokenFingerprint } from './audit-chain';
 import type { MintAuditInput } from './mint-audit.types';
 
@@ -71,6 +72,7 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly checkpoints: AuditCheckpointWriter,
   ) {}
 
   record(input: MintAuditInput): Promise<void> {
@@ -97,9 +99,10 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
     });
   }
 
-  /** Waits for every entry handed in so far to be committed, before the database pool closes. */
+  /** Waits for every entry handed in so far to be committed and signed, before the database pool closes. */
   async beforeApplicationShutdown(): Promise<void> {
     while (this.queue.length > 0 || this.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.checkpoints.drain();
   }
 
   /** Starts batches on the next turn of the event loop, so the requests of this turn join them. */
@@ -127,8 +130,10 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
 
   private async flush(batch: Pending[]): Promise<void> {
     try {
-      await this.commit(batch.map((pending) => pending.entry));
+      const heads = await this.commit(batch.map((pending) => pending.entry));
       for (const pending of batch) pending.resolve();
+      // Committed: sign the heads this batch moved (without holding up the next batch).
+      this.checkpoints.committed(heads);
     } catch (error) {
       this.logger.error({ err: error, entries: batch.length }, 'audit batch failed to commit; no token from it is handed out');
       const failure = ApiError.unavailable('The audit log is unavailable, so no token was issued');
@@ -140,26 +145,28 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
    * Commits a batch in one statement. Entries are numbered and hashed from this instance's copy of each
    * org's chain head; the statement moves a head only if it is still where that copy says (another
    * instance may have moved it) and inserts the entries of exactly the orgs whose heads moved. The rest
-   * go through the locked path.
+   * go through the locked path. Answers the heads the batch moved, once committed.
    */
-  private async commit(entries: Unchained[]): Promise<void> {
+  private async commit(entries: Unchained[]): Promise<CommittedHead[]> {
     const orgIds = [...new Set(entries.map((entry) => entry.orgId))].sort();
     const unknown = orgIds.filter((orgId) => !this.heads.has(orgId));
     if (unknown.length > 0) await this.loadHeads(unknown);
     const first = this.chain(entries);
     const moved = await this.guarded(orgIds, () => this.write(undefined, first.rows, first.moves));
     this.remember(first.moves, moved);
+    const heads = committedHeads(first.moves, moved);
     const rest = entries.filter((entry) => !moved.has(entry.orgId));
-    if (rest.length > 0) await this.commitLocked(rest);
+    if (rest.length > 0) heads.push(...(await this.commitLocked(rest)));
+    return heads;
   }
 
   /**
    * The path for orgs whose heads another instance moved meanwhile: lock their heads for the length of
    * one transaction, so this batch cannot be overtaken again, and number the entries from them.
    */
-  private async commitLocked(entries: Unchained[]): Promise<void> {
+  private async commitLocked(entries: Unchained[]): Promise<CommittedHead[]> {
     const orgIds = [...new Set(entries.map((entry) => entry.orgId))].sort();
-    await this.guarded(orgIds, () =>
+    return this.guarded(orgIds, () =>
       this.dataSource.transaction(async (manager) => {
         const heads: Array<{ org_id: string; seq: string; hash: Buffer; at: Date | null }> = await manager.query(
           'SELECT org_id, seq, hash, at FROM audit_chain_heads WHERE org_id = ANY($1::uuid[]) ORDER BY org_id FOR UPDATE',
@@ -170,7 +177,7 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
         const moved = await this.write(manager, rows, moves);
         if (moved.size !== orgIds.length) throw new Error('audit chain heads moved while locked');
         this.remember(moves, moved);
-        return moved;
+        return committedHeads(moves, moved);
       }),
     );
   }
@@ -272,6 +279,10 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
       : await queryInOneTrip<{ org_id: string }>(this.dataSource, SYSTEM_SCOPE, writeStatement(escapeLiteral(entriesJson), escapeLiteral(headsJson)));
     return new Set(result.map((row) => row.org_id));
   }
+}
+
+function committedHeads(moves: HeadMove[], moved: Set<string>): CommittedHead[] {
+  return moves.filter((move) => moved.has(move.orgId)).map((move) => ({ orgId: move.orgId, seq: move.seq, hash: move.hash }));
 }
 
 /** The batch statement; `entries` and `heads` are SQL expressions of the two JSON documents (parameters or literals). */
