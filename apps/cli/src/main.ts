@@ -3,10 +3,6 @@ import { parseArgs } from 'node:util';
 import { AppConfig } from '@mintline/common/config';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { createLogger } from '@mintline/common/logging/logger';
-import { pruneAudit, verifyAudit } from './audit.commands';
-import { bootstrap } from './bootstrap.command';
-import { rotateKeys } from './keys.command';
-import { migrate, openDatabase } from './database';
 import { verifyExportFile } from './verify-export.command';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
@@ -42,6 +38,13 @@ async function main(argv: string[]): Promise<number> {
     for (const line of report) console.log(line);
     return ok ? 0 : 1;
   }
+  // Loaded only for the commands that use the database (they bring the whole service with them).
+  const [{ pruneAudit, verifyAudit }, { bootstrap }, { rotateKeys }, { migrate, openDatabase }] = await Promise.all([
+    import('./audit.commands'),
+    import('./bootstrap.command'),
+    import('./keys.command'),
+    import('./database'),
+  ]);
   const config = AppConfig.fromEnv();
   const logger = createLogger(process.env.LOG_LEVEL || 'warn', process.stderr as never);
   const database = await openDatabase(config, logger);

@@ -21,7 +21,7 @@ export async function verifyExportFile(exportFile: string, publicKeysFile: strin
 }
 
 function describe(file: string, trusted: string[], result: ExportVerification): string[] {
-  const report = [`Export: ${file}${result.orgId ? ` (org ${result.orgId})` : ''}`, `Trusted keys: ${trusted.join(', ')}`];
+  const report = [`Export: ${file}${result.orgId ? ` (org ${result.orgId})` : ''}`, `Trusted keys: ${trusted.length ? trusted.join(', ') : 'none'}`];
   if (result.entries > 0) {
     report.push(
       `Entries: ${result.entries} (seq ${result.firstSeq}..${result.lastSeq}), each hash recomputed from its content and linked to the entry before it` +
