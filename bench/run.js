@@ -3,7 +3,7 @@
 // mint+redeem and an audit page over 1,000,000 entries. Prints a table; `-- --write` also writes it to
 // BENCHMARKS.md. Uses DATABASE_URL's server (a fresh database of its own), else an embedded PostgreSQL.
 const { fork, spawn } = require('node:child_process');
-const { randomBytes } = require('node:crypto');
+const { generateKeyPairSync, randomBytes } = require('node:crypto');
 const { mkdtempSync, openSync, readFileSync, writeFileSync } = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -105,6 +105,7 @@ async function startService(databaseUrl) {
     OPERATOR_TOKEN: `op-${randomBytes(16).toString('hex')}`,
     MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     JWT_SECRET: randomBytes(32).toString('base64url'),
+    AUDIT_SIGNING_KEYS: `a1:${generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`,
     LOG_LEVEL: process.env.LOG_LEVEL || 'info',
   };
   const out = openSync(logFile, 'a');
