@@ -1,4 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppConfig } from '@mintline/common/config';
 import { AuditSigningKeys } from './audit-signing-keys';
 
 const ed25519 = () => generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64');
@@ -57,5 +61,29 @@ describe('AuditSigningKeys.publicKeysFrom', () => {
     ['no key id', [{ algorithm: 'Ed25519', publicKey: 'AAAA' }], /no valid keyId/],
   ])('refuses %s', (_name, value, message) => {
     expect(() => AuditSigningKeys.publicKeysFrom(value)).toThrow(message);
+  });
+});
+
+describe('AUDIT_SIGNING_KEYS in the configuration', () => {
+  const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://x@127.0.0.1/x', MASTER_KEYS: 'k1:x', JWT_SECRET: 'x' };
+
+  it('is required with NODE_ENV=production, like MASTER_KEYS', () => {
+    expect(() => AppConfig.fromEnv(production)).toThrow(/NODE_ENV=production requires AUDIT_SIGNING_KEYS/);
+    const value = `a1:${ed25519()}`;
+    expect(AppConfig.fromEnv({ ...production, AUDIT_SIGNING_KEYS: value }).auditSigningKeys).toBe(value);
+  });
+
+  it('outside production is generated once under the data folder (mode 0600) and kept', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mintline-config-'));
+    try {
+      const first = AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir }).auditSigningKeys;
+      expect(AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir }).auditSigningKeys).toBe(first);
+      expect(statSync(join(dataDir, 'audit-signing-keys')).mode & 0o777).toBe(0o600);
+      const keys = AuditSigningKeys.parse(first);
+      expect(keys.signingKeyId).toBe('a1');
+      expect(keys.signingKey.asymmetricKeyType).toBe('ed25519');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
