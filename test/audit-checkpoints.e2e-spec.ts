@@ -171,6 +171,30 @@ describe('checkpoints of committed batches', () => {
   });
 });
 
+describe('a checkpoint that cannot be stored', () => {
+  afterAll(async () => {
+    await db.query('GRANT INSERT ON audit_checkpoints TO mintline_app');
+  });
+
+  it('does not fail the mint (committed already); it is logged, and the next batch signs a head that covers it', async () => {
+    const signedBefore = (await headOf(org.orgId)).seq;
+    // The service's role loses the right to store checkpoints for a while.
+    await db.query('REVOKE INSERT ON audit_checkpoints FROM mintline_app');
+    await mintRounds(org.admin, 1, 2);
+    const unsigned = (await headOf(org.orgId)).seq;
+    expect(unsigned).toBe(signedBefore + 2);
+    for (let i = 0; i < 100 && !app.logs.join('').includes('audit checkpoints failed to be stored'); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(app.logs.join('')).toContain('audit checkpoints failed to be stored');
+    expect(await verify()).toMatchObject({ ok: true, checked: unsigned, signedThroughSeq: signedBefore, unsignedTail: 2 });
+
+    await db.query('GRANT INSERT ON audit_checkpoints TO mintline_app');
+    await mintRounds(org.admin, 1, 1);
+    await expectSignedThroughHead(org.orgId);
+  });
+});
+
 describe('the OpenAPI document', () => {
   it('describes the public keys, the new verify fields and the checkpoints export parameter', async () => {
     const document = await (await fetch(`${app.url}/docs/openapi.json`)).json();
