@@ -197,17 +197,17 @@ describe('a checkpoint that cannot be stored', () => {
 
 describe('the OpenAPI document', () => {
   it('describes the public keys, the new verify fields and the checkpoints export parameter', async () => {
-    const document = await (await fetch(`${app.url}/docs/openapi.json`)).json();
-    const resolve = (schema: any): any => (schema?.$ref ? document.components.schemas[schema.$ref.split('/').pop()] : schema);
-    const publicKeys = document.paths['/api/audit/public-keys'].get;
+    const openapi: any = await (await fetch(`${app.url}/docs/openapi.json`)).json();
+    const resolve = (schema: any): any => (schema?.$ref ? openapi.components.schemas[schema.$ref.split('/').pop()] : schema);
+    const publicKeys = openapi.paths['/api/audit/public-keys'].get;
     expect(Object.keys(publicKeys.responses).sort()).toEqual(['200', '401', '403']);
     const list = publicKeys.responses['200'].content['application/json'].schema;
     expect(list.type).toBe('array');
     expect(resolve(list.items).required).toEqual(expect.arrayContaining(['keyId', 'algorithm', 'publicKey']));
-    const verification = resolve(document.paths['/api/audit/verify'].get.responses['200'].content['application/json'].schema);
+    const verification = resolve(openapi.paths['/api/audit/verify'].get.responses['200'].content['application/json'].schema);
     expect(verification.required).toEqual(expect.arrayContaining(['ok', 'checked', 'firstBrokenId', 'checkpoints', 'signedThroughSeq', 'unsignedTail']));
     expect(verification.properties.signedThroughSeq).toMatchObject({ type: 'integer', nullable: true });
-    const exportRoute = document.paths['/api/audit/mints/export'].get;
+    const exportRoute = openapi.paths['/api/audit/mints/export'].get;
     expect(exportRoute.parameters.map((parameter: any) => parameter.name)).toContain('checkpoints');
     expect(Object.keys(exportRoute.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '503']));
   });

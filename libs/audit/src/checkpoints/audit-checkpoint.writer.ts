@@ -59,7 +59,7 @@ export class AuditCheckpointWriter {
         await this.write(heads).catch((error: unknown) =>
           this.logger.error(
             { err: error, orgs: heads.length },
-            'audit checkpoints failed to be stored; these entries stay in the unsigned tail until the org's next batch is signed',
+            "audit checkpoints failed to be stored; these entries stay in the unsigned tail until the org's next batch is signed",
           ),
         );
       }

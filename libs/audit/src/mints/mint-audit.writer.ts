@@ -130,10 +130,8 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
 
   private async flush(batch: Pending[]): Promise<void> {
     try {
-      const heads = await this.commit(batch.map((pending) => pending.entry));
+      await this.commit(batch.map((pending) => pending.entry));
       for (const pending of batch) pending.resolve();
-      // Committed: sign the heads this batch moved (without holding up the next batch).
-      this.checkpoints.committed(heads);
     } catch (error) {
       this.logger.error({ err: error, entries: batch.length }, 'audit batch failed to commit; no token from it is handed out');
       const failure = ApiError.unavailable('The audit log is unavailable, so no token was issued');
@@ -145,24 +143,25 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
    * Commits a batch in one statement. Entries are numbered and hashed from this instance's copy of each
    * org's chain head; the statement moves a head only if it is still where that copy says (another
    * instance may have moved it) and inserts the entries of exactly the orgs whose heads moved. The rest
-   * go through the locked path. Answers the heads the batch moved, once committed.
+   * go through the locked path. Each statement's heads are handed to be signed as soon as it has
+   * committed (without holding up the next batch).
    */
-  private async commit(entries: Unchained[]): Promise<CommittedHead[]> {
+  private async commit(entries: Unchained[]): Promise<void> {
     const orgIds = [...new Set(entries.map((entry) => entry.orgId))].sort();
     const unknown = orgIds.filter((orgId) => !this.heads.has(orgId));
     if (unknown.length > 0) await this.loadHeads(unknown);
     const first = this.chain(entries);
     const moved = await this.guarded(orgIds, () => this.write(undefined, first.rows, first.moves));
     this.remember(first.moves, moved);
-    const heads = committedHeads(first.moves, moved);
+    this.checkpoints.committed(committedHeads(first.moves, moved));
     const rest = entries.filter((entry) => !moved.has(entry.orgId));
-    if (rest.length > 0) heads.push(...(await this.commitLocked(rest)));
-    return heads;
+    if (rest.length > 0) this.checkpoints.committed(await this.commitLocked(rest));
   }
 
   /**
    * The path for orgs whose heads another instance moved meanwhile: lock their heads for the length of
-   * one transaction, so this batch cannot be overtaken again, and number the entries from them.
+   * one transaction, so this batch cannot be overtaken again, and number the entries from them. Answers
+   * the heads it moved, once committed.
    */
   private async commitLocked(entries: Unchained[]): Promise<CommittedHead[]> {
     const orgIds = [...new Set(entries.map((entry) => entry.orgId))].sort();
