@@ -7,6 +7,7 @@ export function providerTestConfig(overrides: Partial<AppConfigValues> = {}): Ap
     production: false,
     masterKeys: 'k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
     jwtSecret: 'test-jwt-secret',
+    auditSigningKeys: 'test-a1:MC4CAQAwBQYDK2VwBCIEIOyDaFXxeOYB3oJd15ZlnrHm1llKSvHP9BAbmzpVO8HQ',
     allowInsecureProviderUrls: true,
     sinchAuthUrl: 'https://auth.sinch.com/oauth2/token',
     sinchEstUrl: 'https://elastic-trunking.api.sinch.com',
