@@ -4,7 +4,6 @@ import { Reflector } from '@nestjs/core';
 import passport from 'passport';
 import { MINT_ROUTE } from '@mintline/audit/mints/mint-route.decorator';
 import type { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
-import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { OrgSettingsService } from '@mintline/tenancy/orgs/org-settings.service';
 import { AnyPrincipal, OperatorOnly, Public, RequireFeature, RequireScopes } from './access.decorators';
@@ -82,9 +81,6 @@ function setUp(options: { resolves?: Principal | Error; webrtc?: boolean } = {})
     bearer,
     { sync } as unknown as InvalidationBus,
   );
-  // The guard runs inside a request's TenantScope (create-app.ts opens it in a preHandler hook).
-  const canActivate = guard.canActivate.bind(guard);
-  guard.canActivate = (context: ExecutionContext) => TenantScope.request(() => canActivate(context));
   return { guard, resolve, record, settings: get, sync };
 }
 
@@ -169,28 +165,6 @@ describe('AccessGuard: authenticated routes', () => {
     await expect(guard.canActivate(context)).resolves.toBe(true);
     expect(resolve).toHaveBeenCalledWith({ value: 'token', via: 'bearer' });
     expect(request.user).toBe(admin);
-  });
-
-  it("scopes the rest of the request to the principal's org (the operator's to every org), and refuses outside a request", async () => {
-    for (const [principal, scope] of [
-      [admin, { orgId: admin.orgId }],
-      [operator, 'system'],
-    ] as const) {
-      const guard = new AccessGuard(
-        new Reflector(),
-        {} as MintAuditWriter,
-        {} as OrgSettingsService,
-        new BearerStrategy({ resolve: async () => principal } as unknown as PrincipalResolver),
-        { sync: async () => undefined } as unknown as InvalidationBus,
-      );
-      const handler = principal === operator ? 'orgs' : 'users';
-      const seen = await TenantScope.request(async () => {
-        await guard.canActivate(contextFor(Handlers, handler, { authorization: 'Bearer t' }).context);
-        return TenantScope.current();
-      });
-      expect(seen).toEqual(scope);
-      await expect(guard.canActivate(contextFor(Handlers, handler, { authorization: 'Bearer t' }).context)).rejects.toThrow(/outside a request/);
-    }
   });
 
   it('reads X-API-Key too', async () => {

@@ -8,13 +8,12 @@ import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ApiError } from '@mintline/common/errors/api-error';
-import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { requestMetaOf } from '@mintline/common/http/request-context';
 import { ACCESS_RULE, AccessRule, OrgFeature, REQUIRED_FEATURE } from './access.decorators';
 import { enforceAccessRule } from './access-rule';
 import { BearerStrategy } from './bearer.strategy';
 import { OrgSettingsService } from '@mintline/tenancy/orgs/org-settings.service';
-import { Principal, scopeOf } from './principal';
+import { Principal } from './principal';
 
 /**
  * The one global guard. Deny by default: a route with no access declaration is refused before any
@@ -42,12 +41,13 @@ export class AccessGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest & { user: Principal }>();
     // Caches (users, keys, org settings, credentials) must reflect every change committed before now.
     await this.bus.sync();
-    // Who a credential belongs to is a cross-tenant question (a key by its hash, a user by id).
-    request.user = await TenantScope.system(() => this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>()));
+    // Who a credential belongs to is a cross-tenant question (a key by its hash, a user by id): the
+    // resolvers ask it through the database's system handle; everything after is bound to the org.
+    request.user = await this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>());
     const feature = this.reflector.getAllAndOverride<OrgFeature | undefined>(REQUIRED_FEATURE, [context.getHandler(), context.getClass()]);
     try {
       const principal = request.user;
-      if (feature && principal.kind !== 'operator' && !(await TenantScope.org(principal.orgId, () => this.isEnabled(principal.orgId, feature)))) {
+      if (feature && principal.kind !== 'operator' && !(await this.isEnabled(principal.orgId, feature))) {
         throw ApiError.forbidden('FEATURE_DISABLED', `The ${feature} feature is not enabled for this org`);
       }
       enforceAccessRule(rule, request.user);
@@ -55,8 +55,6 @@ export class AccessGuard implements CanActivate {
       await this.recordMintDenial(context, request, error as ApiError);
       throw error;
     }
-    // Everything the handler asks the database is bound (row-level security) to the principal's org.
-    TenantScope.enterRequest(scopeOf(request.user));
     return true;
   }
 

@@ -1,11 +1,8 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { escapeLiteral } from 'pg';
-import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '@mintline/common/clock';
-import { queryInOneTrip } from '@mintline/common/database/scoped-data-source';
-import { SYSTEM_SCOPE, TenantScope } from '@mintline/common/database/tenant-scope';
+import { Db, SystemDb, Tx } from '@mintline/common/database/db';
+import { prepared } from '@mintline/common/database/statement-batch';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { AuditCheckpointWriter, CommittedHead } from '../checkpoints/audit-checkpoint.writer';
 import { chainHash, ChainedContent, GENESIS_HASH, tokenFingerprint } from './audit-chain';
@@ -68,12 +65,16 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   private readonly heads = new Map<string, Head>();
   private inFlight = 0;
   private scheduled = false;
+  /** A batch holds entries of many orgs, whichever request happened to start it. */
+  private readonly db: SystemDb;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    db: Db,
     private readonly clock: Clock,
     private readonly checkpoints: AuditCheckpointWriter,
-  ) {}
+  ) {
+    this.db = db.system('audit batch of many orgs');
+  }
 
   record(input: MintAuditInput): Promise<void> {
     const entry: Unchained = {
@@ -120,8 +121,7 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
     while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       this.inFlight += 1;
-      // A batch holds entries of many orgs, whichever request happened to start it.
-      void TenantScope.system(() => this.flush(batch)).finally(() => {
+      void this.flush(batch).finally(() => {
         this.inFlight -= 1;
         if (this.queue.length > 0) this.schedule();
       });
@@ -166,14 +166,14 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   private async commitLocked(entries: Unchained[]): Promise<CommittedHead[]> {
     const orgIds = [...new Set(entries.map((entry) => entry.orgId))].sort();
     return this.guarded(orgIds, () =>
-      this.dataSource.transaction(async (manager) => {
-        const heads: Array<{ org_id: string; seq: string; hash: Buffer; at: Date | null }> = await manager.query(
+      this.db.transaction(async (tx) => {
+        const heads = await tx.query<{ org_id: string; seq: string; hash: Buffer; at: Date | null }>(
           'SELECT org_id, seq, hash, at FROM audit_chain_heads WHERE org_id = ANY($1::uuid[]) ORDER BY org_id FOR UPDATE',
           [orgIds],
         );
         for (const head of heads) this.heads.set(head.org_id, { seq: Number(head.seq), hash: head.hash, at: head.at?.getTime() ?? 0 });
         const { rows, moves } = this.chain(entries);
-        const moved = await this.write(manager, rows, moves);
+        const moved = await this.write(tx, rows, moves);
         if (moved.size !== orgIds.length) throw new Error('audit chain heads moved while locked');
         this.remember(moves, moved);
         return committedHeads(moves, moved);
@@ -197,11 +197,11 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   }
 
   private async loadHeads(orgIds: string[]): Promise<void> {
-    await this.dataSource.query(`INSERT INTO audit_chain_heads (org_id, seq, hash) SELECT unnest($1::uuid[]), 0, $2 ON CONFLICT (org_id) DO NOTHING`, [
+    await this.db.execute(`INSERT INTO audit_chain_heads (org_id, seq, hash) SELECT unnest($1::uuid[]), 0, $2 ON CONFLICT (org_id) DO NOTHING`, [
       orgIds,
       GENESIS_HASH,
     ]);
-    const heads: Array<{ org_id: string; seq: string; hash: Buffer; at: Date | null }> = await this.dataSource.query(
+    const heads = await this.db.query<{ org_id: string; seq: string; hash: Buffer; at: Date | null }>(
       'SELECT org_id, seq, hash, at FROM audit_chain_heads WHERE org_id = ANY($1::uuid[])',
       [orgIds],
     );
@@ -239,9 +239,9 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   /**
    * One statement: lock the heads in org order, move those still as expected, insert their entries.
    * The batch travels as one JSON document (serialised natively, far cheaper than array parameters).
-   * Alone (no `manager`), statement and tenant setting go to the database in one round trip.
+   * Alone (no `tx`), statement and tenant setting go to the database in one round trip.
    */
-  private async write(manager: EntityManager | undefined, rows: ChainedRow[], moves: HeadMove[]): Promise<Set<string>> {
+  private async write(tx: Tx | undefined, rows: ChainedRow[], moves: HeadMove[]): Promise<Set<string>> {
     const entries = rows.map(({ content: c, prevHash, hash }) => ({
       id: c.id,
       org_id: c.orgId,
@@ -273,9 +273,7 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
     }));
     const entriesJson = JSON.stringify(entries);
     const headsJson = JSON.stringify(heads);
-    const result = manager
-      ? await manager.query<Array<{ org_id: string }>>(writeStatement('$1', '$2'), [entriesJson, headsJson])
-      : await queryInOneTrip<{ org_id: string }>(this.dataSource, SYSTEM_SCOPE, writeStatement(escapeLiteral(entriesJson), escapeLiteral(headsJson)));
+    const result = await (tx ?? this.db).query<{ org_id: string }>(WRITE, [entriesJson, headsJson]);
     return new Set(result.map((row) => row.org_id));
   }
 }
@@ -284,10 +282,11 @@ function committedHeads(moves: HeadMove[], moved: Set<string>): CommittedHead[] 
   return moves.filter((move) => moved.has(move.orgId)).map((move) => ({ orgId: move.orgId, seq: move.seq, hash: move.hash }));
 }
 
-/** The batch statement; `entries` and `heads` are SQL expressions of the two JSON documents (parameters or literals). */
-function writeStatement(entries: string, heads: string): string {
-  return `WITH m AS (
-      SELECT * FROM jsonb_to_recordset(${heads}::jsonb)
+/** The batch statement; $1 and $2 are the JSON documents of the entries and of the heads' moves. */
+const WRITE = prepared(
+  'mint_audit_write',
+  `WITH m AS (
+      SELECT * FROM jsonb_to_recordset($2::jsonb)
         AS m(org_id uuid, expected_seq bigint, expected_hash text, seq bigint, hash text, at timestamptz)
     ), locked AS (
       SELECT h.org_id FROM audit_chain_heads h WHERE h.org_id IN (SELECT org_id FROM m) ORDER BY h.org_id FOR UPDATE
@@ -302,12 +301,12 @@ function writeStatement(entries: string, heads: string): string {
                               token_fingerprint, expires_at, ip, user_agent, request_id, prev_hash, hash)
       SELECT e.id, e.org_id, e.seq, e.at, e.provider, e.action, e.actor_kind, e.actor_id, e.subject_user_id, e.target, e.outcome,
              e.code, e.token_fingerprint, e.expires_at, e.ip, e.user_agent, e.request_id, decode(e.prev_hash, 'hex'), decode(e.hash, 'hex')
-        FROM jsonb_to_recordset(${entries}::jsonb)
+        FROM jsonb_to_recordset($1::jsonb)
           AS e(id uuid, org_id uuid, seq bigint, at timestamptz, provider text, action text, actor_kind text, actor_id text,
                subject_user_id uuid, target text, outcome text, code text, token_fingerprint text, expires_at timestamptz,
                ip text, user_agent text, request_id text, prev_hash text, hash text)
        WHERE e.org_id IN (SELECT org_id FROM moved)
       RETURNING 1
     )
-    SELECT org_id FROM moved`;
-}
+    SELECT org_id FROM moved`,
+);

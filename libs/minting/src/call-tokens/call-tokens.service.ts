@@ -1,36 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import type { TenantPrincipal } from '@mintline/auth/principal';
 import { Clock } from '@mintline/common/clock';
-import { queryRows } from '@mintline/common/database/query-rows';
-import { TenantScope } from '@mintline/common/database/tenant-scope';
+import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { CALL_TOKEN_TTL, CallTokenProvider, hashCallToken } from '@mintline/providers/call-token/call-token.provider';
+import { EndpointsRepository } from '@mintline/tenancy/endpoints/endpoints.repository';
 import { MintPipeline } from '../mint-pipeline.service';
+import { CallTokenRow, CallTokensRepository } from './call-tokens.repository';
 import { CallTokenView, CreateCallTokenDto, CreatedCallTokenView, RedeemedCallTokenView } from './call-token.dto';
-
-interface CallTokenRow {
-  id: string;
-  org_id: string;
-  endpoint_id: string;
-  created_at: Date;
-  expires_at: Date;
-  redeemed_at: Date | null;
-  revoked_at: Date | null;
-  minted_by_kind: 'user' | 'api_key';
-  minted_by_id: string;
-}
 
 const invalid = (code: string, message: string) => ApiError.unauthorized(message, code);
 
 @Injectable()
 export class CallTokensService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly pipeline: MintPipeline,
     private readonly provider: CallTokenProvider,
     private readonly audit: MintAuditWriter,
@@ -41,30 +28,22 @@ export class CallTokensService {
     return this.pipeline.run('call-token', principal, meta, async (attempt) => {
       attempt.subjectUserId = null;
       attempt.target = `endpoint:${dto.endpointId}`;
-      const endpoints: Array<{ webrtc: boolean; state: string }> = await this.dataSource.query(
-        'SELECT webrtc, state FROM endpoints WHERE id = $1 AND org_id = $2',
-        [dto.endpointId, principal.orgId],
-      );
-      const endpoint = endpoints[0];
+      const db = this.db.forOrg(principal.orgId);
+      const endpoint = await EndpointsRepository.state(db, dto.endpointId);
       if (!endpoint) throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
       if (!endpoint.webrtc) throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
       if (endpoint.state !== 'active') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
       const minted = await this.provider.mint(undefined, { endpointId: dto.endpointId, ttlSeconds: dto.ttlSeconds ?? CALL_TOKEN_TTL.default });
       const id = randomUUID();
-      await this.dataSource.query(
-        `INSERT INTO call_tokens (id, org_id, endpoint_id, token_hash, created_at, expires_at, minted_by_kind, minted_by_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          id,
-          principal.orgId,
-          dto.endpointId,
-          minted.tokenHash,
-          this.clock.now(),
-          minted.expiresAt,
-          principal.kind,
-          principal.kind === 'user' ? principal.userId : principal.apiKeyId,
-        ],
-      );
+      await CallTokensRepository.insert(db, {
+        id,
+        endpointId: dto.endpointId,
+        tokenHash: minted.tokenHash,
+        createdAt: this.clock.now(),
+        expiresAt: minted.expiresAt,
+        mintedByKind: principal.kind,
+        mintedById: principal.kind === 'user' ? principal.userId : principal.apiKeyId,
+      });
       return {
         token: minted.token,
         expiresAt: minted.expiresAt,
@@ -74,7 +53,7 @@ export class CallTokensService {
   }
 
   async get(orgId: string, id: string): Promise<CallTokenView> {
-    const row = await this.find('id = $1 AND org_id = $2', [id, orgId]);
+    const row = await CallTokensRepository.byId(this.db.forOrg(orgId), id);
     if (!row) throw ApiError.notFound('Call token not found');
     return {
       id: row.id,
@@ -89,17 +68,13 @@ export class CallTokensService {
 
   /** Revokes a token that has not been redeemed; revoking twice is harmless. */
   async revoke(principal: TenantPrincipal, id: string, meta: RequestMeta): Promise<void> {
-    const row = await this.find('id = $1 AND org_id = $2', [id, principal.orgId]);
+    const row = await CallTokensRepository.byId(this.db.forOrg(principal.orgId), id);
     if (!row) throw ApiError.notFound('Call token not found');
     if (row.redeemed_at) throw ApiError.conflict('TOKEN_REDEEMED', 'The token was already redeemed');
     if (row.revoked_at) return;
-    const revoked = await queryRows(
-      this.dataSource,
-      'UPDATE call_tokens SET revoked_at = $2 WHERE id = $1 AND redeemed_at IS NULL AND revoked_at IS NULL RETURNING id',
-      [id, this.clock.now()],
-    );
+    const revoked = await CallTokensRepository.revoke(this.db.forOrg(principal.orgId), id, this.clock.now());
     // Lost a race with a redemption (or another revocation): answer as that outcome would have.
-    if (revoked.length === 0) return this.revoke(principal, id, meta);
+    if (!revoked) return this.revoke(principal, id, meta);
     await this.audit.record({
       orgId: principal.orgId,
       provider: 'call-token',
@@ -127,20 +102,11 @@ export class CallTokensService {
     const now = this.clock.now();
     const sessionId = randomUUID();
     // The token is all the (anonymous) caller has: it names its org, so finding it is cross-tenant.
-    const redeemed = await TenantScope.system(() =>
-      queryRows<CallTokenRow>(
-        this.dataSource,
-        `UPDATE call_tokens t SET redeemed_at = $2, session_id = $3
-          WHERE t.token_hash = $1 AND t.redeemed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2
-            AND EXISTS (SELECT 1 FROM endpoints e JOIN orgs o ON o.id = e.org_id
-                         WHERE e.id = t.endpoint_id AND e.state = 'active' AND e.webrtc AND o.webrtc_enabled)
-          RETURNING t.id, t.org_id, t.endpoint_id, t.created_at, t.expires_at, t.redeemed_at, t.revoked_at, t.minted_by_kind, t.minted_by_id`,
-        [hash, now, sessionId],
-      ),
-    );
-    const row = redeemed[0] ?? (await TenantScope.system(() => this.find('token_hash = $1', [hash])));
+    const system = this.db.system('credential lookup by hash');
+    const redeemed = await CallTokensRepository.redeem(system, hash, now, sessionId);
+    const row = redeemed ?? (await CallTokensRepository.byHash(system, hash));
     if (!row) throw invalid('TOKEN_INVALID', 'Invalid call token');
-    const refusal = redeemed[0] ? undefined : this.refusalOf(row, now);
+    const refusal = redeemed ? undefined : this.refusalOf(row, now);
     try {
       await this.audit.record({
         orgId: row.org_id,
@@ -161,7 +127,7 @@ export class CallTokensService {
     } catch (error) {
       if (!refusal) {
         // No session without its audit entry: put the token back so it can be redeemed once the log is back.
-        await this.dataSource.query('UPDATE call_tokens SET redeemed_at = NULL, session_id = NULL WHERE id = $1 AND session_id = $2', [row.id, sessionId]);
+        await CallTokensRepository.unredeem(this.db.forOrg(row.org_id), row.id, sessionId);
       }
       throw error;
     }
@@ -182,13 +148,5 @@ export class CallTokensService {
     if (row.redeemed_at) return 'redeemed';
     if (row.expires_at.getTime() <= this.clock.nowMs()) return 'expired';
     return 'active';
-  }
-
-  private async find(where: string, params: unknown[]): Promise<CallTokenRow | undefined> {
-    const rows: CallTokenRow[] = await this.dataSource.query(
-      `SELECT id, org_id, endpoint_id, created_at, expires_at, redeemed_at, revoked_at, minted_by_kind, minted_by_id FROM call_tokens WHERE ${where}`,
-      params,
-    );
-    return rows[0];
   }
 }
