@@ -78,7 +78,7 @@ export class CredentialsService {
   }
 
   async list(orgId: string): Promise<CredentialView[]> {
-    const rows = await this.db.forOrg(orgId).entities((manager) => manager.find(CredentialEntity, { where: { orgId }, order: { provider: 'ASC' } }));
+    const rows = await this.db.forOrg(orgId).read((manager) => manager.find(CredentialEntity, { where: { orgId }, order: { provider: 'ASC' } }));
     return rows.map((row) => this.toView(row));
   }
 

@@ -91,7 +91,7 @@ export class ApiKeysService {
   }
 
   async list(ownerOrgId: string): Promise<ApiKeyView[]> {
-    const keys = await this.db.forOrg(ownerOrgId).entities((manager) => manager.find(ApiKeyEntity, { where: { ownerOrgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
+    const keys = await this.db.forOrg(ownerOrgId).read((manager) => manager.find(ApiKeyEntity, { where: { ownerOrgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
     return keys.map(toApiKeyView);
   }
 

@@ -60,6 +60,7 @@ export type SystemReason =
 
 const SET_TENANT = prepared('mintline_set_tenant', "SELECT set_config('mintline.tenant', $1, true)");
 const BEGIN: Sql = { text: 'BEGIN' };
+const BEGIN_READ_ONLY: Sql = { text: 'BEGIN READ ONLY' };
 
 /** What a handle can run: a statement (with its tenant, in one round trip), or a transaction. */
 abstract class BoundDb {
@@ -93,6 +94,14 @@ abstract class BoundDb {
   /** Runs `work` with TypeORM's entity operations in one transaction bound to this handle's tenant. */
   entities<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.transaction(async (tx) => work(await tx.entities()));
+  }
+
+  /**
+   * Entity reads (finds, no locks, no writes) in one read-only transaction bound to this handle's
+   * tenant; BEGIN and the setting travel in one round trip, the reads follow, then COMMIT.
+   */
+  read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.transaction(async (tx) => work(await tx.entities('read')));
   }
 
   /**
@@ -178,9 +187,15 @@ export class Tx {
    * row locks require that): BEGIN and the setting then take a round trip each. Entity transactions
    * are the management routes'; the hot paths use single statements or `query`.
    */
-  async entities(): Promise<EntityManager> {
+  async entities(mode: 'write' | 'read' = 'write'): Promise<EntityManager> {
     if (this.begun === 'raw') throw new Error('entities() must open its transaction: call it before any query()');
-    if (!this.begun) {
+    if (this.begun) return this.runner.manager;
+    if (mode === 'read') {
+      // TypeORM need not know of a read-only transaction (only its locks and saves ask), so it is
+      // opened like a raw one: BEGIN READ ONLY and the setting in one round trip, ended by COMMIT.
+      this.begun = 'raw';
+      await runBatch(this.client, [{ sql: BEGIN_READ_ONLY, values: [] }, setTenant(this.setting)]);
+    } else {
       this.begun = 'entities';
       await this.runner.startTransaction();
       await this.runner.query(SET_TENANT.text, [this.setting]);

@@ -88,7 +88,7 @@ export class CallerIdsService {
     await this.assertUser(orgId, userId);
     const numbers = await this.db
       .forOrg(orgId)
-      .entities((manager) => manager.find(PhoneNumberEntity, { where: { orgId, userId }, order: { createdAt: 'ASC', id: 'ASC' } }));
+      .read((manager) => manager.find(PhoneNumberEntity, { where: { orgId, userId }, order: { createdAt: 'ASC', id: 'ASC' } }));
     return numbers.map(toPhoneNumberView);
   }
 

@@ -36,12 +36,12 @@ export class EndpointsService {
   }
 
   async list(orgId: string): Promise<EndpointView[]> {
-    const endpoints = await this.db.forOrg(orgId).entities((manager) => manager.find(EndpointEntity, { where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
+    const endpoints = await this.db.forOrg(orgId).read((manager) => manager.find(EndpointEntity, { where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
     return endpoints.map(toEndpointView);
   }
 
   async get(orgId: string, id: string): Promise<EndpointView> {
-    const endpoint = await this.db.forOrg(orgId).entities((manager) => manager.findOneBy(EndpointEntity, { id, orgId }));
+    const endpoint = await this.db.forOrg(orgId).read((manager) => manager.findOneBy(EndpointEntity, { id, orgId }));
     if (!endpoint) throw ApiError.notFound('Endpoint not found');
     return toEndpointView(endpoint);
   }

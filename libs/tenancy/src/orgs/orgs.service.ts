@@ -48,7 +48,7 @@ export class OrgsService {
   }
 
   async get(id: string): Promise<OrgEntity> {
-    const org = await this.db.system('operator').entities((manager) => manager.findOneBy(OrgEntity, { id }));
+    const org = await this.db.system('operator').read((manager) => manager.findOneBy(OrgEntity, { id }));
     if (!org) throw ApiError.notFound('Org not found');
     return org;
   }

@@ -55,12 +55,12 @@ export class UsersService {
   }
 
   async list(orgId: string): Promise<UserView[]> {
-    const users = await this.db.forOrg(orgId).entities((manager) => manager.find(UserEntity, { where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
+    const users = await this.db.forOrg(orgId).read((manager) => manager.find(UserEntity, { where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
     return users.map(toUserView);
   }
 
   async get(orgId: string, id: string): Promise<UserEntity> {
-    const user = await this.db.forOrg(orgId).entities((manager) => manager.findOneBy(UserEntity, { id, orgId }));
+    const user = await this.db.forOrg(orgId).read((manager) => manager.findOneBy(UserEntity, { id, orgId }));
     if (!user) throw ApiError.notFound('User not found');
     return user;
   }
