@@ -112,11 +112,12 @@ describe('GET /api/audit/mints', () => {
         orgId: a.orgId,
         at: expect.stringMatching(ISO_PATTERN),
         provider: source.provider,
-        ...(item.action !== undefined ? { action: 'mint' } : {}),
+        action: 'mint',
         actor: { kind: source.actorId === keyA.id ? 'api_key' : 'user', id: source.actorId },
-        // A refused API-key attempt may or may not name its subject; everything else does.
-        subjectUserId: source.outcome === 'issued' || source.actorId !== keyA.id ? source.subjectUserId : item.subjectUserId,
-        target: source.outcome === 'issued' ? expect.stringMatching(new RegExp(`^${source.provider}:`)) : item.target,
+        // A user's refused attempt names the user; the API key's refused attempt named nobody (no userId).
+        subjectUserId: source.subjectUserId,
+        // A refused attempt never reached the credentials, so it names no target.
+        target: source.outcome === 'issued' ? expect.stringMatching(new RegExp(`^${source.provider}:`)) : null,
         outcome: source.outcome,
         code: source.outcome === 'issued' ? null : expect.any(String),
         tokenFingerprint: token ? fingerprintOf(token) : null,
