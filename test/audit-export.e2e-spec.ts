@@ -509,12 +509,16 @@ describe('GET /api/audit/mints/export', () => {
       const response = await fetch(`${app.url}/api/audit/mints/export?format=ndjson`, {
         headers: { authorization: `Bearer ${tokenC}` },
         signal: controller.signal,
-      }).catch(() => undefined);
-      if (response?.body) {
-        const reader = response.body.getReader();
-        await reader.read().catch(() => undefined);
-      }
+      });
+      // The export really started streaming (a first chunk of entries arrived) before the client left.
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      expect(first.done).toBe(false);
+      expect(first.value!.byteLength).toBeGreaterThan(0);
       controller.abort();
+      // ... and it was cut off by the abort, not finished.
+      await expect(reader.read()).rejects.toMatchObject({ name: 'AbortError' });
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     const page = await readerC.get('/api/audit/mints?limit=5');

@@ -136,10 +136,13 @@ describe('master key rotation', () => {
     // Steady minting on the rotating instance during the rotation: every mint must succeed.
     let stop = false;
     const minted: number[] = [];
+    const spans: Array<{ sent: number; done: number }> = [];
     const load = Promise.all(
       [orgA, orgB, orgA, orgB].map(async (owner) => {
         while (!stop) {
+          const sent = performance.now();
           const response = await client(rotating.url, owner.org.adminToken).get(SINCH_PATH);
+          spans.push({ sent, done: performance.now() });
           minted.push(response.status);
           if (response.status === 200) verifySinchToken(response.body.token, owner.sinch.applicationKey, owner.sinch.applicationSecret, owner.org.adminId);
         }
@@ -147,10 +150,17 @@ describe('master key rotation', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
     // As `keys:rotate` runs it: the CLI, as the owner, beside the serving instance.
+    const rotationStart = performance.now();
     const result = await rotateKeys(rotating.config, pino({ level: 'silent' }), rotating.db.url);
+    const rotationEnd = performance.now();
     await new Promise((resolve) => setTimeout(resolve, 200));
     stop = true;
     await load;
+
+    // The mints really ran before, during and after the rotation (else "every mint succeeded" says little).
+    expect(spans.filter((span) => span.done < rotationStart).length).toBeGreaterThan(0);
+    expect(spans.filter((span) => span.sent < rotationEnd && span.done > rotationStart).length).toBeGreaterThan(0);
+    expect(spans.filter((span) => span.sent > rotationEnd).length).toBeGreaterThan(0);
 
     expect(result).toEqual({ primaryKeyId: 'k2', rowsChecked: 3, rowsRewrapped: 3, secretsRewrapped: 3 });
     expect(minted.length).toBeGreaterThan(4);
