@@ -8,6 +8,7 @@ import { createApp } from '../../apps/api/src/create-app';
 import { Clock } from '../../libs/common/src/clock';
 import { AppConfig } from '../../libs/common/src/config';
 import { createLogger } from '../../libs/common/src/logging/logger';
+import type { ProviderHttpOptions } from '../../libs/providers/src/http/provider-http.client';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 export interface TestApp {
@@ -26,6 +27,8 @@ export interface TestAppOptions {
   clock?: Clock;
   /** Reuse another test app's database (several instances on one database). */
   db?: TestDatabase;
+  /** The provider HTTP client's options, e.g. a short timeoutMs so a hanging fake fails fast. */
+  providerHttp?: ProviderHttpOptions;
 }
 
 /** Starts the real service on 127.0.0.1 (a random port) on its own freshly migrated database. */
@@ -48,7 +51,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const app = await createApp({ config, logger, databaseUrl: db.url, clock: options.clock });
+  const app = await createApp({ config, logger, databaseUrl: db.url, clock: options.clock, providerHttp: options.providerHttp });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
