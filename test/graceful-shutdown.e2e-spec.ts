@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { AddressInfo, createServer as createNetServer, connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import type { MintAuditInput } from '../libs/audit/src/mints/mint-audit.types';
 import { expectStatus } from './support/assertions';
 import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { client } from './support/http';
+import { entryPoint } from './support/entry-point';
 import { createApiKey, fingerprintOf, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 import { createTestDatabase, TestDatabase } from './support/test-database';
@@ -344,45 +345,8 @@ function parseRaw(text: string, requestId: string, at: number): Outcome {
   return { requestId, sentAt: at, doneAt: at, status: Number(statusLine.split(' ')[1]), headers, body, text: bodyText };
 }
 
-/**
- * The real entry point as a process: built JavaScript when dist/ is up to date, else the TypeScript
- * sources through a small require hook (TypeScript's transpileModule plus tsconfig-paths, both already
- * installed), since the tests cannot build.
- */
-function entryPoint(): { args: string[]; how: string; hookDir?: string } | { skip: string } {
-  const distMain = join(ROOT, 'dist/apps/api/src/main.js');
-  const newest = (path: string): number => {
-    const stat = statSync(path);
-    return stat.isDirectory() ? readdirSync(path).reduce((max, name) => Math.max(max, newest(join(path, name))), 0) : stat.mtimeMs;
-  };
-  if (existsSync(distMain) && existsSync(join(ROOT, 'dist/apps/api/src/shutdown.js'))) {
-    const sources = Math.max(...['apps', 'libs', 'migrations'].map((dir) => newest(join(ROOT, dir))));
-    if (statSync(distMain).mtimeMs >= sources) return { args: [distMain], how: 'dist (up to date)' };
-  }
-  for (const needed of ['typescript', 'tsconfig-paths']) {
-    if (!existsSync(join(ROOT, 'node_modules', needed))) return { skip: `dist/ is missing or older than the sources and ${needed} is not installed to run them` };
-  }
-  const hookDir = mkdtempSync(join(tmpdir(), 'mintline-hook-'));
-  const hook = join(hookDir, 'register-ts.js');
-  writeFileSync(
-    hook,
-    `const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
-const root = ${JSON.stringify(ROOT)};
-const ts = require(join(root, 'node_modules/typescript'));
-const { compilerOptions } = require(join(root, 'tsconfig.json'));
-require(join(root, 'node_modules/tsconfig-paths')).register({ baseUrl: root, paths: compilerOptions.paths });
-const options = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, experimentalDecorators: true, emitDecoratorMetadata: true, esModuleInterop: true, sourceMap: false };
-require.extensions['.ts'] = (module, filename) => {
-  module._compile(ts.transpileModule(readFileSync(filename, 'utf8'), { compilerOptions: options, fileName: filename }).outputText, filename);
-};
-`,
-  );
-  return { args: ['-r', hook, join(ROOT, 'apps/api/src/main.ts')], how: 'sources via a transpile-only require hook (dist/ is missing or stale)', hookDir };
-}
-
 describe('the server process on SIGTERM', () => {
-  const entry = entryPoint();
+  const entry = entryPoint('api', ['apps/api/src/shutdown.js']);
   let child: ChildProcess | undefined;
   let db: TestDatabase;
   let dataDir: string;
@@ -392,7 +356,7 @@ describe('the server process on SIGTERM', () => {
     if (child && child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
     await db?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if ('hookDir' in entry && entry.hookDir) rmSync(entry.hookDir, { recursive: true, force: true });
+    if (!('skip' in entry)) entry.cleanup();
   });
 
   const run = 'skip' in entry ? it.skip : it;

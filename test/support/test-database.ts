@@ -89,13 +89,16 @@ async function copyTemplate(name: string, template: string): Promise<void> {
 
 /**
  * A database of its own for one test file, with the real migrations: a copy of the template made in the global
- * setup (MINTLINE_TEST_TEMPLATE), or, outside jest's global setup, migrated here.
+ * setup (MINTLINE_TEST_TEMPLATE), or, outside jest's global setup, migrated here; `empty` skips the migrations.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
   const name = `mintline_test_${randomBytes(6).toString('hex')}`;
   const url = withDatabase(serverUrl(), name);
   const template = process.env.MINTLINE_TEST_TEMPLATE;
-  if (template) {
+  if (options.empty) {
+    // Not migrated at all, for tests of the migrations themselves.
+    await onServer((admin) => admin.query(`CREATE DATABASE ${name}`));
+  } else if (template) {
     await copyTemplate(name, template);
   } else {
     await onServer((admin) => admin.query(`CREATE DATABASE ${name}`));
