@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { AddressInfo, createServer as createNetServer, connect, Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shutDownGracefully } from '../apps/api/src/shutdown';
@@ -13,6 +13,7 @@ import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { client } from './support/http';
 import { entryPoint } from './support/entry-point';
 import { createApiKey, fingerprintOf, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './support/minting';
+import { freePort, Load, Outcome, startLoad } from './support/load';
 import { startTestApp, TestApp } from './support/test-app';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 
@@ -29,18 +30,6 @@ import { createTestDatabase, TestDatabase } from './support/test-database';
 
 const SINCH = '/api/calls/token/sinch';
 const ROOT = join(__dirname, '..');
-
-interface Outcome {
-  requestId: string;
-  sentAt: number;
-  doneAt: number;
-  status?: number;
-  headers?: Record<string, string | string[] | undefined>;
-  body?: any;
-  text?: string;
-  /** Socket-level failure (ECONNREFUSED, ECONNRESET, ...). */
-  error?: string;
-}
 
 let counter = 0;
 const newId = (label: string) => `${label}-${process.pid}-${++counter}-${randomBytes(4).toString('hex')}`;
@@ -75,32 +64,16 @@ function send(agent: Agent, baseUrl: string, path: string, headers: Record<strin
   });
 }
 
-interface Load {
-  outcomes: Outcome[];
-  /** Resolves when every client has seen the server refuse a new connection (or was stopped). */
-  done: Promise<void>;
-  stop(): void;
-}
-
 /** `clients` keep-alive clients (one connection each) minting back to back until the server refuses them. */
-function startLoad(baseUrl: string, clients: Array<{ headers: Record<string, string>; path: string }>): Load {
-  const outcomes: Outcome[] = [];
-  let stopped = false;
-  const done = Promise.all(
-    clients.map(async ({ headers, path }, index) => {
-      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-      try {
-        while (!stopped) {
-          const outcome = await send(agent, baseUrl, path, headers, `load${index}`);
-          outcomes.push(outcome);
-          if (outcome.error === 'ECONNREFUSED') return;
-        }
-      } finally {
-        agent.destroy();
-      }
-    }),
-  ).then(() => undefined);
-  return { outcomes, done, stop: () => (stopped = true) };
+function startMintLoad(baseUrl: string, clients: Array<{ headers: Record<string, string>; path: string }>): Load<Outcome> {
+  const agents = clients.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
+  const load = startLoad(
+    clients.length,
+    (index) => send(agents[index], baseUrl, clients[index].path, clients[index].headers, `load${index}`),
+    (outcome) => (outcome.error === 'ECONNREFUSED' ? 'stop' : undefined),
+  );
+  void load.done.then(() => agents.forEach((agent) => agent.destroy()));
+  return load;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -174,17 +147,6 @@ async function connectionsLeft(db: TestDatabase): Promise<number> {
   return left;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function connectionRefused(url: string): Promise<boolean> {
   try {
     await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000) });
@@ -230,7 +192,7 @@ describe('shutDownGracefully(app) under load', () => {
   it('finishes in-flight mints (their audit entries commit), answers late arrivals 503 in the envelope, closes the pools, then refuses connections', async () => {
     const port = new URL(app.url).port;
     // Warm up: every client has an open keep-alive connection and some 200s before the shutdown.
-    const load = startLoad(app.url, loadClients(org, keyToken, 6));
+    const load = startMintLoad(app.url, loadClients(org, keyToken, 6));
     await sleep(400);
     expect(load.outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(5);
 
@@ -398,7 +360,7 @@ describe('the server process on SIGTERM', () => {
     const { org, keyToken } = await prepareOrg({ url, operatorToken }, 'Process Org');
     expectStatus(await client(url, org.adminToken).get(SINCH), 200);
 
-    const load = startLoad(url, loadClients(org, keyToken, 4));
+    const load = startMintLoad(url, loadClients(org, keyToken, 4));
     await sleep(400);
     const signalledAt = Date.now();
     child.kill('SIGTERM');
