@@ -4,7 +4,7 @@ import { rotateKeys } from '../apps/cli/src/keys.command';
 import { expectError, expectStatus } from './support/assertions';
 import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { client, HttpResult } from './support/http';
-import { putSinchVoice, randomSinchSecret, verifySinchToken } from './support/minting';
+import { putSinchVoice, randomSinchSecret, twilioCredentials, verifySinchToken } from './support/minting';
 import { startSecondInstance } from './support/call-tokens';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -24,14 +24,6 @@ const TWILIO_PATH = '/api/calls/token/twilio';
 const newKey = () => randomBytes(32).toString('base64');
 const K1 = `k1:${newKey()}`;
 const K2 = `k2:${newKey()}`;
-
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const twilioCredentials = () => ({
-  accountSid: `AC${hex(16)}`,
-  apiKeySid: `SK${hex(16)}`,
-  apiKeySecret: randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(32, 'q').slice(0, 32),
-  twimlAppSid: `AP${hex(16)}`,
-});
 
 interface OrgWithCredentials {
   org: OrgFixture;

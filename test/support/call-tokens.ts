@@ -1,14 +1,14 @@
 import { expectError, expectStatus } from './assertions';
 import { createOrgWithAdmin, OrgFixture } from './fixtures';
 import { client, Client, HttpResult } from './http';
-import { createApiKey } from './minting';
+import { createApiKey, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './minting';
 import { startTestApp, TestApp, TestAppOptions } from './test-app';
 
 /** Shared helpers for the WebRTC endpoint, call-token, rate-limit and scale-out specs. */
 
 export const CALL_TOKEN_PATTERN = /^mct_[A-Za-z0-9_-]+$/;
 /** Sinch's published example application (API.md, Minting). */
-export const SINCH_APP = { applicationKey: 'a32e5a8d-f7d8-411c-9645-9038e8dd051d', applicationSecret: 'ax8hTTQJF0OPXL32r1LHMA==' };
+export const SINCH_APP = { applicationKey: SINCH_EXAMPLE_KEY, applicationSecret: SINCH_EXAMPLE_SECRET };
 
 export function must(response: HttpResult, status: number, what: string): HttpResult {
   if (response.status !== status) throw new Error(`${what}: expected ${status}, got ${response.status} ${response.text}`);

@@ -21,6 +21,16 @@ export function randomHex(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }
 
+/** Fresh twilio credentials in Twilio's formats (SIDs of prefix + 32 hex; an API key secret of 32 alphanumerics). */
+export function twilioCredentials(): { accountSid: string; apiKeySid: string; apiKeySecret: string; twimlAppSid: string } {
+  return {
+    accountSid: `AC${randomHex(16)}`,
+    apiKeySid: `SK${randomHex(16)}`,
+    apiKeySecret: randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(32, 'q').slice(0, 32),
+    twimlAppSid: `AP${randomHex(16)}`,
+  };
+}
+
 /** The first 16 hex characters of SHA-256 of the token (API.md, Audit). */
 export function fingerprintOf(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 16);
