@@ -7,7 +7,7 @@ import { expectError, expectStatus, UUID_PATTERN } from './support/assertions';
 import { entryPoint, EntryPoint, ProcessResult, runEntryPoint } from './support/entry-point';
 import { client } from './support/http';
 import { putSinchVoice, randomSinchSecret, verifySinchToken } from './support/minting';
-import { startTestApp, TestApp } from './support/test-app';
+import { newMasterKey, startTestApp, TestApp } from './support/test-app';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 
 /**
@@ -18,9 +18,8 @@ import { createTestDatabase, TestDatabase } from './support/test-database';
  */
 
 const SINCH = '/api/calls/token/sinch';
-const masterKey = (id: string) => `${id}:${randomBytes(32).toString('base64')}`;
-const K1 = masterKey('k1');
-const K2 = masterKey('k2');
+const K1 = newMasterKey('k1');
+const K2 = newMasterKey('k2');
 const JWT_SECRET = randomBytes(32).toString('base64url');
 
 const entry = entryPoint('cli');

@@ -14,7 +14,7 @@ import { client } from './support/http';
 import { entryPoint } from './support/entry-point';
 import { createApiKey, fingerprintOf, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './support/minting';
 import { freePort, Load, Outcome, startLoad } from './support/load';
-import { startTestApp, TestApp } from './support/test-app';
+import { newMasterKey, startTestApp, TestApp } from './support/test-app';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 
 /**
@@ -339,7 +339,7 @@ describe('the server process on SIGTERM', () => {
         PORT: String(port),
         HOST: '127.0.0.1',
         OPERATOR_TOKEN: operatorToken,
-        MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+        MASTER_KEYS: newMasterKey('k1'),
         JWT_SECRET: randomBytes(32).toString('base64url'),
         MINTLINE_DATA_DIR: dataDir,
         LOG_LEVEL: 'info',

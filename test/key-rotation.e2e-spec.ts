@@ -6,7 +6,7 @@ import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { client, HttpResult } from './support/http';
 import { putSinchVoice, randomSinchSecret, twilioCredentials, verifySinchToken } from './support/minting';
 import { startSecondInstance } from './support/call-tokens';
-import { startTestApp, TestApp } from './support/test-app';
+import { newMasterKey, startTestApp, TestApp } from './support/test-app';
 
 /**
  * Master key rotation without downtime (issue: "keys:rotate re-encrypts every credential under the
@@ -21,9 +21,8 @@ import { startTestApp, TestApp } from './support/test-app';
 const SINCH_PATH = '/api/calls/token/sinch';
 const TWILIO_PATH = '/api/calls/token/twilio';
 
-const newKey = () => randomBytes(32).toString('base64');
-const K1 = `k1:${newKey()}`;
-const K2 = `k2:${newKey()}`;
+const K1 = newMasterKey('k1');
+const K2 = newMasterKey('k2');
 
 interface OrgWithCredentials {
   org: OrgFixture;

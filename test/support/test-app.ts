@@ -31,6 +31,11 @@ export interface TestAppOptions {
   providerHttp?: ProviderHttpOptions;
 }
 
+/** A MASTER_KEYS entry: this key id and 32 fresh random bytes (base64). */
+export function newMasterKey(id: string): string {
+  return `${id}:${randomBytes(32).toString('base64')}`;
+}
+
 /** Starts the real service on 127.0.0.1 (a random port) on its own freshly migrated database. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
@@ -39,7 +44,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir, LOG_LEVEL: 'debug' }).with({
     databaseUrl: db.url,
     operatorToken,
-    masterKeys: `test1:${randomBytes(32).toString('base64')}`,
+    masterKeys: newMasterKey('test1'),
     jwtSecret: randomBytes(32).toString('base64url'),
     ...options.config,
   });
