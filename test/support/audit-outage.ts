@@ -45,6 +45,6 @@ export async function mintMetrics(app: TestApp): Promise<Record<string, number>>
 
 /** The org's chain numbers 1..n with no gap, read as the database owner. */
 export async function chainSeqs(app: TestApp, orgId: string): Promise<number[]> {
-  const rows = await app.db.query<{ seq: string }>('SELECT seq::text FROM mint_audit WHERE org_id = $1 ORDER BY seq', [orgId]);
+  const rows = await app.db.query<{ seq: string }>('SELECT seq::text AS seq FROM mint_audit WHERE org_id = $1 ORDER BY mint_audit.seq', [orgId]);
   return rows.map((row) => Number(row.seq));
 }
