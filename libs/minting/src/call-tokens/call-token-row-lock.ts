@@ -49,12 +49,26 @@ export class CallTokenRowLock {
    */
   async locked<T>(id: string, work: (manager: EntityManager) => Promise<T | typeof BUSY>): Promise<T | typeof BUSY> {
     await this.acquire();
+    const runner = this.dataSource.createQueryRunner();
+    let connection: { end(): Promise<void> } | undefined;
     try {
-      return await this.dataSource.transaction(async (manager) => {
-        await manager.query('SELECT 1 FROM call_tokens WHERE id = $1 FOR UPDATE NOWAIT', [id]);
-        return work(manager);
-      });
+      connection = (await runner.connect()) as { end(): Promise<void> };
+      await runner.startTransaction();
+      await runner.query('SELECT 1 FROM call_tokens WHERE id = $1 FOR UPDATE NOWAIT', [id]);
+      const result = await work(runner.manager);
+      await runner.commitTransaction();
+      await runner.release();
+      return result;
     } catch (error) {
+      if (sqlState(error) === LOCK_NOT_AVAILABLE || isServerError(error)) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        await runner.release();
+      } else {
+        // No answer (a timeout, a lost connection) or the audit refused: closing the connection ends the
+        // transaction at once, where a ROLLBACK on a silent server would wait out one more timeout.
+        void connection?.end().catch(() => undefined);
+        await runner.release();
+      }
       if (sqlState(error) === LOCK_NOT_AVAILABLE) return BUSY;
       throw error;
     } finally {
@@ -76,6 +90,12 @@ export class CallTokenRowLock {
     if (next) next();
     else this.holders -= 1;
   }
+}
+
+/** An error PostgreSQL answered with (it has a SQLSTATE), as opposed to no answer. */
+function isServerError(error: unknown): boolean {
+  const code = sqlState(error);
+  return code !== undefined && /^[0-9A-Z]{5}$/.test(code);
 }
 
 function sqlState(error: unknown): string | undefined {
