@@ -55,6 +55,12 @@ export class MintPipeline {
       const refusal = toApiError(error);
       const outcome = refusal.status >= 500 ? 'failed' : 'denied';
       this.metrics.mints.inc({ provider, outcome });
+      if (refusal.status === 503) {
+        // The database is away: its entry would wait out the same outage before the caller hears a word.
+        // A refusal hands out nothing, so it is answered now and its entry written if the database lets it.
+        void this.audit.record({ ...base, ...attempt, outcome, code: refusal.code, expiresAt: null }).catch(() => undefined);
+        throw error;
+      }
       try {
         await this.audit.record({ ...base, ...attempt, outcome, code: refusal.code, expiresAt: null });
       } catch {
