@@ -4,9 +4,9 @@ import { ApiError } from '@mintline/common/errors/api-error';
 /** PostgreSQL's lock_not_available: a `FOR UPDATE NOWAIT` found the row locked by another transaction. */
 const LOCK_NOT_AVAILABLE = '55P03';
 /**
- * Transactions that hold a call token's row while their audit entry is written, at once per instance.
- * Each holds a pooled connection (the pool has 20) and the audit writer needs one more to finish their
- * work, so they must never take them all.
+ * At most this many transactions per instance hold a call token's row while their audit entry is
+ * written. Each keeps a pooled connection (the pool has 20) and the audit writer needs one more to
+ * finish their work, so they must never take them all.
  */
 const MAX_HOLDERS = 8;
 /** How long a request waits, in total, for a token row another request holds, before answering 503. */

@@ -37,6 +37,8 @@ const invalid = (code: string, message: string) => ApiError.unauthorized(message
 
 @Injectable()
 export class CallTokensService {
+  private readonly rowLock: CallTokenRowLock;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly pipeline: MintPipeline,
@@ -46,8 +48,6 @@ export class CallTokensService {
   ) {
     this.rowLock = new CallTokenRowLock(dataSource);
   }
-
-  private readonly rowLock: CallTokenRowLock;
 
   mint(principal: TenantPrincipal, dto: CreateCallTokenDto, meta: RequestMeta): Promise<CreatedCallTokenView> {
     return this.pipeline.run('call-token', principal, meta, async (attempt) => {
