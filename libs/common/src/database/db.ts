@@ -222,12 +222,14 @@ function statementOf(sql: Sql | string, values: readonly unknown[]): Statement {
 
 /**
  * A connection to drop rather than reuse: a database call got no answer (a timeout, a lost connection:
- * its state is unknown), or a batch that prepared a statement failed (whether the server kept the
+ * its state is unknown; a 503 thrown inside a transaction says as much), or a batch that prepared a statement failed (whether the server kept the
  * statement is unknown). An error the application threw (a 404 inside a transaction) is neither.
  */
 function mustDiscard(error: unknown): boolean {
   if (!error) return false;
-  const failure = error as { batch?: { preparedThenFailed: boolean }; driverError?: unknown };
+  const failure = error as { batch?: { preparedThenFailed: boolean }; driverError?: unknown; status?: unknown };
+  // A 503 inside a transaction is the database (or the audit log, which is in it) failing to answer.
+  if (failure.status === 503) return true;
   if (failure.batch) return failure.batch.preparedThenFailed || !isServerError(error);
   if (failure.driverError) return !isServerError(failure.driverError);
   return false;

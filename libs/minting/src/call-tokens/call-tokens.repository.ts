@@ -1,4 +1,4 @@
-import type { SystemDb, TenantDb } from '@mintline/common/database/db';
+import type { SystemDb, TenantDb, Tx } from '@mintline/common/database/db';
 import { prepared } from '@mintline/common/database/statement-batch';
 
 /** A row of `call_tokens` as the service reads it (the token's hash and session stay in the database). */
@@ -12,6 +12,8 @@ export interface CallTokenRow {
   revoked_at: Date | null;
   minted_by_kind: 'user' | 'api_key';
   minted_by_id: string;
+  /** Its endpoint is active and WebRTC-capable and its org has WebRTC on. */
+  usable: boolean;
 }
 
 export interface NewCallToken {
@@ -24,29 +26,24 @@ export interface NewCallToken {
   mintedById: string;
 }
 
-const COLUMNS = 'id, org_id, endpoint_id, created_at, expires_at, redeemed_at, revoked_at, minted_by_kind, minted_by_id';
+const USABLE = `EXISTS (SELECT 1 FROM endpoints e JOIN orgs o ON o.id = e.org_id
+                      WHERE e.id = t.endpoint_id AND e.state = 'active' AND e.webrtc AND o.webrtc_enabled)`;
+const COLUMNS = `t.id, t.org_id, t.endpoint_id, t.created_at, t.expires_at, t.redeemed_at, t.revoked_at, t.minted_by_kind, t.minted_by_id, ${USABLE} AS usable`;
 
 const INSERT = prepared(
   'call_tokens_insert',
   `INSERT INTO call_tokens (id, org_id, endpoint_id, token_hash, created_at, expires_at, minted_by_kind, minted_by_id)
    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 );
-const BY_ID = prepared('call_tokens_by_id', `SELECT ${COLUMNS} FROM call_tokens WHERE id = $1 AND org_id = $2`);
-const BY_HASH = prepared('call_tokens_by_hash', `SELECT ${COLUMNS} FROM call_tokens WHERE token_hash = $1`);
+const BY_ID = prepared('call_tokens_by_id', `SELECT ${COLUMNS} FROM call_tokens t WHERE t.id = $1 AND t.org_id = $2`);
+const BY_HASH = prepared('call_tokens_by_hash', `SELECT ${COLUMNS} FROM call_tokens t WHERE t.token_hash = $1`);
 const REVOKE = prepared('call_tokens_revoke', 'UPDATE call_tokens SET revoked_at = $2 WHERE id = $1 AND redeemed_at IS NULL AND revoked_at IS NULL RETURNING id');
-/**
- * The whole redemption decision in one statement: PostgreSQL lets one of any number of concurrent
- * redeemers change the row; the others see it already redeemed.
- */
 const REDEEM = prepared(
   'call_tokens_redeem',
   `UPDATE call_tokens t SET redeemed_at = $2, session_id = $3
-    WHERE t.token_hash = $1 AND t.redeemed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2
-      AND EXISTS (SELECT 1 FROM endpoints e JOIN orgs o ON o.id = e.org_id
-                   WHERE e.id = t.endpoint_id AND e.state = 'active' AND e.webrtc AND o.webrtc_enabled)
-    RETURNING t.id, t.org_id, t.endpoint_id, t.created_at, t.expires_at, t.redeemed_at, t.revoked_at, t.minted_by_kind, t.minted_by_id`,
+    WHERE t.id = $1 AND t.redeemed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2 AND ${USABLE}
+    RETURNING t.id`,
 );
-const UNREDEEM = prepared('call_tokens_unredeem', 'UPDATE call_tokens SET redeemed_at = NULL, session_id = NULL WHERE id = $1 AND session_id = $2');
 
 export const CallTokensRepository = {
   async insert(db: TenantDb, token: NewCallToken): Promise<void> {
@@ -57,23 +54,19 @@ export const CallTokensRepository = {
     return (await db.query<CallTokenRow>(BY_ID, [id, db.orgId]))[0];
   },
 
-  /** Revokes an unredeemed, unrevoked token; false if it was not (any more). */
-  async revoke(db: TenantDb, id: string, at: Date): Promise<boolean> {
-    return (await db.query(REVOKE, [id, at])).length > 0;
-  },
-
   /** The token is all its (anonymous) redeemer has: it names its org, so finding it is cross-tenant. */
   async byHash(db: SystemDb, hash: Buffer): Promise<CallTokenRow | undefined> {
     return (await db.query<CallTokenRow>(BY_HASH, [hash]))[0];
   },
 
-  /** Redeems the token if it still may be (see REDEEM); its row, or undefined if it was not. */
-  async redeem(db: SystemDb, hash: Buffer, at: Date, sessionId: string): Promise<CallTokenRow | undefined> {
-    return (await db.query<CallTokenRow>(REDEEM, [hash, at, sessionId]))[0];
+  /** Revokes an unredeemed, unrevoked token within `tx` (which holds its row); false if it was not. */
+  async revoke(tx: Tx, id: string, at: Date): Promise<boolean> {
+    return (await tx.query(REVOKE, [id, at])).length > 0;
   },
 
-  /** Puts back a redemption whose session was never handed out (its audit entry failed). */
-  async unredeem(db: TenantDb, id: string, sessionId: string): Promise<void> {
-    await db.execute(UNREDEEM, [id, sessionId]);
+  /** Redeems the token within `tx` (which holds its row) if it still may be; false if it may not. */
+  async redeem(tx: Tx, id: string, at: Date, sessionId: string): Promise<boolean> {
+    return (await tx.query(REDEEM, [id, at, sessionId])).length > 0;
   },
 };
+

@@ -9,6 +9,7 @@ import type { RequestMeta } from '@mintline/common/http/request-context';
 import { CALL_TOKEN_TTL, CallTokenProvider, hashCallToken } from '@mintline/providers/call-token/call-token.provider';
 import { EndpointsRepository } from '@mintline/tenancy/endpoints/endpoints.repository';
 import { MintPipeline } from '../mint-pipeline.service';
+import { BUSY, CallTokenRowLock } from './call-token-row-lock';
 import { CallTokenRow, CallTokensRepository } from './call-tokens.repository';
 import { CallTokenView, CreateCallTokenDto, CreatedCallTokenView, RedeemedCallTokenView } from './call-token.dto';
 
@@ -16,13 +17,17 @@ const invalid = (code: string, message: string) => ApiError.unauthorized(message
 
 @Injectable()
 export class CallTokensService {
+  private readonly rowLock: CallTokenRowLock;
+
   constructor(
     private readonly db: Db,
     private readonly pipeline: MintPipeline,
     private readonly provider: CallTokenProvider,
     private readonly audit: MintAuditWriter,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.rowLock = new CallTokenRowLock();
+  }
 
   mint(principal: TenantPrincipal, dto: CreateCallTokenDto, meta: RequestMeta): Promise<CreatedCallTokenView> {
     return this.pipeline.run('call-token', principal, meta, async (attempt) => {
@@ -66,24 +71,83 @@ export class CallTokensService {
     };
   }
 
-  /** Revokes a token that has not been redeemed; revoking twice is harmless. */
+  /**
+   * Revokes a token that has not been redeemed; revoking twice is harmless. The revocation and its audit
+   * entry commit together (see CallTokenRowLock): a revocation that could not be audited did not happen.
+   */
   async revoke(principal: TenantPrincipal, id: string, meta: RequestMeta): Promise<void> {
-    const row = await CallTokensRepository.byId(this.db.forOrg(principal.orgId), id);
-    if (!row) throw ApiError.notFound('Call token not found');
-    if (row.redeemed_at) throw ApiError.conflict('TOKEN_REDEEMED', 'The token was already redeemed');
-    if (row.revoked_at) return;
-    const revoked = await CallTokensRepository.revoke(this.db.forOrg(principal.orgId), id, this.clock.now());
-    // Lost a race with a redemption (or another revocation): answer as that outcome would have.
-    if (!revoked) return this.revoke(principal, id, meta);
-    await this.audit.record({
-      orgId: principal.orgId,
+    const db = this.db.forOrg(principal.orgId);
+    await this.rowLock.retrying(async () => {
+      const row = await CallTokensRepository.byId(db, id);
+      if (!row) throw ApiError.notFound('Call token not found');
+      if (row.redeemed_at) throw ApiError.conflict('TOKEN_REDEEMED', 'The token was already redeemed');
+      if (row.revoked_at) return;
+      return this.rowLock.locked(db, id, async (tx) => {
+        const revoked = await CallTokensRepository.revoke(tx, id, this.clock.now());
+        // Redeemed or revoked since it was read: look again and answer as that outcome would have.
+        if (!revoked) return BUSY;
+        await this.audit.record({
+          orgId: principal.orgId,
+          provider: 'call-token',
+          action: 'revoke',
+          actor: principal.kind === 'user' ? { kind: 'user', id: principal.userId } : { kind: 'api_key', id: principal.apiKeyId },
+          subjectUserId: null,
+          target: `endpoint:${row.endpoint_id}`,
+          outcome: 'issued',
+          code: null,
+          expiresAt: row.expires_at,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          requestId: meta.requestId,
+        });
+      });
+    });
+  }
+
+  /**
+   * Exchanges a token for a session exactly once. The conditional UPDATE, under the row's lock, is the
+   * decision: of any number of concurrent redeemers (on any instance) one changes the row; the others
+   * see it redeemed. The redemption and its audit entry commit together (see CallTokenRowLock), so the
+   * session is handed out only once its entry is committed, and a redemption that could not be audited
+   * leaves the token redeemable.
+   */
+  async redeem(token: string, meta: RequestMeta): Promise<RedeemedCallTokenView> {
+    if (!/^mct_[A-Za-z0-9_-]{43}$/.test(token)) throw invalid('TOKEN_INVALID', 'Invalid call token');
+    const hash = hashCallToken(token);
+    // The token is all the (anonymous) caller has: it names its org, so finding it is cross-tenant;
+    // once found, its redemption is bound to that org.
+    return this.rowLock.retrying(async () => {
+      const now = this.clock.now();
+      const row = await CallTokensRepository.byHash(this.db.system('credential lookup by hash'), hash);
+      if (!row) throw invalid('TOKEN_INVALID', 'Invalid call token');
+      const refusal = this.refusalOf(row, now);
+      if (refusal) {
+        await this.recordRedemption(row, token, meta, refusal);
+        throw refusal;
+      }
+      const sessionId = randomUUID();
+      return this.rowLock.locked(this.db.forOrg(row.org_id), row.id, async (tx) => {
+        // Redeemed, revoked or made unusable since it was read: look again, and refuse for that.
+        if (!(await CallTokensRepository.redeem(tx, row.id, now, sessionId))) return BUSY;
+        // Throws (503) when the entry cannot be committed; the redemption then rolls back with it.
+        await this.recordRedemption(row, token, meta, undefined);
+        return { sessionId, endpointId: row.endpoint_id, orgId: row.org_id };
+      });
+    });
+  }
+
+  private recordRedemption(row: CallTokenRow, token: string, meta: RequestMeta, refusal: ApiError | undefined): Promise<void> {
+    return this.audit.record({
+      orgId: row.org_id,
       provider: 'call-token',
-      action: 'revoke',
-      actor: principal.kind === 'user' ? { kind: 'user', id: principal.userId } : { kind: 'api_key', id: principal.apiKeyId },
+      action: 'redeem',
+      // The redeemer is anonymous: the entry is attributed to whoever minted the token.
+      actor: { kind: row.minted_by_kind, id: row.minted_by_id },
       subjectUserId: null,
       target: `endpoint:${row.endpoint_id}`,
-      outcome: 'issued',
-      code: null,
+      outcome: refusal ? 'denied' : 'issued',
+      code: refusal?.code ?? null,
+      token,
       expiresAt: row.expires_at,
       ip: meta.ip,
       userAgent: meta.userAgent,
@@ -91,56 +155,14 @@ export class CallTokensService {
     });
   }
 
-  /**
-   * Exchanges a token for a session exactly once. The single UPDATE is the whole decision: PostgreSQL
-   * lets one of any number of concurrent redeemers (on any instance) change the row; the others see it
-   * already redeemed. The session is handed out only once its audit entry is committed.
-   */
-  async redeem(token: string, meta: RequestMeta): Promise<RedeemedCallTokenView> {
-    if (!/^mct_[A-Za-z0-9_-]{43}$/.test(token)) throw invalid('TOKEN_INVALID', 'Invalid call token');
-    const hash = hashCallToken(token);
-    const now = this.clock.now();
-    const sessionId = randomUUID();
-    // The token is all the (anonymous) caller has: it names its org, so finding it is cross-tenant.
-    const system = this.db.system('credential lookup by hash');
-    const redeemed = await CallTokensRepository.redeem(system, hash, now, sessionId);
-    const row = redeemed ?? (await CallTokensRepository.byHash(system, hash));
-    if (!row) throw invalid('TOKEN_INVALID', 'Invalid call token');
-    const refusal = redeemed ? undefined : this.refusalOf(row, now);
-    try {
-      await this.audit.record({
-        orgId: row.org_id,
-        provider: 'call-token',
-        action: 'redeem',
-        // The redeemer is anonymous: the entry is attributed to whoever minted the token.
-        actor: { kind: row.minted_by_kind, id: row.minted_by_id },
-        subjectUserId: null,
-        target: `endpoint:${row.endpoint_id}`,
-        outcome: refusal ? 'denied' : 'issued',
-        code: refusal?.code ?? null,
-        token,
-        expiresAt: row.expires_at,
-        ip: meta.ip,
-        userAgent: meta.userAgent,
-        requestId: meta.requestId,
-      });
-    } catch (error) {
-      if (!refusal) {
-        // No session without its audit entry: put the token back so it can be redeemed once the log is back.
-        await CallTokensRepository.unredeem(this.db.forOrg(row.org_id), row.id, sessionId);
-      }
-      throw error;
-    }
-    if (refusal) throw refusal;
-    return { sessionId, endpointId: row.endpoint_id, orgId: row.org_id };
-  }
-
-  private refusalOf(row: CallTokenRow, now: Date): ApiError {
+  /** Why this token cannot be redeemed now, or undefined if it can. */
+  private refusalOf(row: CallTokenRow, now: Date): ApiError | undefined {
     if (row.redeemed_at) return invalid('TOKEN_REDEEMED', 'The call token was already redeemed');
     if (row.revoked_at) return invalid('TOKEN_REVOKED', 'The call token was revoked');
     if (row.expires_at.getTime() <= now.getTime()) return invalid('TOKEN_EXPIRED', 'The call token has expired');
     // Valid token, but its endpoint was archived or WebRTC switched off since it was minted.
-    return invalid('TOKEN_INVALID', 'The call token can no longer be used');
+    if (!row.usable) return invalid('TOKEN_INVALID', 'The call token can no longer be used');
+    return undefined;
   }
 
   private statusOf(row: CallTokenRow): CallTokenView['status'] {
