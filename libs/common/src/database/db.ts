@@ -78,7 +78,7 @@ abstract class BoundDb {
 
   /** Like `query`, with the count of rows the statement touched. */
   async execute<T>(sql: Sql | string, values: readonly unknown[] = []): Promise<StatementResult<T>> {
-    const client = await this.pool.connect();
+    const client = listened(await this.pool.connect());
     let failure: unknown;
     try {
       const { results } = await runBatch(client, [setTenant(this.setting), statementOf(sql, values)]);
@@ -210,6 +210,20 @@ export class Tx {
     if (begun === 'raw') await this.client.query(command);
     else if (begun === 'entities') await (command === 'COMMIT' ? this.runner.commitTransaction() : this.runner.rollbackTransaction());
   }
+}
+
+const listening = new WeakSet<PoolClient>();
+
+/**
+ * A connection lost while checked out is reported to its query (which fails) and as an 'error' event,
+ * which with no listener would crash the process; the pool listens only while a connection is idle.
+ */
+function listened(client: PoolClient): PoolClient {
+  if (!listening.has(client)) {
+    listening.add(client);
+    client.on('error', () => undefined);
+  }
+  return client;
 }
 
 function setTenant(setting: string): Statement {
