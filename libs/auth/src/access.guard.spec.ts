@@ -79,7 +79,7 @@ function setUp(options: { resolves?: Principal | Error; webrtc?: boolean } = {})
     { record } as unknown as MintAuditWriter,
     { get } as unknown as OrgSettingsService,
     bearer,
-    { sync } as unknown as InvalidationBus,
+    { sync, known: () => undefined } as unknown as InvalidationBus,
   );
   return { guard, resolve, record, settings: get, sync };
 }

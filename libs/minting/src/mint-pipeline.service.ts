@@ -2,12 +2,16 @@ import { Injectable } from '@nestjs/common';
 import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import type { TenantPrincipal } from '@mintline/auth/principal';
+import { CachesMovedError } from '@mintline/common/cache/invalidation-bus';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { isDatabaseUnavailable } from '@mintline/common/errors/database-errors';
 import { toApiError } from '@mintline/common/errors/error-envelope.filter';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
-import { MintRateLimit } from './mint-rate-limit.service';
+import { MintCount, MintRateLimit } from './mint-rate-limit.service';
+
+/** How many times a mint is checked again after its caches moved under it, before it gives up with 503. */
+const MAX_RECHECKS = 3;
 
 /** What a mint step learns as it goes, so that a refusal is audited with as much as is known. */
 export interface MintAttempt {
@@ -39,6 +43,28 @@ export class MintPipeline {
     meta: RequestMeta,
     mint: (attempt: MintAttempt) => Promise<Minted<T>>,
   ): Promise<T> {
+    // A mint done over keeps its place in the rate limit's window (it is counted once).
+    const state: { count?: MintCount } = {};
+    for (let rechecks = 0; ; rechecks += 1) {
+      try {
+        return await this.runOnce(provider, principal, meta, mint, state);
+      } catch (error) {
+        // The statement that was to commit the audit entry found a cache epoch moved since the request
+        // began (see InvalidationBus) and wrote nothing: check the request again from fresh caches (which
+        // throws its refusal, if it is refused now) and mint again.
+        if (!(error instanceof CachesMovedError) || !meta.freshness || rechecks >= MAX_RECHECKS) throw error;
+        await meta.freshness.recheck();
+      }
+    }
+  }
+
+  private async runOnce<T>(
+    provider: MintAuditProvider,
+    principal: TenantPrincipal,
+    meta: RequestMeta,
+    mint: (attempt: MintAttempt) => Promise<Minted<T>>,
+    state: { count?: MintCount },
+  ): Promise<T> {
     const attempt: MintAttempt = { subjectUserId: principal.kind === 'user' ? principal.userId : null, target: null };
     const base = {
       orgId: principal.orgId,
@@ -47,16 +73,17 @@ export class MintPipeline {
       ip: meta.ip,
       userAgent: meta.userAgent,
       requestId: meta.requestId,
+      freshAsOf: meta.freshness?.version,
     };
     let minted: Minted<T>;
     try {
-      await this.rateLimit.admit(principal.orgId);
+      await this.rateLimit.admit(principal.orgId, state.count, (count) => (state.count = count));
       minted = await mint(attempt);
     } catch (error) {
       const refusal = toApiError(error);
       const outcome = refusal.status >= 500 ? 'failed' : 'denied';
-      this.metrics.mints.inc({ provider, outcome });
       if (isDatabaseUnavailable(error)) {
+        this.metrics.mints.inc({ provider, outcome });
         // The database is away: its entry would wait out the same outage before the caller hears a word.
         // A refusal hands out nothing, so it is answered now and its entry written if the database lets it.
         void this.audit.record({ ...base, ...attempt, outcome, code: refusal.code, expiresAt: null }).catch(() => undefined);
@@ -64,9 +91,12 @@ export class MintPipeline {
       }
       try {
         await this.audit.record({ ...base, ...attempt, outcome, code: refusal.code, expiresAt: null });
-      } catch {
+      } catch (auditError) {
+        if (auditError instanceof CachesMovedError) throw auditError;
+        this.metrics.mints.inc({ provider, outcome });
         throw ApiError.unavailable('The audit log is unavailable');
       }
+      this.metrics.mints.inc({ provider, outcome });
       throw error;
     }
     // Throws 503 when the entry cannot be committed: the token never leaves this process then.

@@ -8,7 +8,7 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { CALL_TOKEN_TTL, CallTokenProvider, hashCallToken } from '@mintline/providers/call-token/call-token.provider';
 import { EndpointsRepository } from '@mintline/tenancy/endpoints/endpoints.repository';
-import { MintPipeline } from '../mint-pipeline.service';
+import { Minted, MintPipeline } from '../mint-pipeline.service';
 import { BUSY, CallTokenRowLock } from './call-token-row-lock';
 import { CallTokenRow, CallTokensRepository } from './call-tokens.repository';
 import { CallTokenView, CreateCallTokenDto, CreatedCallTokenView, RedeemedCallTokenView } from './call-token.dto';
@@ -30,6 +30,8 @@ export class CallTokensService {
   }
 
   mint(principal: TenantPrincipal, dto: CreateCallTokenDto, meta: RequestMeta): Promise<CreatedCallTokenView> {
+    // A mint done over (MintPipeline: its caches moved under it) hands out the token it already stored.
+    let stored: Minted<CreatedCallTokenView> | undefined;
     return this.pipeline.run('call-token', principal, meta, async (attempt) => {
       attempt.subjectUserId = null;
       attempt.target = `endpoint:${dto.endpointId}`;
@@ -38,6 +40,7 @@ export class CallTokensService {
       if (!endpoint) throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
       if (!endpoint.webrtc) throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
       if (endpoint.state !== 'active') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
+      if (stored) return stored;
       const minted = await this.provider.mint(undefined, { endpointId: dto.endpointId, ttlSeconds: dto.ttlSeconds ?? CALL_TOKEN_TTL.default });
       const id = randomUUID();
       await CallTokensRepository.insert(db, {
@@ -49,11 +52,12 @@ export class CallTokensService {
         mintedByKind: principal.kind,
         mintedById: principal.kind === 'user' ? principal.userId : principal.apiKeyId,
       });
-      return {
+      stored = {
         token: minted.token,
         expiresAt: minted.expiresAt,
         body: { id, token: minted.token, endpointId: dto.endpointId, expiresAt: minted.expiresAt.toISOString() },
       };
+      return stored;
     });
   }
 
