@@ -38,6 +38,7 @@ const INSERT = prepared(
 const BY_ID = prepared('call_tokens_by_id', `SELECT ${COLUMNS} FROM call_tokens t WHERE t.id = $1 AND t.org_id = $2`);
 const BY_HASH = prepared('call_tokens_by_hash', `SELECT ${COLUMNS} FROM call_tokens t WHERE t.token_hash = $1`);
 const REVOKE = prepared('call_tokens_revoke', 'UPDATE call_tokens SET revoked_at = $2 WHERE id = $1 AND redeemed_at IS NULL AND revoked_at IS NULL RETURNING id');
+const WITHDRAW = prepared('call_tokens_withdraw', 'UPDATE call_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL');
 const REDEEM = prepared(
   'call_tokens_redeem',
   `UPDATE call_tokens t SET redeemed_at = $2, session_id = $3
@@ -57,6 +58,11 @@ export const CallTokensRepository = {
   /** The token is all its (anonymous) redeemer has: it names its org, so finding it is cross-tenant. */
   async byHash(db: SystemDb, hash: Buffer): Promise<CallTokenRow | undefined> {
     return (await db.query<CallTokenRow>(BY_HASH, [hash]))[0];
+  },
+
+  /** Withdraws a stored token that was never handed out (no audit entry was committed for it). */
+  async withdraw(db: TenantDb, id: string, at: Date): Promise<void> {
+    await db.execute(WITHDRAW, [id, at]);
   },
 
   /** Revokes an unredeemed, unrevoked token within `tx` (which holds its row); false if it was not. */

@@ -29,36 +29,42 @@ export class CallTokensService {
     this.rowLock = new CallTokenRowLock();
   }
 
-  mint(principal: TenantPrincipal, dto: CreateCallTokenDto, meta: RequestMeta): Promise<CreatedCallTokenView> {
-    // A mint done over (MintPipeline: its caches moved under it) hands out the token it already stored.
-    let stored: Minted<CreatedCallTokenView> | undefined;
-    return this.pipeline.run('call-token', principal, meta, async (attempt) => {
-      attempt.subjectUserId = null;
-      attempt.target = `endpoint:${dto.endpointId}`;
-      const db = this.db.forOrg(principal.orgId);
-      const endpoint = await EndpointsRepository.state(db, dto.endpointId);
-      if (!endpoint) throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
-      if (!endpoint.webrtc) throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
-      if (endpoint.state !== 'active') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
-      if (stored) return stored;
-      const minted = await this.provider.mint(undefined, { endpointId: dto.endpointId, ttlSeconds: dto.ttlSeconds ?? CALL_TOKEN_TTL.default });
-      const id = randomUUID();
-      await CallTokensRepository.insert(db, {
-        id,
-        endpointId: dto.endpointId,
-        tokenHash: minted.tokenHash,
-        createdAt: this.clock.now(),
-        expiresAt: minted.expiresAt,
-        mintedByKind: principal.kind,
-        mintedById: principal.kind === 'user' ? principal.userId : principal.apiKeyId,
+  async mint(principal: TenantPrincipal, dto: CreateCallTokenDto, meta: RequestMeta): Promise<CreatedCallTokenView> {
+    // A mint done over (MintPipeline: its caches moved under it) hands out the token it already stored;
+    // one refused in the end (or whose audit entry failed) withdraws it: it was never handed out.
+    const held: { stored?: Minted<CreatedCallTokenView> } = {};
+    try {
+      return await this.pipeline.run('call-token', principal, meta, async (attempt) => {
+        attempt.subjectUserId = null;
+        attempt.target = `endpoint:${dto.endpointId}`;
+        const db = this.db.forOrg(principal.orgId);
+        const endpoint = await EndpointsRepository.state(db, dto.endpointId);
+        if (!endpoint) throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
+        if (!endpoint.webrtc) throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
+        if (endpoint.state !== 'active') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
+        if (held.stored) return held.stored;
+        const minted = await this.provider.mint(undefined, { endpointId: dto.endpointId, ttlSeconds: dto.ttlSeconds ?? CALL_TOKEN_TTL.default });
+        const id = randomUUID();
+        await CallTokensRepository.insert(db, {
+          id,
+          endpointId: dto.endpointId,
+          tokenHash: minted.tokenHash,
+          createdAt: this.clock.now(),
+          expiresAt: minted.expiresAt,
+          mintedByKind: principal.kind,
+          mintedById: principal.kind === 'user' ? principal.userId : principal.apiKeyId,
+        });
+        held.stored = {
+          token: minted.token,
+          expiresAt: minted.expiresAt,
+          body: { id, token: minted.token, endpointId: dto.endpointId, expiresAt: minted.expiresAt.toISOString() },
+        };
+        return held.stored;
       });
-      stored = {
-        token: minted.token,
-        expiresAt: minted.expiresAt,
-        body: { id, token: minted.token, endpointId: dto.endpointId, expiresAt: minted.expiresAt.toISOString() },
-      };
-      return stored;
-    });
+    } catch (error) {
+      if (held.stored) await CallTokensRepository.withdraw(this.db.forOrg(principal.orgId), held.stored.body.id, this.clock.now()).catch(() => undefined);
+      throw error;
+    }
   }
 
   async get(orgId: string, id: string): Promise<CallTokenView> {
