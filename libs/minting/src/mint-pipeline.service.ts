@@ -13,6 +13,12 @@ import { MintCount, MintRateLimit } from './mint-rate-limit.service';
 /** How many times a mint is checked again after its caches moved under it, before it gives up with 503. */
 const MAX_RECHECKS = 3;
 
+/** What a mint checked again (its caches moved under it) carries over from the try before. */
+interface MintState<T> {
+  count?: MintCount;
+  made?: { attempt: MintAttempt; minted: Minted<T> } | { attempt: MintAttempt; error: unknown };
+}
+
 /** What a mint step learns as it goes, so that a refusal is audited with as much as is known. */
 export interface MintAttempt {
   subjectUserId: string | null;
@@ -43,19 +49,34 @@ export class MintPipeline {
     meta: RequestMeta,
     mint: (attempt: MintAttempt) => Promise<Minted<T>>,
   ): Promise<T> {
-    // A mint done over keeps its place in the rate limit's window (it is counted once).
-    const state: { count?: MintCount } = {};
+    // A mint checked again keeps its place in the rate limit's window (it is counted once) and what its
+    // provider step made of it, token or refusal (the provider is not asked twice); its principal,
+    // feature and limit are judged afresh.
+    const state: MintState<T> = {};
     for (let rechecks = 0; ; rechecks += 1) {
       try {
         return await this.runOnce(provider, principal, meta, mint, state);
       } catch (error) {
         // The statement that was to commit the audit entry found a cache epoch moved since the request
         // began (see InvalidationBus) and wrote nothing: check the request again from fresh caches (which
-        // throws its refusal, if it is refused now) and mint again.
+        // throws its refusal, if it is refused now) and try again.
         if (!(error instanceof CachesMovedError) || !meta.freshness || rechecks >= MAX_RECHECKS) throw error;
         await meta.freshness.recheck();
       }
     }
+  }
+
+  /** The provider step's result, or its refusal, once per mint however often the mint is checked again. */
+  private async made<T>(state: MintState<T>, attempt: MintAttempt, mint: (attempt: MintAttempt) => Promise<Minted<T>>): Promise<Minted<T>> {
+    if (!state.made) {
+      try {
+        state.made = { attempt, minted: await mint(attempt) };
+      } catch (error) {
+        state.made = { attempt, error };
+      }
+    }
+    if ('error' in state.made) throw state.made.error;
+    return state.made.minted;
   }
 
   private async runOnce<T>(
@@ -63,9 +84,9 @@ export class MintPipeline {
     principal: TenantPrincipal,
     meta: RequestMeta,
     mint: (attempt: MintAttempt) => Promise<Minted<T>>,
-    state: { count?: MintCount },
+    state: MintState<T>,
   ): Promise<T> {
-    const attempt: MintAttempt = { subjectUserId: principal.kind === 'user' ? principal.userId : null, target: null };
+    const attempt: MintAttempt = state.made?.attempt ?? { subjectUserId: principal.kind === 'user' ? principal.userId : null, target: null };
     const base = {
       orgId: principal.orgId,
       provider,
@@ -78,7 +99,7 @@ export class MintPipeline {
     let minted: Minted<T>;
     try {
       await this.rateLimit.admit(principal.orgId, state.count, (count) => (state.count = count));
-      minted = await mint(attempt);
+      minted = await this.made(state, attempt, mint);
     } catch (error) {
       const refusal = toApiError(error);
       const outcome = refusal.status >= 500 ? 'failed' : 'denied';

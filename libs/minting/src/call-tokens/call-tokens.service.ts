@@ -30,8 +30,9 @@ export class CallTokensService {
   }
 
   async mint(principal: TenantPrincipal, dto: CreateCallTokenDto, meta: RequestMeta): Promise<CreatedCallTokenView> {
-    // A mint done over (MintPipeline: its caches moved under it) hands out the token it already stored;
-    // one refused in the end (or whose audit entry failed) withdraws it: it was never handed out.
+    // A token stored by a mint refused in the end (its caches moved under it and it was checked again,
+    // see MintPipeline) is withdrawn: it was never handed out. (After a 503 the database is in doubt;
+    // such a token, never handed out either, is left as before.)
     const held: { stored?: Minted<CreatedCallTokenView> } = {};
     try {
       return await this.pipeline.run('call-token', principal, meta, async (attempt) => {
@@ -42,7 +43,6 @@ export class CallTokensService {
         if (!endpoint) throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
         if (!endpoint.webrtc) throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
         if (endpoint.state !== 'active') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
-        if (held.stored) return held.stored;
         const minted = await this.provider.mint(undefined, { endpointId: dto.endpointId, ttlSeconds: dto.ttlSeconds ?? CALL_TOKEN_TTL.default });
         const id = randomUUID();
         await CallTokensRepository.insert(db, {
@@ -62,7 +62,7 @@ export class CallTokensService {
         return held.stored;
       });
     } catch (error) {
-      if (held.stored) await CallTokensRepository.withdraw(this.db.forOrg(principal.orgId), held.stored.body.id, this.clock.now()).catch(() => undefined);
+      if (held.stored && error instanceof ApiError && error.status < 500) await CallTokensRepository.withdraw(this.db.forOrg(principal.orgId), held.stored.body.id, this.clock.now()).catch(() => undefined);
       throw error;
     }
   }
