@@ -33,7 +33,10 @@ export class AuditController {
   @Get('mints/export')
   @ApiOperation({ summary: 'Stream every matching entry, newest first, as NDJSON or CSV (with a header row)' })
   @ApiProduces('application/x-ndjson', 'text/csv')
-  @ApiOkResponse({ description: 'One entry per line' })
+  @ApiOkResponse({
+    description: 'One entry per line: a JSON MintAuditEntry per line (format=ndjson) or CSV with a header row (format=csv)',
+    schema: { type: 'string' },
+  })
   exportMints(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintAuditExportQueryDto, @Res() reply: FastifyReply): void {
     const { format, ...filter } = query;
     const stamp = new Date().toISOString().slice(0, 10);

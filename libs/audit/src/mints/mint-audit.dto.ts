@@ -22,7 +22,7 @@ export class MintAuditFilterDto {
   @IsIn(MINT_ACTIONS)
   action?: string;
 
-  @ApiPropertyOptional({ description: 'The user or API key id that asked for the token' })
+  @ApiPropertyOptional({ maxLength: 64, description: 'The user or API key id that asked for the token' })
   @IsOptional()
   @IsString()
   @MaxLength(64)
@@ -53,7 +53,7 @@ export class MintAuditQueryDto extends MintAuditFilterDto {
   @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({ maxLength: 512, description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(512)
@@ -71,14 +71,14 @@ export class ChainVerificationView {
   @ApiProperty({ description: 'Entries whose hash was recomputed and found in place' }) checked: number;
   @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The first entry that does not follow from the one before it' })
   firstBrokenId: string | null;
-  @ApiProperty({ description: 'What was found, in words' }) detail: string;
+  @ApiProperty({ maxLength: 4096, description: 'What was found, in words' }) detail: string;
 }
 
 export class AuditActorView {
   @ApiProperty({ enum: ['user', 'api_key', 'system'] })
   kind: string;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, maxLength: 64 })
   id: string | null;
 }
 
@@ -90,20 +90,20 @@ export class MintAuditEntryView {
   @ApiProperty({ enum: MINT_ACTIONS, description: 'mint; for call tokens also redeem and revoke' }) action: string;
   @ApiProperty({ type: AuditActorView }) actor: AuditActorView;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) subjectUserId: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'What the token is for, e.g. sinch:<applicationKey>' }) target: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 4096, description: 'What the token is for, e.g. sinch:<applicationKey>' }) target: string | null;
   @ApiProperty({ enum: MINT_OUTCOMES }) outcome: string;
-  @ApiProperty({ nullable: true, type: String, description: 'The error code of a denied or failed attempt' }) code: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'First 16 hex characters of SHA-256 of the token' }) tokenFingerprint: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 64, description: 'The error code of a denied or failed attempt' }) code: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 16, pattern: '^[0-9a-f]{16}$', description: 'First 16 hex characters of SHA-256 of the token' }) tokenFingerprint: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) expiresAt: string | null;
-  @ApiProperty({ nullable: true, type: String }) ip: string | null;
-  @ApiProperty({ nullable: true, type: String }) userAgent: string | null;
-  @ApiProperty({ nullable: true, type: String }) requestId: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 45 }) ip: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 512, description: 'Its first 512 characters' }) userAgent: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 128 }) requestId: string | null;
 }
 
 export class MintAuditPageView {
-  @ApiProperty({ type: MintAuditEntryView, isArray: true, description: 'Newest first' })
+  @ApiProperty({ type: MintAuditEntryView, isArray: true, maxItems: 500, description: 'Newest first, at most limit' })
   items: MintAuditEntryView[];
 
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null on the last page' })
+  @ApiProperty({ nullable: true, type: String, maxLength: 512, description: 'Pass as cursor for the next page; null on the last page' })
   nextCursor: string | null;
 }

@@ -17,7 +17,7 @@ import { MintForUserQuery } from '../calls/voice-token.dto';
 import { ChatTokensService } from './chat-tokens.service';
 
 class ChatTokenView {
-  @ApiProperty({ description: "A SignalWire Chat token from the org's space" })
+  @ApiProperty({ maxLength: 65536, description: "A SignalWire Chat token from the org's space (as the provider issues it)" })
   token: string;
 }
 
@@ -42,11 +42,11 @@ export class ChatTokensController {
       type: 'object',
       required: ['ttl', 'channels'],
       properties: {
-        ttl: { type: 'integer', minimum: 1, maximum: 43200 },
+        ttl: { type: 'integer', format: 'int32', minimum: 1, maximum: 43200 },
         channels: { type: 'object', additionalProperties: { type: 'object', properties: { read: { type: 'boolean' }, write: { type: 'boolean' } } } },
         member_id: { type: 'string', maxLength: 250 },
         state: { type: 'object' },
-        userId: { type: 'string', format: 'uuid' },
+        userId: { type: 'string', format: 'uuid', maxLength: 64 },
       },
       example: { ttl: 60, channels: { support: { read: true, write: true } } },
     },
