@@ -10,6 +10,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { MintRoute } from '@mintline/audit/mints/mint-route.decorator';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { CurrentPrincipal, RequireScopes } from '@mintline/auth/access.decorators';
 import type { TenantPrincipal } from '@mintline/auth/principal';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
@@ -52,8 +53,9 @@ export class ChatTokensController {
     },
   })
   @ApiOkResponse({ type: ChatTokenView })
+  @ApiErrorResponse(404, 'NOT_FOUND: userId names no user of your org')
   @ApiBadRequestResponse({ description: 'SIGNALWIRE_NOT_CONFIGURED' })
-  @ApiUnprocessableEntityResponse({ description: 'VALIDATION_FAILED with details' })
+  @ApiUnprocessableEntityResponse({ description: 'VALIDATION_FAILED with details; USER_DISABLED: no token is minted for a disabled user' })
   @ApiBadGatewayResponse({ description: 'PROVIDER_AUTH_FAILED, PROVIDER_UNAVAILABLE, PROVIDER_ERROR' })
   mint(
     @CurrentPrincipal() principal: TenantPrincipal,

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { CurrentPrincipal, RequireScopes } from '@mintline/auth/access.decorators';
 import type { TenantPrincipal } from '@mintline/auth/principal';
 import { ParseIdPipe } from '@mintline/common/http/parse-id.pipe';
@@ -17,6 +18,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Create a user in your org' })
   @ApiCreatedResponse({ type: UserView })
   @ApiConflictResponse({ description: 'EMAIL_TAKEN' })
+  @ApiErrorResponse(403, 'SCOPE_ESCALATION: the role grants scopes you do not hold')
   create(@CurrentPrincipal() principal: TenantPrincipal, @Body() dto: CreateUserDto, @RequestContext() meta: RequestMeta): Promise<UserView> {
     return this.users.create(principal.orgId, dto, principal, meta.requestId);
   }
@@ -41,6 +43,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserView })
   @ApiNotFoundResponse({ description: 'No such user in your org' })
   @ApiConflictResponse({ description: 'LAST_ADMIN: the org must keep one enabled admin' })
+  @ApiErrorResponse(403, 'SCOPE_ESCALATION: the role grants scopes you do not hold')
   update(
     @CurrentPrincipal() principal: TenantPrincipal,
     @Param('id', ParseIdPipe) id: string,
@@ -55,6 +58,7 @@ export class UsersController {
   @ApiOperation({ summary: 'Delete a user; their live access tokens are refused from the next request on' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'No such user in your org' })
+  @ApiErrorResponse(409, 'LAST_ADMIN: the org must keep one enabled admin')
   async remove(@CurrentPrincipal() principal: TenantPrincipal, @Param('id', ParseIdPipe) id: string, @RequestContext() meta: RequestMeta): Promise<void> {
     await this.users.remove(principal.orgId, id, principal, meta.requestId);
   }
