@@ -85,6 +85,11 @@ const EVERY_ROUTE: Record<number, string> = {
   503: 'UNAVAILABLE: the database is unreachable or the service is shutting down',
 };
 
+/** Fastify's router refuses a path parameter over 100 characters (maxParamLength) before any pipe sees it. */
+const ROUTES_WITH_PATH_PARAMETERS: Record<number, string> = {
+  414: 'BAD_REQUEST: a path parameter longer than 100 characters',
+};
+
 function routesWithBody(bodyLimitBytes: number): Record<number, string> {
   return {
     413: `PAYLOAD_TOO_LARGE: the body is larger than ${Math.round(bodyLimitBytes / 1024)} KiB`,
@@ -106,6 +111,7 @@ function finishDocument(document: OpenAPIObject, bodyLimitBytes: number): OpenAP
       if (!operation.security || operation.security.length === 0) operation.security = [];
       addErrorResponses(operation, EVERY_ROUTE);
       if (operation.requestBody) addErrorResponses(operation, routesWithBody(bodyLimitBytes));
+      if ((operation.parameters ?? []).some((parameter) => 'in' in parameter && parameter.in === 'path')) addErrorResponses(operation, ROUTES_WITH_PATH_PARAMETERS);
       for (const [status, response] of Object.entries(operation.responses)) {
         if (response && Number(status) >= 400 && !('$ref' in response)) toErrorResponse(Number(status), response);
       }
