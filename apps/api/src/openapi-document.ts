@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import type { OperationObject, ServerObject, ParameterObject, ReferenceObject, ResponseObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { OperationObject, ParameterObject, ReferenceObject, ResponseObject, SchemaObject, ServerObject } from '@nestjs/swagger';
 import { ERROR_ENVELOPE_REF, ERROR_ENVELOPE_SCHEMA } from '@mintline/common/openapi/api-error-response';
 
 /**

@@ -1,4 +1,4 @@
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { SchemaObject } from '@nestjs/swagger';
 import { CREDENTIAL_PROVIDERS, credentialFields, CredentialProvider, MAX_FIELD_LENGTH } from './provider-fields';
 
 /**
