@@ -44,7 +44,12 @@ export class ChatTokensController {
       required: ['ttl', 'channels'],
       properties: {
         ttl: { type: 'integer', format: 'int32', minimum: 1, maximum: 43200 },
-        channels: { type: 'object', additionalProperties: { type: 'object', properties: { read: { type: 'boolean' }, write: { type: 'boolean' } } } },
+        channels: {
+          type: 'object',
+          minProperties: 1,
+          maxProperties: 500,
+          additionalProperties: { type: 'object', additionalProperties: false, properties: { read: { type: 'boolean' }, write: { type: 'boolean' } } },
+        },
         member_id: { type: 'string', maxLength: 250 },
         state: { type: 'object' },
         userId: { type: 'string', format: 'uuid', maxLength: 64 },
