@@ -32,6 +32,7 @@ export function buildOpenApiDocument(app: INestApplication, bodyLimitBytes: numb
 type Schema = SchemaObject | ReferenceObject;
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
+const BODY_METHODS = new Set<string>(['put', 'post', 'delete', 'patch']);
 
 /** Upper bounds of formatted strings, so that every string has a maxLength (OWASP API4). */
 const FORMAT_MAX_LENGTH: Record<string, number> = { uuid: 36, 'date-time': 35, email: 254 };
@@ -110,7 +111,8 @@ function finishDocument(document: OpenAPIObject, bodyLimitBytes: number): OpenAP
       // @Public routes declare no security: say so explicitly, else the document-wide default would apply.
       if (!operation.security || operation.security.length === 0) operation.security = [];
       addErrorResponses(operation, EVERY_ROUTE);
-      if (operation.requestBody) addErrorResponses(operation, routesWithBody(bodyLimitBytes));
+      // Fastify reads a body sent with these methods before routing it, whether or not the route takes one.
+      if (operation.requestBody || BODY_METHODS.has(method)) addErrorResponses(operation, routesWithBody(bodyLimitBytes));
       if ((operation.parameters ?? []).some((parameter) => 'in' in parameter && parameter.in === 'path')) addErrorResponses(operation, ROUTES_WITH_PATH_PARAMETERS);
       for (const [status, response] of Object.entries(operation.responses)) {
         if (response && Number(status) >= 400 && !('$ref' in response)) toErrorResponse(Number(status), response);
