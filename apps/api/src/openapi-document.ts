@@ -23,8 +23,7 @@ export function buildOpenApiDocument(app: INestApplication, bodyLimitBytes: numb
       })
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'apiKey')
       .build(),
-    // Nice generated names: usersCreate, voiceTokensSinch, auditMintsPage.
-    { operationIdFactory: (controller, method) => lowerFirst(controller.replace(/Controller$/, '')) + upperFirst(method) },
+    { operationIdFactory: operationId },
   );
   return finishDocument(document, bodyLimitBytes);
 }
@@ -187,6 +186,14 @@ function walkSchemas(node: unknown, visit: (schema: SchemaObject) => void, isSch
       walkSchemas(value, visit, SCHEMA_KEYS.has(key));
     }
   }
+}
+
+/** Names generated clients can use: usersCreate, voiceTokensSinch, auditMintsPage, credentialsVerify, metricsText. */
+function operationId(controller: string, method: string): string {
+  const base = lowerFirst(controller.replace(/Controller$/, ''));
+  if (method.startsWith(base)) return method;
+  if (base.endsWith(upperFirst(method))) return base;
+  return base + upperFirst(method);
 }
 
 function lowerFirst(text: string): string {
