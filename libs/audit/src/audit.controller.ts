@@ -1,6 +1,7 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { CurrentPrincipal, RequireScopes } from '@mintline/auth/access.decorators';
 import type { TenantPrincipal } from '@mintline/auth/principal';
 import { AuditSigningKeys } from './checkpoints/audit-signing-keys';
@@ -37,9 +38,12 @@ export class AuditController {
     summary: 'Stream every matching entry, newest first, as NDJSON or CSV (with a header row); with checkpoints=true, NDJSON carrying the chain and its signed checkpoints',
   })
   @ApiProduces('application/x-ndjson', 'text/csv')
-  @ApiOkResponse({ description: 'One entry per line (and, with checkpoints=true, a checkpoint line after each entry a checkpoint signed)' })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: a bad filter, or checkpoints=true with format=csv or with a filter other than from/to' })
-  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE: the database cannot be reached' })
+  @ApiOkResponse({
+    description:
+      'One entry per line: a JSON MintAuditEntry per line (format=ndjson; with checkpoints=true also a checkpoint line after each entry a checkpoint signed) or CSV with a header row (format=csv)',
+    schema: { type: 'string' },
+  })
+  @ApiErrorResponse(400, 'VALIDATION_FAILED: a bad filter, or checkpoints=true with format=csv or with a filter other than from/to')
   exportMints(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintAuditExportQueryDto, @Res() reply: FastifyReply): void {
     const { format, checkpoints, ...filter } = query;
     const body = this.exporter.stream(principal.orgId, filter, format, checkpoints === true);
