@@ -1,10 +1,10 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { CurrentPrincipal, RequireScopes } from '@mintline/auth/access.decorators';
 import type { TenantPrincipal } from '@mintline/auth/principal';
-import { AuditSigningKeys } from './checkpoints/audit-signing-keys';
+import { AuditSigningKeys, MAX_AUDIT_SIGNING_KEYS } from './checkpoints/audit-signing-keys';
 import { ConfigEventPageView, ConfigEventQueryDto } from './events/config-event.dto';
 import { ConfigEventsQuery } from './events/config-events.query';
 import { AuditVerifier, ChainVerification } from './mints/audit-verifier.service';
@@ -13,6 +13,7 @@ import { MintAuditExport } from './mints/mint-audit.export';
 import { MintAuditQuery } from './mints/mint-audit.query';
 
 @ApiTags('Audit')
+@ApiExtraModels(AuditPublicKeyView)
 @Controller('audit')
 @RequireScopes('READ_AUDIT')
 export class AuditController {
@@ -68,7 +69,7 @@ export class AuditController {
 
   @Get('public-keys')
   @ApiOperation({ summary: 'The Ed25519 public keys that sign and signed audit checkpoints (the signing key first), for verifying exports offline' })
-  @ApiOkResponse({ type: AuditPublicKeyView, isArray: true })
+  @ApiOkResponse({ schema: { type: 'array', maxItems: MAX_AUDIT_SIGNING_KEYS, items: { $ref: getSchemaPath(AuditPublicKeyView) } } })
   publicKeys(): AuditPublicKeyView[] {
     return this.signingKeys.views();
   }

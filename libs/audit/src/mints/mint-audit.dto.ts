@@ -89,12 +89,15 @@ export class ChainVerificationView {
     description: 'The first entry that does not follow from the one before it, or whose checkpoint does not hold (null when the break is at the end of the chain)',
   })
   firstBrokenId: string | null;
-  @ApiProperty({ type: 'integer', description: 'Checkpoints whose Ed25519 signature (by a configured key) and position in the chain were checked and found right' })
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Checkpoints whose Ed25519 signature (by a configured key) and position in the chain were checked and found right' })
   checkpoints: number;
-  @ApiProperty({ type: 'integer', nullable: true, description: 'The seq of the newest entry a valid checkpoint vouches for; null when none does yet' })
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, nullable: true, description: 'The seq of the newest entry a valid checkpoint vouches for; null when none does yet' })
   signedThroughSeq: number | null;
   @ApiProperty({
     type: 'integer',
+    format: 'int64',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
     description: 'Entries after the newest valid checkpoint: their hashes link up but no signature covers them yet, so an entry forged there with database access is not told apart',
   })
   unsignedTail: number;
