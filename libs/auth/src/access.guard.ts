@@ -39,7 +39,7 @@ export class AccessGuard implements CanActivate {
     if (!rule) throw ApiError.forbidden('ROUTE_NOT_DECLARED', 'This route declares no access rule and is refused');
     if (rule.kind === 'public') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user: Principal; freshness?: CacheFreshness }>();
-    if (this.reflector.get<MintAuditProvider | undefined>(MINT_ROUTE, context.getHandler()) && this.bus.known()) {
+    if (this.reflector.get<MintAuditProvider | undefined>(MINT_ROUTE, context.getHandler()) && this.bus.synced) {
       // A mint skips reading the cache epochs here: the statement that commits its audit entry reads
       // them and refuses the entry if they moved since `version`; the pipeline then checks the request
       // again (`recheck`) from fresh caches. A refusal from caches that may be stale is not final:

@@ -64,9 +64,14 @@ export class InvalidationBus implements OnApplicationBootstrap, OnApplicationShu
     return this.moves;
   }
 
+  /** Whether the epochs have been read at least once (before that, no cache can be vouched for). */
+  get synced(): boolean {
+    return this.epochs.size > 0;
+  }
+
   /** The epochs the caches are fresh against, once read at least once (undefined before). */
   known(): Record<string, string> | undefined {
-    return this.epochs.size > 0 ? Object.fromEntries(this.epochs) : undefined;
+    return this.synced ? Object.fromEntries(this.epochs) : undefined;
   }
 
   /** Applies epochs read from the database (by `sync` or a statement that reads them along): caches of moved topics are emptied. */
