@@ -1,4 +1,6 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { signCheckpoint } from '../libs/audit/src/checkpoints/audit-checkpoint';
+import { AuditSigningKeys } from '../libs/audit/src/checkpoints/audit-signing-keys';
 import { chainHash, ChainedContent } from '../libs/audit/src/mints/audit-chain';
 import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from '../libs/audit/src/mints/mint-audit.query';
 import { expectStatus } from './support/assertions';
@@ -37,6 +39,10 @@ let b: TestApp | undefined;
 /** The org attacked in the first case; the org two instances write in turn. */
 let forgedOrg: OrgFixture;
 let sharedOrg: OrgFixture;
+/** An org whose chain has no checkpoint at all, as one written before checkpoints existed. */
+let legacyOrg: OrgFixture;
+/** An org whose head another writer moves and signs, but too late. */
+let lateOrg: OrgFixture;
 let forgedReader: Client;
 let forgedReaderToken: string;
 let sharedReader: Client;
@@ -143,7 +149,9 @@ beforeAll(async () => {
   a = await startTestApp({ db, config: { auditSigningKeys: `${ka},${kb}` } });
   forgedOrg = await createOrgWithAdmin(a, 'Forged tail');
   sharedOrg = await createOrgWithAdmin(a, 'Two writers');
-  for (const fixture of [forgedOrg, sharedOrg]) await putSinchVoice(fixture.admin, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET);
+  legacyOrg = await createOrgWithAdmin(a, 'Before checkpoints');
+  lateOrg = await createOrgWithAdmin(a, 'Late signer');
+  for (const fixture of [forgedOrg, sharedOrg, legacyOrg, lateOrg]) await putSinchVoice(fixture.admin, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET);
   forgedReaderToken = (await createApiKey(forgedOrg.admin, ['READ_AUDIT'], 'reader')).token;
   forgedReader = client(a.url, forgedReaderToken);
   sharedReaderToken = (await createApiKey(sharedOrg.admin, ['READ_AUDIT'], 'reader')).token;
@@ -202,6 +210,39 @@ describe('a forged entry after the newest checkpoint', () => {
   });
 });
 
+describe('a head another instance signs only after the wait', () => {
+  it('is withheld meanwhile, and signing resumes with the next batch once its checkpoint is stored', async () => {
+    const reader = client(a.url, (await createApiKey(lateOrg.admin, ['READ_AUDIT'], 'reader')).token);
+    await mintOneByOne(lateOrg.admin, 2);
+    await expectSignedThroughHeadWithin2s(lateOrg.orgId, Date.now());
+    const unsignedBefore = await unsignedHeadsMetric(a);
+
+    // A writer holding key kb (a slow instance, played by the test) moves the head and signs it only later.
+    const theirs = await forgeEntryAfterHead(lateOrg.orgId);
+    await mintOneByOne(lateOrg.admin, 1);
+    for (let i = 0; i < 150 && (await unsignedHeadsMetric(a)) < unsignedBefore + 1; i += 1) await sleep(20);
+    expect(await unsignedHeadsMetric(a)).toBe(unsignedBefore + 1);
+    expect(withheldWarnings(a).filter((warning) => warning.orgId === lateOrg.orgId)).toEqual([expect.objectContaining({ seq: theirs.seq })]);
+    expect(await verify(reader)).toMatchObject({ ok: true, signedThroughSeq: 2, unsignedTail: 2 });
+
+    const [entry] = await a.db.query<{ hash: Buffer }>('SELECT hash FROM mint_audit WHERE org_id = $1 AND seq = $2', [lateOrg.orgId, theirs.seq]);
+    const late = signCheckpoint(AuditSigningKeys.parse(kb), { orgId: lateOrg.orgId, seq: theirs.seq, hash: entry.hash.toString('hex'), at: new Date().toISOString() });
+    await a.db.query(`INSERT INTO audit_checkpoints (org_id, seq, hash, at, key_id, signature) VALUES ($1, $2, decode($3, 'hex'), $4, $5, decode($6, 'base64'))`, [
+      late.orgId,
+      late.seq,
+      late.hash,
+      late.at,
+      late.keyId,
+      late.signature,
+    ]);
+    await mintOneByOne(lateOrg.admin, 1);
+    expect(await expectSignedThroughHeadWithin2s(lateOrg.orgId, Date.now())).toBe(theirs.seq + 2);
+    expect(await verify(reader)).toMatchObject({ ok: true, checked: theirs.seq + 2, signedThroughSeq: theirs.seq + 2, unsignedTail: 0 });
+    expect(await unsignedHeadsMetric(a)).toBe(unsignedBefore + 1);
+    expect(a.logs.join('')).toContain('signing resumes');
+  });
+});
+
 describe('two instances writing one org in turn', () => {
   it('sign each other on: signed through the newest entry within 2 s after the load stops, nothing unsigned', async () => {
     b = await startSecondInstance(a, { config: { auditSigningKeys: `${kb},${ka}` } });
@@ -232,6 +273,9 @@ describe('an instance restarted on the same database with the same key', () => {
   it('continues signing the chains it finds signed, and still not the one with the forged tail', async () => {
     const forgedHead = await headOf(forgedOrg.orgId);
     const forgedSigned = (await verify(forgedReader)).signedThroughSeq;
+    await mintOneByOne(legacyOrg.admin, 3);
+    await expectSignedThroughHeadWithin2s(legacyOrg.orgId, Date.now());
+    await a.db.query('DELETE FROM audit_checkpoints WHERE org_id = $1', [legacyOrg.orgId]);
     await a.close();
     a = await startTestApp({
       db,
@@ -255,5 +299,14 @@ describe('an instance restarted on the same database with the same key', () => {
     expect(await unsignedHeadsMetric(a)).toBe(1);
     expect(withheldWarnings(a)).toEqual([expect.objectContaining({ orgId: forgedOrg.orgId, seq: forgedHead.seq })]);
     expect(await verify(forgedReader)).toMatchObject({ ok: true, signedThroughSeq: forgedSigned, unsignedTail: forgedHead.seq + 1 - forgedSigned });
+  });
+
+  it('signs on top of a chain that has no checkpoint at all (written before checkpoints existed): the first checkpoint vouches for it whole', async () => {
+    const legacyReader = client(a.url, (await createApiKey(client(a.url, legacyOrg.adminToken), ['READ_AUDIT'], 'reader')).token);
+    expect(await verify(legacyReader)).toMatchObject({ ok: true, checked: 3, checkpoints: 0, signedThroughSeq: null, unsignedTail: 3 });
+    await mintOneByOne(client(a.url, legacyOrg.adminToken), 1);
+    expect(await expectSignedThroughHeadWithin2s(legacyOrg.orgId, Date.now())).toBe(4);
+    expect(await verify(legacyReader)).toMatchObject({ ok: true, checked: 4, checkpoints: 1, signedThroughSeq: 4, unsignedTail: 0 });
+    expect(withheldWarnings(a).filter((warning) => warning.orgId === legacyOrg.orgId)).toEqual([]);
   });
 });
