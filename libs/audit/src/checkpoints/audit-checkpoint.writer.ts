@@ -11,7 +11,7 @@ import { MetricsService } from '@mintline/common/metrics/metrics.service';
 import { signCheckpoint } from './audit-checkpoint';
 import { AuditSigningKeys } from './audit-signing-keys';
 import { ChainTrust, CommittedHead, HeadRef, sameHead } from './chain-trust';
-import { CheckpointCovers } from './checkpoint-covers';
+import { CheckpointCovers, Cover } from './checkpoint-covers';
 
 export type { CommittedHead } from './chain-trust';
 
@@ -165,18 +165,21 @@ export class AuditCheckpointWriter {
     if (asked.size === 0) return;
     const covers = await this.covers.lookup(asked).catch((error: unknown) => {
       this.logger.warn({ err: error, orgs: asked.size }, 'could not look up the audit checkpoints of chain heads found in the database; looking again');
-      return new Map<string, 'covered' | 'no-history' | 'uncovered'>();
+      return new Map<string, Cover>();
     });
     for (const [orgId, head] of asked) {
-      const cover = covers.get(orgId);
+      const vouched = covers.get(orgId) === 'covered' || covers.get(orgId) === 'no-history';
       const front = this.queued.get(orgId)![0];
-      const resumed = this.trust.untrustedBase(orgId) !== undefined && sameHead(this.trust.untrustedBase(orgId)!, head);
-      if (cover === 'covered' || cover === 'no-history') {
-        this.trust.covered(orgId, head);
-        if (resumed) this.logger.log({ orgId, seq: head.seq }, 'a checkpoint now covers the audit chain head this instance had found unsigned; signing resumes');
+      if (this.trust.judge(front) === 'withhold') {
+        if (!vouched) continue;
+        this.trust.baseCovered(orgId);
+        this.logger.log({ orgId, seq: head.seq }, 'a checkpoint now covers the audit chain head this instance had found unsigned; signing resumes');
         continue;
       }
-      if (this.trust.judge(front) !== 'ask') continue;
+      if (vouched) {
+        this.trust.covered(orgId, head);
+        continue;
+      }
       front.attempts += 1;
       if (now - front.committedAt < COVER_WAIT_MS) {
         const backoff = Math.min(FIRST_RETRY_MS * 2 ** (front.attempts - 1), MAX_RETRY_MS);

@@ -48,17 +48,20 @@ describe('ChainTrust', () => {
     expect(trust.untrustedBase(ORG)).toEqual(forged);
 
     // A checkpoint covering the base (another instance signing late) makes the whole chain since trusted.
-    trust.covered(ORG, forged);
+    trust.baseCovered(ORG);
     expect(trust.untrustedBase(ORG)).toBeUndefined();
     expect(trust.judge(batch(head(12, 5), head(13, 6)))).toBe('sign');
   });
 
-  it('a covered head elsewhere does not vouch for an untrusted chain it is not the base of', () => {
+  it('a head covered where another writer left it does not vouch for the untrusted chain before it', () => {
     const trust = new ChainTrust();
     trust.uncovered(ORG, head(9, 3));
     trust.advance(batch(head(9, 3), head(10, 4)));
     trust.covered(ORG, head(20, 7));
     expect(trust.judge(batch(head(10, 4), head(11, 5)))).toBe('ask');
     expect(trust.judge(batch(head(20, 7), head(21, 8)))).toBe('sign');
+    // A trusted chain has no base to cover.
+    trust.baseCovered(ORG);
+    expect(trust.judge(batch(head(10, 4), head(11, 5)))).toBe('ask');
   });
 });

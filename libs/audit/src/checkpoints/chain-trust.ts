@@ -61,14 +61,18 @@ export class ChainTrust {
     return state && !state.trusted ? state.base : undefined;
   }
 
-  /**
-   * A valid checkpoint covers `head`: a batch starting there is trusted, and so is the untrusted chain
-   * this instance built on it (it committed every head since).
-   */
+  /** A valid checkpoint covers `head`, where a batch started: that batch is trusted. */
   covered(orgId: string, head: HeadRef): void {
+    this.orgs.set(orgId, { trusted: true, tip: head });
+  }
+
+  /**
+   * A valid checkpoint now covers the head an untrusted chain was found at: the chain this instance built
+   * on it is trusted (it committed every head since).
+   */
+  baseCovered(orgId: string): void {
     const state = this.orgs.get(orgId);
-    if (state && !state.trusted && sameHead(state.base, head)) this.orgs.set(orgId, { trusted: true, tip: state.tip });
-    else this.orgs.set(orgId, { trusted: true, tip: head });
+    if (state && !state.trusted) this.orgs.set(orgId, { trusted: true, tip: state.tip });
   }
 
   /** No checkpoint covers `head`: batches starting there, and on top of them, are withheld. */
