@@ -211,7 +211,7 @@ describe('a forged entry after the newest checkpoint', () => {
 });
 
 describe('a head another instance signs only after the wait', () => {
-  it('is withheld meanwhile, and signing resumes with the next batch once its checkpoint is stored', async () => {
+  it('is withheld meanwhile (a checkpoint row with a wrong signature does not count), and signing resumes with the next batch once a valid one is stored', async () => {
     const reader = client(a.url, (await createApiKey(lateOrg.admin, ['READ_AUDIT'], 'reader')).token);
     await mintOneByOne(lateOrg.admin, 2);
     await expectSignedThroughHeadWithin2s(lateOrg.orgId, Date.now());
@@ -226,19 +226,27 @@ describe('a head another instance signs only after the wait', () => {
     expect(await verify(reader)).toMatchObject({ ok: true, signedThroughSeq: 2, unsignedTail: 2 });
 
     const [entry] = await a.db.query<{ hash: Buffer }>('SELECT hash FROM mint_audit WHERE org_id = $1 AND seq = $2', [lateOrg.orgId, theirs.seq]);
-    const late = signCheckpoint(AuditSigningKeys.parse(kb), { orgId: lateOrg.orgId, seq: theirs.seq, hash: entry.hash.toString('hex'), at: new Date().toISOString() });
-    await a.db.query(`INSERT INTO audit_checkpoints (org_id, seq, hash, at, key_id, signature) VALUES ($1, $2, decode($3, 'hex'), $4, $5, decode($6, 'base64'))`, [
-      late.orgId,
-      late.seq,
-      late.hash,
-      late.at,
-      late.keyId,
-      late.signature,
-    ]);
+    const claim = { orgId: lateOrg.orgId, seq: theirs.seq, hash: entry.hash.toString('hex'), at: new Date().toISOString() };
+    const store = (checkpoint: ReturnType<typeof signCheckpoint>) =>
+      a.db.query(
+        `INSERT INTO audit_checkpoints (org_id, seq, hash, at, key_id, signature) VALUES ($1, $2, decode($3, 'hex'), $4, $5, decode($6, 'base64'))
+         ON CONFLICT (org_id, seq) DO UPDATE SET hash = EXCLUDED.hash, at = EXCLUDED.at, key_id = EXCLUDED.key_id, signature = EXCLUDED.signature`,
+        [checkpoint.orgId, checkpoint.seq, checkpoint.hash, checkpoint.at, checkpoint.keyId, checkpoint.signature],
+      );
+
+    // A checkpoint row named for key kb but signed with another key vouches for nothing: still withheld.
+    await store(signCheckpoint(AuditSigningKeys.parse(ringEntry('kb', generateKeyPairSync('ed25519').privateKey)), claim));
     await mintOneByOne(lateOrg.admin, 1);
-    expect(await expectSignedThroughHeadWithin2s(lateOrg.orgId, Date.now())).toBe(theirs.seq + 2);
-    expect(await verify(reader)).toMatchObject({ ok: true, checked: theirs.seq + 2, signedThroughSeq: theirs.seq + 2, unsignedTail: 0 });
-    expect(await unsignedHeadsMetric(a)).toBe(unsignedBefore + 1);
+    for (let i = 0; i < 100 && (await unsignedHeadsMetric(a)) < unsignedBefore + 2; i += 1) await sleep(20);
+    expect(await unsignedHeadsMetric(a)).toBe(unsignedBefore + 2);
+    expect((await checkpointsOf(lateOrg.orgId)).map((checkpoint) => checkpoint.seq)).toEqual([1, 2, theirs.seq]);
+
+    // The real kb signature arrives: the next batch signs, and its checkpoint covers the whole tail.
+    await store(signCheckpoint(AuditSigningKeys.parse(kb), claim));
+    await mintOneByOne(lateOrg.admin, 1);
+    expect(await expectSignedThroughHeadWithin2s(lateOrg.orgId, Date.now())).toBe(theirs.seq + 3);
+    expect(await verify(reader)).toMatchObject({ ok: true, checked: theirs.seq + 3, signedThroughSeq: theirs.seq + 3, unsignedTail: 0 });
+    expect(await unsignedHeadsMetric(a)).toBe(unsignedBefore + 2);
     expect(a.logs.join('')).toContain('signing resumes');
   });
 });
