@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { Db } from '@mintline/common/database/db';
+import { prepared } from '@mintline/common/database/statement-batch';
+import { checkCheckpointSignature } from './audit-checkpoint';
+import { AuditSigningKeys } from './audit-signing-keys';
+import type { HeadRef } from './chain-trust';
+import { checkpointOf, CheckpointColumns } from './checkpoint.query';
+
+/**
+ * `covered`: a checkpoint signed by a key of the configured ring vouches for exactly this org, seq and
+ * hash. `no-history`: the org has no checkpoint at all (a chain written before checkpoints existed, or
+ * pruned whole). `uncovered`: neither — nothing stored vouches for this head, yet.
+ */
+export type Cover = 'covered' | 'no-history' | 'uncovered';
+
+/** $1: the asked heads, a JSON array of {org_id, seq}. */
+const COVERS = prepared(
+  'audit_checkpoints_covers',
+  `SELECT a.org_id, c.hash AS checkpoint_hash, c.at AS checkpoint_at, c.key_id AS checkpoint_key_id, c.signature AS checkpoint_signature,
+          EXISTS (SELECT 1 FROM audit_checkpoints x WHERE x.org_id = a.org_id) AS has_any
+     FROM jsonb_to_recordset($1::jsonb) AS a(org_id uuid, seq bigint)
+     LEFT JOIN audit_checkpoints c ON c.org_id = a.org_id AND c.seq = a.seq`,
+);
+
+/** Looks up, for heads found in the database, whether a stored checkpoint vouches for each. */
+@Injectable()
+export class CheckpointCovers {
+  constructor(
+    private readonly db: Db,
+    private readonly keys: AuditSigningKeys,
+  ) {}
+
+  /** One statement for every asked head (one per org); the signatures are checked here, with the ring's keys only. */
+  async lookup(heads: ReadonlyMap<string, HeadRef>): Promise<Map<string, Cover>> {
+    const asked = [...heads].map(([orgId, head]) => ({ org_id: orgId, seq: head.seq }));
+    const rows = await this.db
+      .system('audit batch of many orgs')
+      .query<CheckpointColumns & { org_id: string; has_any: boolean }>(COVERS, [JSON.stringify(asked)]);
+    const covers = new Map<string, Cover>();
+    for (const row of rows) {
+      const head = heads.get(row.org_id)!;
+      const checkpoint = checkpointOf(row.org_id, head.seq, row);
+      const vouches =
+        checkpoint !== undefined && checkpoint.hash === head.hash.toString('hex') && checkCheckpointSignature(this.keys.publicKeys, checkpoint).ok;
+      covers.set(row.org_id, vouches ? 'covered' : row.has_any ? 'uncovered' : 'no-history');
+    }
+    return covers;
+  }
+}
