@@ -16,6 +16,7 @@ export function providerTestConfig(overrides: Partial<AppConfigValues> = {}): Ap
     embeddedPgPort: 0,
     headersTimeoutMs: 10_000,
     connectionsCheckIntervalMs: 1_000,
+    requestTimeoutMs: 30_000,
     trustProxy: false,
     loginConcurrency: 4,
     ...overrides,

@@ -33,6 +33,11 @@ export class AppConfig {
   /** How often Node looks for such requests: the 408 comes at most this much after the timeout. */
   readonly connectionsCheckIntervalMs: number;
   /**
+   * A client has this long to send a whole request, body included (at least headersTimeoutMs), else 408
+   * REQUEST_TIMEOUT: a body that trickles in or never finishes must not hold a connection open forever.
+   */
+  readonly requestTimeoutMs: number;
+  /**
    * Which proxies in front may name the client in X-Forwarded-For: none (`false`), the nearest N hops,
    * or the listed addresses/CIDRs. Passed to Fastify's `trustProxy`; the audit `ip` and the per-address
    * login limits use the address it derives.
@@ -72,6 +77,7 @@ export class AppConfig {
       embeddedPgPort: parsePort(env.EMBEDDED_PG_PORT, 54329, 'EMBEDDED_PG_PORT'),
       headersTimeoutMs: 10_000,
       connectionsCheckIntervalMs: 1_000,
+      requestTimeoutMs: 30_000,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       loginConcurrency: parsePositiveInteger(env.LOGIN_CONCURRENCY, 4 * availableParallelism(), 'LOGIN_CONCURRENCY'),
     });
