@@ -1,5 +1,4 @@
 import type { MintAction, MintAuditInput, MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
-import type { TenantPrincipal } from '@mintline/auth/principal';
 import { toApiError } from '@mintline/common/errors/error-envelope.filter';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 
@@ -43,8 +42,8 @@ export function mintAuditEntry(facts: MintAuditFacts, result: MintAuditResult): 
   };
 }
 
-/** The actor of an entry made on a principal's request. */
-export function mintActorOf(principal: TenantPrincipal): MintActor {
+/** The actor of an entry made on a tenant principal's request (a user or an API key). */
+export function mintActorOf(principal: { kind: 'user'; userId: string } | { kind: 'api_key'; apiKeyId: string }): MintActor {
   return principal.kind === 'user' ? { kind: 'user', id: principal.userId } : { kind: 'api_key', id: principal.apiKeyId };
 }
 

@@ -54,15 +54,7 @@ export class MintPipeline {
 
   async run<Subject extends string | null, Target, Body>(request: MintRequest<Subject, Target, Body>): Promise<Body> {
     const { provider, principal } = request;
-    // What is known before any step: a user mints for itself; the request may name its target.
-    const known: MintAuditFacts = {
-      orgId: principal.orgId,
-      provider,
-      actor: mintActorOf(principal),
-      subjectUserId: principal.kind === 'user' ? principal.userId : null,
-      target: request.requestedTarget ?? null,
-      meta: request.meta,
-    };
+    const known = knownBeforeResolving(provider, principal, request.meta, request.requestedTarget ?? null);
     let minted: Minted<Body>;
     try {
       await this.rateLimit.admit(principal.orgId);
@@ -72,13 +64,7 @@ export class MintPipeline {
       known.target = target.name;
       minted = await request.mint({ subjectUserId, target: target.value });
     } catch (error) {
-      const entry = mintAuditEntry(known, { outcome: 'refused', error });
-      this.metrics.mints.inc({ provider, outcome: entry.outcome });
-      try {
-        await this.audit.record(entry);
-      } catch {
-        throw ApiError.unavailable('The audit log is unavailable');
-      }
+      await this.recordRefusal(known, error);
       throw error;
     }
     // Throws 503 when the entry cannot be committed: the token never leaves this process then.
@@ -86,4 +72,36 @@ export class MintPipeline {
     this.metrics.mints.inc({ provider, outcome: 'issued' });
     return minted.body;
   }
+
+  /**
+   * A mint refused before its handler ran (a missing scope, the org's feature off): still an attempt
+   * by an authenticated principal, audited like a refusal inside `run`. Throws 503 when the entry
+   * cannot be written.
+   */
+  async refused(provider: MintAuditProvider, principal: TenantPrincipal, meta: RequestMeta, refusal: ApiError): Promise<void> {
+    await this.recordRefusal(knownBeforeResolving(provider, principal, meta, null), refusal);
+  }
+
+  /** Audits a refusal with what was known when it happened; the caller then rethrows it, or 503 if the entry failed. */
+  private async recordRefusal(known: MintAuditFacts, error: unknown): Promise<void> {
+    const entry = mintAuditEntry(known, { outcome: 'refused', error });
+    this.metrics.mints.inc({ provider: known.provider, outcome: entry.outcome });
+    try {
+      await this.audit.record(entry);
+    } catch {
+      throw ApiError.unavailable('The audit log is unavailable');
+    }
+  }
+}
+
+/** What an entry can say before any step has run: a user mints for itself; the request may name its target. */
+function knownBeforeResolving(provider: MintAuditProvider, principal: TenantPrincipal, meta: RequestMeta, target: string | null): MintAuditFacts {
+  return {
+    orgId: principal.orgId,
+    provider,
+    actor: mintActorOf(principal),
+    subjectUserId: principal.kind === 'user' ? principal.userId : null,
+    target,
+    meta,
+  };
 }
