@@ -25,7 +25,8 @@ export class ChatTokensService {
       principal,
       meta,
       subject: async () => {
-        const requestedUserId = queryUserId ?? userIdOf(body);
+        const bodyUserId = userIdOf(body);
+        const requestedUserId = queryUserId ?? bodyUserId;
         // Chat identity is member_id; a subject user is optional for API keys, and a user is always itself.
         return principal.kind === 'user' || requestedUserId ? this.subjects.resolve(principal, requestedUserId) : null;
       },
