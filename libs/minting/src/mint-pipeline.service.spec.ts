@@ -22,6 +22,7 @@ describe('MintPipeline', () => {
   let rateLimited: boolean;
   let counted: Array<{ provider: string; outcome: string }>;
   let steps: string[];
+  let record: (entry: MintAuditInput) => Promise<void>;
   let pipeline: MintPipeline;
 
   beforeEach(() => {
@@ -30,12 +31,11 @@ describe('MintPipeline', () => {
     rateLimited = false;
     counted = [];
     steps = [];
-    const audit = {
-      record: async (entry: MintAuditInput) => {
-        if (auditDown) throw ApiError.unavailable('The audit log is unavailable');
-        entries.push(entry);
-      },
-    } as unknown as MintAuditWriter;
+    record = async (entry) => {
+      if (auditDown) throw ApiError.unavailable('The audit log is unavailable');
+      entries.push(entry);
+    };
+    const audit = { record: (entry: MintAuditInput) => record(entry) } as unknown as MintAuditWriter;
     const metrics = { mints: { inc: (labels: { provider: string; outcome: string }) => counted.push(labels) } } as unknown as MetricsService;
     const rateLimit = {
       admit: async () => {
@@ -145,6 +145,25 @@ describe('MintPipeline', () => {
   it('answers 503 instead of the refusal when the refusal cannot be audited', async () => {
     auditDown = true;
     expect((await refusalOf(pipeline.run(request(apiKey, { target: ApiError.notFound() })))).code).toBe('UNAVAILABLE');
+  });
+
+  it('answers a refusal caused by the database being away at once, and writes its entry if it can', async () => {
+    const away = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    let release!: () => void;
+    // An audit write that waits, as one does while the database is away.
+    record = (entry) =>
+      new Promise<void>((resolve) => {
+        release = () => {
+          entries.push(entry);
+          resolve();
+        };
+      });
+    // The refusal comes back while its entry is still waiting for the database.
+    await expect(pipeline.run({ ...request(apiKey), target: () => Promise.reject(away) })).rejects.toBe(away);
+    expect(entries).toEqual([]);
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(entries).toEqual([expect.objectContaining({ subjectUserId: OTHER_USER, outcome: 'failed', code: 'UNAVAILABLE' })]);
   });
 
   it('audits a refusal from before the handler (the access guard’s) as denied, fail-closed', async () => {

@@ -3,6 +3,7 @@ import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import type { TenantPrincipal } from '@mintline/auth/principal';
 import { ApiError } from '@mintline/common/errors/api-error';
+import { isDatabaseUnavailable } from '@mintline/common/errors/database-errors';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
 import { MintAuditFacts, mintActorOf, mintAuditEntry } from './mint-audit-entry';
@@ -86,6 +87,12 @@ export class MintPipeline {
   private async recordRefusal(known: MintAuditFacts, error: unknown): Promise<void> {
     const entry = mintAuditEntry(known, { outcome: 'refused', error });
     this.metrics.mints.inc({ provider: known.provider, outcome: entry.outcome });
+    if (isDatabaseUnavailable(error)) {
+      // The database is away: its entry would wait out the same outage before the caller hears a word.
+      // A refusal hands out nothing, so it is answered now and its entry written if the database lets it.
+      void this.audit.record(entry).catch(() => undefined);
+      return;
+    }
     try {
       await this.audit.record(entry);
     } catch {
