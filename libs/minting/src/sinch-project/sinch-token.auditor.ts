@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
-import type { SinchAccessToken } from '@mintline/providers/sinch-project/sinch-oauth.client';
+import type { SinchAccessToken } from '@mintline/providers/sinch-project/sinch-access-token';
 import type { SinchTokenAudit } from '@mintline/providers/sinch-project/sinch-token-audit';
 import { mintAuditEntry, SYSTEM_ACTOR } from '../mint-audit-entry';
 

@@ -3,7 +3,8 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import { providerTestConfig } from '../../../../test/fakes/provider-test-config';
 import { SinchFake, startSinchFake } from '../../../../test/fakes/sinch.fake';
 import { ProviderHttpClient } from '../http/provider-http.client';
-import { SinchAccessToken, SinchOAuthClient } from './sinch-oauth.client';
+import type { SinchAccessToken } from './sinch-access-token';
+import { SinchOAuthClient } from './sinch-oauth.client';
 import { SinchProjectCredentials } from './sinch-project-credentials';
 
 describe('SinchOAuthClient (against a fake Sinch auth server)', () => {

@@ -7,6 +7,7 @@ import { CircuitBreaker, CircuitBreakerOptions } from '../http/circuit-breaker';
 import { transportFailure } from '../http/provider-failure';
 import { originOf } from '../http/origin-of';
 import { ProviderHttpClient, ProviderHttpResponse } from '../http/provider-http.client';
+import type { SinchAccessToken } from './sinch-access-token';
 import { SinchProjectCredentials } from './sinch-project-credentials';
 import { SINCH_TOKEN_AUDIT, SinchTokenAudit } from './sinch-token-audit';
 
@@ -18,11 +19,6 @@ export interface SinchOAuthClientOptions {
   /** A cached token is replaced this long before it expires (at most half its lifetime). Default 60000 ms. */
   refreshBeforeExpiryMs?: number;
   breaker?: CircuitBreakerOptions;
-}
-
-export interface SinchAccessToken {
-  token: string;
-  expiresAt: Date;
 }
 
 interface CachedToken {

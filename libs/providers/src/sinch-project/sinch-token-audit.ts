@@ -1,4 +1,4 @@
-import type { SinchAccessToken } from './sinch-oauth.client';
+import type { SinchAccessToken } from './sinch-access-token';
 
 /**
  * Injection token of the audit of every Sinch OAuth access token fetched (provider `sinch-oauth`,
