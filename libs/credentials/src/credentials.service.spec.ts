@@ -60,17 +60,17 @@ describe('CredentialsService.require and find', () => {
   it('returns the provider’s fields, typed from its table, secrets decrypted', async () => {
     rows.push(row(ORG, 'twilio', stored.twilio), row(ORG, 'sinch-voice', stored['sinch-voice']), row(ORG, 'signalwire', stored.signalwire));
 
-    const twilio = await service.require(ORG, 'twilio');
+    const twilio = await service.require('twilio', ORG);
     const twilioTyped: Equal<typeof twilio, { accountSid: string; apiKeySid: string; apiKeySecret: string; twimlAppSid: string }> = true;
     expect(twilioTyped).toBe(true);
     expect(twilio).toEqual(stored.twilio);
 
-    const sinch = await service.require(ORG, 'sinch-voice');
+    const sinch = await service.require('sinch-voice', ORG);
     const sinchTyped: Equal<typeof sinch, { applicationKey: string; applicationSecret: string }> = true;
     expect(sinchTyped).toBe(true);
     expect(sinch).toEqual(stored['sinch-voice']);
 
-    const signalwire = await service.require(ORG, 'signalwire');
+    const signalwire = await service.require('signalwire', ORG);
     const signalwireTyped: Equal<typeof signalwire, { spaceUrl: string; projectId: string; apiToken: string }> = true;
     expect(signalwireTyped).toBe(true);
     expect(signalwire).toEqual(stored.signalwire);
@@ -84,7 +84,7 @@ describe('CredentialsService.require and find', () => {
     ['signalwire', 'SIGNALWIRE_NOT_CONFIGURED'],
   ] as const)('throws 400 %s’s %s when the org has none, even if another org has them', async (provider, code) => {
     rows.push(row(OTHER_ORG, provider, stored[provider]));
-    const error = await service.require(ORG, provider).then(
+    const error = await service.require(provider, ORG).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -94,12 +94,12 @@ describe('CredentialsService.require and find', () => {
 
   it('is for the mint providers only: sinch-project is read with find, its trunkId optional', async () => {
     // @ts-expect-error: sinch-project backs no mint, so it has no NOT_CONFIGURED of its own.
-    const required = () => service.require(ORG, 'sinch-project');
+    const required = () => service.require('sinch-project', ORG);
     expect(typeof required).toBe('function');
 
-    expect(await service.find(ORG, 'sinch-project')).toBeUndefined();
+    expect(await service.find('sinch-project', ORG)).toBeUndefined();
     rows.push(row(ORG, 'sinch-project', stored['sinch-project']));
-    const project = await service.find(ORG, 'sinch-project');
+    const project = await service.find('sinch-project', ORG);
     const projectTyped: Equal<typeof project, { projectId: string; keyId: string; keySecret: string; trunkId?: string } | undefined> = true;
     expect(projectTyped).toBe(true);
     expect(project).toEqual(stored['sinch-project']);

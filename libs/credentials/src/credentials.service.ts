@@ -117,14 +117,14 @@ export class CredentialsService {
    * The org's fields of a mint's provider, typed from the provider's table, or its 400
    * `{PROVIDER}_NOT_CONFIGURED` when the org has none.
    */
-  async require<P extends MintCredentialProvider>(orgId: string, provider: P): Promise<FieldsOf<P>> {
-    const fields = await this.find(orgId, provider);
+  async require<P extends MintCredentialProvider>(provider: P, orgId: string): Promise<FieldsOf<P>> {
+    const fields = await this.find(provider, orgId);
     if (!fields) throw notConfigured(provider);
     return fields;
   }
 
   /** The org's fields of the provider, typed from the provider's table, or undefined when it has none. */
-  async find<P extends CredentialProvider>(orgId: string, provider: P): Promise<FieldsOf<P> | undefined> {
+  async find<P extends CredentialProvider>(provider: P, orgId: string): Promise<FieldsOf<P> | undefined> {
     // Stored fields were checked against the same table when they were put (validateCredentialFields).
     return (await this.decrypted(orgId, provider)) as FieldsOf<P> | undefined;
   }

@@ -30,7 +30,7 @@ export class VoiceTokensService {
       meta,
       subject: () => this.subjects.resolve(principal, requestedUserId),
       target: async () => {
-        const credentials = await this.credentials.require(principal.orgId, 'sinch-voice');
+        const credentials = await this.credentials.require('sinch-voice', principal.orgId);
         return { name: `sinch:${credentials.applicationKey}`, value: credentials };
       },
       mint: async ({ subjectUserId: userId, target: credentials }) => {
@@ -54,7 +54,7 @@ export class VoiceTokensService {
       meta,
       subject: () => this.subjects.resolve(principal, requestedUserId),
       target: async () => {
-        const credentials = await this.credentials.require(principal.orgId, 'twilio');
+        const credentials = await this.credentials.require('twilio', principal.orgId);
         return { name: `twilio:${credentials.accountSid}`, value: credentials };
       },
       mint: async ({ subjectUserId: userId, target: credentials }) => {

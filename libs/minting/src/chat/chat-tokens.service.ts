@@ -33,7 +33,7 @@ export class ChatTokensService {
       target: async () => {
         // Validated locally first: a request that breaks SignalWire's rules never leaves this service.
         const request = parseChatTokenRequest(withoutUserId(body));
-        const credentials = await this.credentials.require(principal.orgId, 'signalwire');
+        const credentials = await this.credentials.require('signalwire', principal.orgId);
         return { name: `signalwire:${credentials.spaceUrl}`, value: { request, credentials } };
       },
       mint: async ({ target: { request, credentials } }) => {

@@ -18,7 +18,7 @@ export class SinchTrunkCallerIdPolicy implements CallerIdPolicy {
 
   async assertAllowed(orgId: string, provider: CallerIdProvider, phoneNumber: string): Promise<void> {
     if (provider !== 'sinch') return;
-    const credentials = await this.credentials.find(orgId, 'sinch-project');
+    const credentials = await this.credentials.find('sinch-project', orgId);
     if (!credentials?.trunkId) return;
     if (!(await this.trunk.isNumberOnTrunk(orgId, credentials, credentials.trunkId, phoneNumber))) {
       throw ApiError.unprocessable('NUMBER_NOT_ON_TRUNK', `${phoneNumber} is not on the org's Sinch SIP trunk ${credentials.trunkId}`);

@@ -38,7 +38,7 @@ export class CredentialsVerifier {
 
   /** Verifying what is not there is a 404 (the credentials resource's own answer), not a mint's 400. */
   private async stored<P extends CredentialProvider>(orgId: string, provider: P): Promise<FieldsOf<P>> {
-    const fields = await this.credentials.find(orgId, provider);
+    const fields = await this.credentials.find(provider, orgId);
     if (!fields) throw ApiError.notFound(`No ${provider} credentials are configured`, 'NOT_CONFIGURED');
     return fields;
   }
