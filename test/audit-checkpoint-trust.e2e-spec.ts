@@ -5,6 +5,7 @@ import { chainHash, ChainedContent } from '../libs/audit/src/mints/audit-chain';
 import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from '../libs/audit/src/mints/mint-audit.query';
 import { expectStatus } from './support/assertions';
 import { startSecondInstance } from './support/call-tokens';
+import { cleanupCli, runCli } from './support/cli-process';
 import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { client, Client, http } from './support/http';
 import { createApiKey, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './support/minting';
@@ -159,6 +160,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  cleanupCli();
   await b?.close();
   await a?.close();
   await db?.drop();
@@ -248,6 +250,93 @@ describe('a head another instance signs only after the wait', () => {
     expect(await verify(reader)).toMatchObject({ ok: true, checked: theirs.seq + 3, signedThroughSeq: theirs.seq + 3, unsignedTail: 0 });
     expect(await unsignedHeadsMetric(a)).toBe(unsignedBefore + 2);
     expect(a.logs.join('')).toContain('signing resumes');
+  });
+});
+
+describe('an operator vouching for a withheld head with audit:sign-head', () => {
+  /** `npm run cli -- audit:sign-head ...` as the schema owner, with the service's key ring (ka signs). */
+  const signHead = (orgId: string, seq: number | string, hash: string) =>
+    runCli(['audit:sign-head', '--org', orgId, '--seq', String(seq), '--hash', hash], {
+      DATABASE_URL: db.url,
+      MASTER_KEYS: a.config.masterKeys,
+      JWT_SECRET: a.config.jwtSecret,
+      AUDIT_SIGNING_KEYS: `${ka},${kb}`,
+      LOG_LEVEL: 'warn',
+    });
+  const rowsOf = async (orgId: string) => ({
+    checkpoints: await checkpointsOf(orgId),
+    events: (await a.db.query<{ n: string }>(`SELECT count(*) AS n FROM config_events WHERE org_id = $1 AND action = 'audit.head_vouched'`, [orgId]))[0].n,
+  });
+
+  it('refuses any head but the current one, then signs it, records the act, and the instance signs again with its next batch', async () => {
+    const org = await createOrgWithAdmin(a, 'Vouched head');
+    await putSinchVoice(org.admin, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET);
+    const reader = client(a.url, (await createApiKey(org.admin, ['READ_AUDIT'], 'reader')).token);
+    await mintOneByOne(org.admin, 2);
+    const honestSeq = await expectSignedThroughHeadWithin2s(org.orgId, Date.now());
+    const unsignedBefore = await unsignedHeadsMetric(a);
+
+    // A head nobody signed (as after an instance died between commit and checkpoint), and a mint on top: withheld.
+    const forged = await forgeEntryAfterHead(org.orgId);
+    await mintOneByOne(org.admin, 1);
+    for (let i = 0; i < 150 && (await unsignedHeadsMetric(a)) < unsignedBefore + 1; i += 1) await sleep(20);
+    expect(await unsignedHeadsMetric(a)).toBe(unsignedBefore + 1);
+    const head = await headOf(org.orgId);
+    expect(head.seq).toBe(forged.seq + 1);
+    expect(await verify(reader)).toMatchObject({ ok: true, signedThroughSeq: honestSeq, unsignedTail: 2 });
+    const hex = head.hash.toString('hex');
+    const before = await rowsOf(org.orgId);
+
+    // Usage errors: exit 2.
+    for (const args of [['--org', org.orgId, '--seq', String(head.seq)], ['--org', 'nope', '--seq', '1', '--hash', hex], ['--org', org.orgId, '--seq', '0', '--hash', hex], ['--org', org.orgId, '--seq', String(head.seq), '--hash', 'abc']]) {
+      const result = await runCli(['audit:sign-head', ...args], { DATABASE_URL: db.url });
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('audit:sign-head needs --org') });
+    }
+    // Not the current head (an older entry, or the right seq with another hash): exit 1, nothing written.
+    const older = await signHead(org.orgId, forged.seq, hex);
+    expect({ code: older.code, stderr: older.stderr }).toEqual({ code: 1, stderr: expect.stringContaining(`is entry ${head.seq} with hash ${hex}, not entry ${forged.seq}`) });
+    const otherHash = await signHead(org.orgId, head.seq, 'ab'.repeat(32));
+    expect({ code: otherHash.code, stderr: otherHash.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('nothing signed') });
+    expect(await rowsOf(org.orgId)).toEqual(before);
+
+    // A chain that does not verify is refused too, even at its exact head (an entry edited past the append-only trigger).
+    const editForged = async (userAgent: string) => {
+      await a.db.query('ALTER TABLE mint_audit DISABLE TRIGGER USER');
+      await a.db.query('UPDATE mint_audit SET user_agent = $3 WHERE org_id = $1 AND seq = $2', [org.orgId, forged.seq, userAgent]);
+      await a.db.query('ALTER TABLE mint_audit ENABLE TRIGGER USER');
+    };
+    await editForged('edited');
+    const broken = await signHead(org.orgId, head.seq, hex);
+    expect({ code: broken.code, stderr: broken.stderr }).toEqual({ code: 1, stderr: expect.stringContaining(`entry ${forged.seq} was changed after it was written`) });
+    expect(await rowsOf(org.orgId)).toEqual(before);
+    await editForged(forged.userAgent!);
+
+    // The head the operator inspected: signed with the primary key, and the act recorded.
+    const signed = await signHead(org.orgId, head.seq, hex.toUpperCase());
+    expect({ code: signed.code, stderr: signed.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(signed.stdout).toContain(`Signed entry ${head.seq} of org ${org.orgId} with key "ka"`);
+    const [row] = await a.db.query<{ hash: Buffer; key_id: string }>('SELECT hash, key_id FROM audit_checkpoints WHERE org_id = $1 AND seq = $2', [org.orgId, head.seq]);
+    expect(row).toEqual({ hash: head.hash, key_id: 'ka' });
+    expect((await checkpointsOf(org.orgId)).map((checkpoint) => checkpoint.seq)).toEqual([1, 2, head.seq]);
+    expect(await verify(reader)).toMatchObject({ ok: true, checked: head.seq, signedThroughSeq: head.seq, unsignedTail: 0 });
+    const events = await reader.get('/api/audit/events?action=audit.head_vouched');
+    expectStatus(events, 200);
+    expect(events.body.items).toEqual([
+      expect.objectContaining({
+        action: 'audit.head_vouched',
+        actor: expect.objectContaining({ kind: 'operator' }),
+        details: expect.objectContaining({ seq: head.seq, hash: hex, keyId: 'ka', previousSignedThroughSeq: honestSeq }),
+      }),
+    ]);
+    // Signing it twice has nothing to add.
+    const again = await signHead(org.orgId, head.seq, hex);
+    expect({ code: again.code, stderr: again.stderr }).toEqual({ code: 1, stderr: expect.stringContaining('already covers') });
+
+    // The running instance's next batch finds the checkpoint of the head it starts from and signs again.
+    await mintOneByOne(org.admin, 1);
+    expect(await expectSignedThroughHeadWithin2s(org.orgId, Date.now())).toBe(head.seq + 1);
+    expect(await verify(reader)).toMatchObject({ ok: true, checked: head.seq + 1, signedThroughSeq: head.seq + 1, unsignedTail: 0 });
+    expect(await unsignedHeadsMetric(a)).toBe(unsignedBefore + 1);
   });
 });
 

@@ -158,27 +158,35 @@ export class AuditCheckpointWriter {
   /**
    * One statement for every org whose next head waits on a checkpoint: a batch that started from a head
    * this instance did not commit (looked for again with backoff until COVER_WAIT_MS after its commit, then
-   * withheld), or one on an untrusted chain (its base looked for once per pass, without waiting: another
-   * instance may have signed it late).
+   * withheld), or one on an untrusted chain (looked for once per pass, without waiting: its base, which
+   * another instance may have signed late, and the head the batch started from, which an operator may have
+   * vouched for with `audit:sign-head` after investigating the chain).
    */
   private async lookUpCovers(): Promise<void> {
     const now = performance.now();
-    const asked = new Map<string, HeadRef>();
+    const asked: Array<{ orgId: string; head: HeadRef }> = [];
     for (const [orgId, queue] of this.queued) {
       const verdict = this.trust.judge(queue[0]);
-      if (verdict === 'ask' && queue[0].nextLookAt <= now) asked.set(orgId, queue[0].from);
-      if (verdict === 'withhold') asked.set(orgId, this.trust.untrustedBase(orgId)!);
+      if (verdict === 'ask' && queue[0].nextLookAt <= now) asked.push({ orgId, head: queue[0].from });
+      if (verdict === 'withhold') {
+        const base = this.trust.untrustedBase(orgId)!;
+        asked.push({ orgId, head: base });
+        if (!sameHead(base, queue[0].from)) asked.push({ orgId, head: queue[0].from });
+      }
     }
-    if (asked.size === 0) return;
-    const covers = await this.covers.lookup(asked).catch((error: unknown) => {
-      this.logger.warn({ err: error, orgs: asked.size }, 'could not look up the audit checkpoints of chain heads found in the database; looking again');
-      return new Map<string, Cover>();
+    if (asked.length === 0) return;
+    const answers = await this.covers.lookup(asked).catch((error: unknown) => {
+      this.logger.warn({ err: error, orgs: asked.length }, 'could not look up the audit checkpoints of chain heads found in the database; looking again');
+      return [] as Cover[];
     });
-    for (const [orgId, head] of asked) {
-      const vouched = covers.get(orgId) === 'covered' || covers.get(orgId) === 'no-history';
+    const vouchedOrgs = new Set(asked.filter((_, i) => answers[i] === 'covered' || answers[i] === 'no-history').map(({ orgId }) => orgId));
+    for (const orgId of new Set(asked.map((question) => question.orgId))) {
+      const vouched = vouchedOrgs.has(orgId);
       const front = this.queued.get(orgId)![0];
+      const head = front.from;
       if (this.trust.judge(front) === 'withhold') {
         if (!vouched) continue;
+        // Covering the base or the head this batch starts from vouches for every head this instance built on it.
         this.trust.baseCovered(orgId);
         this.logger.log({ orgId, seq: head.seq }, 'a checkpoint now covers the audit chain head this instance had found unsigned; signing resumes');
         continue;

@@ -13,12 +13,12 @@ import { checkpointOf, CheckpointColumns } from './checkpoint.query';
  */
 export type Cover = 'covered' | 'no-history' | 'uncovered';
 
-/** $1: the asked heads, a JSON array of {org_id, seq}. */
+/** $1: the asked heads, a JSON array of {i, org_id, seq}. */
 const COVERS = prepared(
   'audit_checkpoints_covers',
-  `SELECT a.org_id, c.hash AS checkpoint_hash, c.at AS checkpoint_at, c.key_id AS checkpoint_key_id, c.signature AS checkpoint_signature,
+  `SELECT a.i, a.org_id, c.hash AS checkpoint_hash, c.at AS checkpoint_at, c.key_id AS checkpoint_key_id, c.signature AS checkpoint_signature,
           EXISTS (SELECT 1 FROM audit_checkpoints x WHERE x.org_id = a.org_id) AS has_any
-     FROM jsonb_to_recordset($1::jsonb) AS a(org_id uuid, seq bigint)
+     FROM jsonb_to_recordset($1::jsonb) AS a(i int, org_id uuid, seq bigint)
      LEFT JOIN audit_checkpoints c ON c.org_id = a.org_id AND c.seq = a.seq`,
 );
 
@@ -30,19 +30,22 @@ export class CheckpointCovers {
     private readonly keys: AuditSigningKeys,
   ) {}
 
-  /** One statement for every asked head (one per org); the signatures are checked here, with the ring's keys only. */
-  async lookup(heads: ReadonlyMap<string, HeadRef>): Promise<Map<string, Cover>> {
-    const asked = [...heads].map(([orgId, head]) => ({ org_id: orgId, seq: head.seq }));
+  /**
+   * One statement for every asked head (an org may be asked about more than one); the signatures are
+   * checked here, with the ring's keys only. The answers come in the order of `heads`.
+   */
+  async lookup(heads: ReadonlyArray<{ orgId: string; head: HeadRef }>): Promise<Cover[]> {
+    const asked = heads.map(({ orgId, head }, i) => ({ i, org_id: orgId, seq: head.seq }));
     const rows = await this.db
       .system('audit batch of many orgs')
-      .query<CheckpointColumns & { org_id: string; has_any: boolean }>(COVERS, [JSON.stringify(asked)]);
-    const covers = new Map<string, Cover>();
+      .query<CheckpointColumns & { i: number; org_id: string; has_any: boolean }>(COVERS, [JSON.stringify(asked)]);
+    const covers: Cover[] = [];
     for (const row of rows) {
-      const head = heads.get(row.org_id)!;
+      const { head } = heads[row.i];
       const checkpoint = checkpointOf(row.org_id, head.seq, row);
       const vouches =
         checkpoint !== undefined && checkpoint.hash === head.hash.toString('hex') && checkCheckpointSignature(this.keys.publicKeys, checkpoint).ok;
-      covers.set(row.org_id, vouches ? 'covered' : row.has_any ? 'uncovered' : 'no-history');
+      covers[row.i] = vouches ? 'covered' : row.has_any ? 'uncovered' : 'no-history';
     }
     return covers;
   }

@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import type { TenantPrincipal } from '@mintline/auth/principal';
 import { Clock } from '@mintline/common/clock';
-import { Db } from '@mintline/common/database/db';
+import { Db, TenantDb } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { CALL_TOKEN_TTL, CallTokenProvider, hashCallToken } from '@mintline/providers/call-token/call-token.provider';
+import { MintAuditFacts, mintActorOf, mintAuditEntry } from '../mint-audit-entry';
 import { EndpointsRepository } from '@mintline/tenancy/endpoints/endpoints.repository';
 import { Minted, MintPipeline } from '../mint-pipeline.service';
 import { BUSY, CallTokenRowLock } from './call-token-row-lock';
@@ -30,24 +31,48 @@ export class CallTokensService {
   }
 
   async mint(principal: TenantPrincipal, dto: CreateCallTokenDto, meta: RequestMeta): Promise<CreatedCallTokenView> {
+    const db = this.db.forOrg(principal.orgId);
     // A token stored by a mint refused in the end (its caches moved under it and it was checked again,
     // see MintPipeline) is withdrawn: it was never handed out. (After a 503 the database is in doubt;
     // such a token, never handed out either, is left as before.)
     const held: { stored?: Minted<CreatedCallTokenView> } = {};
     try {
-      return await this.pipeline.run('call-token', principal, meta, async (attempt) => {
-        attempt.subjectUserId = null;
-        attempt.target = `endpoint:${dto.endpointId}`;
-        const db = this.db.forOrg(principal.orgId);
+      return await this.mintThrough(principal, dto, meta, db, held);
+    } catch (error) {
+      if (held.stored && error instanceof ApiError && error.status < 500) {
+        await CallTokensRepository.withdraw(db, held.stored.body.id, this.clock.now()).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  private mintThrough(
+    principal: TenantPrincipal,
+    dto: CreateCallTokenDto,
+    meta: RequestMeta,
+    db: TenantDb,
+    held: { stored?: Minted<CreatedCallTokenView> },
+  ): Promise<CreatedCallTokenView> {
+    return this.pipeline.run({
+      provider: 'call-token',
+      principal,
+      meta,
+      // A call token is for an endpoint, not for a user.
+      subject: async () => null,
+      requestedTarget: `endpoint:${dto.endpointId}`,
+      target: async () => {
         const endpoint = await EndpointsRepository.state(db, dto.endpointId);
         if (!endpoint) throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
         if (!endpoint.webrtc) throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
         if (endpoint.state !== 'active') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
-        const minted = await this.provider.mint(undefined, { endpointId: dto.endpointId, ttlSeconds: dto.ttlSeconds ?? CALL_TOKEN_TTL.default });
+        return { name: `endpoint:${dto.endpointId}`, value: dto.endpointId };
+      },
+      mint: async ({ target: endpointId }) => {
+        const minted = await this.provider.mint(undefined, { endpointId, ttlSeconds: dto.ttlSeconds ?? CALL_TOKEN_TTL.default });
         const id = randomUUID();
         await CallTokensRepository.insert(db, {
           id,
-          endpointId: dto.endpointId,
+          endpointId,
           tokenHash: minted.tokenHash,
           createdAt: this.clock.now(),
           expiresAt: minted.expiresAt,
@@ -57,14 +82,11 @@ export class CallTokensService {
         held.stored = {
           token: minted.token,
           expiresAt: minted.expiresAt,
-          body: { id, token: minted.token, endpointId: dto.endpointId, expiresAt: minted.expiresAt.toISOString() },
+          body: { id, token: minted.token, endpointId, expiresAt: minted.expiresAt.toISOString() },
         };
         return held.stored;
-      });
-    } catch (error) {
-      if (held.stored && error instanceof ApiError && error.status < 500) await CallTokensRepository.withdraw(this.db.forOrg(principal.orgId), held.stored.body.id, this.clock.now()).catch(() => undefined);
-      throw error;
-    }
+      },
+    });
   }
 
   async get(orgId: string, id: string): Promise<CallTokenView> {
@@ -93,23 +115,14 @@ export class CallTokensService {
       if (row.redeemed_at) throw ApiError.conflict('TOKEN_REDEEMED', 'The token was already redeemed');
       if (row.revoked_at) return;
       return this.rowLock.locked(db, id, async (tx) => {
-        const revoked = await CallTokensRepository.revoke(tx, id, this.clock.now());
         // Redeemed or revoked since it was read: look again and answer as that outcome would have.
-        if (!revoked) return BUSY;
-        await this.audit.record({
-          orgId: principal.orgId,
-          provider: 'call-token',
-          action: 'revoke',
-          actor: principal.kind === 'user' ? { kind: 'user', id: principal.userId } : { kind: 'api_key', id: principal.apiKeyId },
-          subjectUserId: null,
-          target: `endpoint:${row.endpoint_id}`,
-          outcome: 'issued',
-          code: null,
-          expiresAt: row.expires_at,
-          ip: meta.ip,
-          userAgent: meta.userAgent,
-          requestId: meta.requestId,
-        });
+        if (!(await CallTokensRepository.revoke(tx, id, this.clock.now()))) return BUSY;
+        await this.audit.record(
+          mintAuditEntry(
+            { orgId: principal.orgId, provider: 'call-token', action: 'revoke', actor: mintActorOf(principal), subjectUserId: null, target: `endpoint:${row.endpoint_id}`, meta },
+            { outcome: 'issued', expiresAt: row.expires_at },
+          ),
+        );
       });
     });
   }
@@ -147,7 +160,7 @@ export class CallTokensService {
   }
 
   private recordRedemption(row: CallTokenRow, token: string, meta: RequestMeta, refusal: ApiError | undefined): Promise<void> {
-    return this.audit.record({
+    const facts: MintAuditFacts = {
       orgId: row.org_id,
       provider: 'call-token',
       action: 'redeem',
@@ -155,14 +168,10 @@ export class CallTokensService {
       actor: { kind: row.minted_by_kind, id: row.minted_by_id },
       subjectUserId: null,
       target: `endpoint:${row.endpoint_id}`,
-      outcome: refusal ? 'denied' : 'issued',
-      code: refusal?.code ?? null,
-      token,
-      expiresAt: row.expires_at,
-      ip: meta.ip,
-      userAgent: meta.userAgent,
-      requestId: meta.requestId,
-    });
+      meta,
+    };
+    const expiresAt = row.expires_at;
+    return this.audit.record(mintAuditEntry(facts, refusal ? { outcome: 'refused', error: refusal, token, expiresAt } : { outcome: 'issued', token, expiresAt }));
   }
 
   /** Why this token cannot be redeemed now, or undefined if it can. */
