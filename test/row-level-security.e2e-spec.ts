@@ -1,7 +1,7 @@
 import { Client as PgClient } from 'pg';
 import type { Pool } from 'pg';
 import { DataSource } from 'typeorm';
-import { TenantScope } from '../libs/common/src/database/tenant-scope';
+import { AnyDb, Db } from '../libs/common/src/database/db';
 import { expectError, expectStatus } from './support/assertions';
 import { createOrgWithAdmin, OrgFixture, uniqueEmail, PASSWORD } from './support/fixtures';
 import { client } from './support/http';
@@ -163,13 +163,16 @@ describe('row-level security', () => {
 
   it("the service's own data source: a query that forgets its org filter still sees only the scope's org", async () => {
     const dataSource = app.app.get(DataSource);
-    const orgsOfUsers = async () => (await dataSource.query<Array<{ org_id: string }>>('SELECT DISTINCT org_id FROM users')).map((row) => row.org_id);
-    expect(await orgsOfUsers()).toEqual([]);
-    expect(await TenantScope.org(a.orgId, orgsOfUsers)).toEqual([a.orgId]);
-    expect(await TenantScope.org(b.orgId, orgsOfUsers)).toEqual([b.orgId]);
-    expect((await TenantScope.system(orgsOfUsers)).sort()).toEqual([a.orgId, b.orgId].sort());
+    const db = app.app.get(Db);
+    const sql = 'SELECT DISTINCT org_id FROM users';
+    const orgsOfUsers = async (handle: AnyDb) => (await handle.query<{ org_id: string }>(sql)).map((row) => row.org_id);
+    // Without a handle (the bare pool), no tenant row at all.
+    expect((await dataSource.query<Array<{ org_id: string }>>(sql)).map((row) => row.org_id)).toEqual([]);
+    expect(await orgsOfUsers(db.forOrg(a.orgId))).toEqual([a.orgId]);
+    expect(await orgsOfUsers(db.forOrg(b.orgId))).toEqual([b.orgId]);
+    expect((await orgsOfUsers(db.system('operator'))).sort()).toEqual([a.orgId, b.orgId].sort());
     // In an explicit transaction too.
-    const inTransaction = await TenantScope.org(b.orgId, () => dataSource.transaction((manager) => manager.query('SELECT DISTINCT org_id FROM users')));
+    const inTransaction = await db.forOrg(b.orgId).transaction((tx) => tx.query(sql));
     expect(inTransaction).toEqual([{ org_id: b.orgId }]);
   });
 

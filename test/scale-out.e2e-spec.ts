@@ -165,6 +165,27 @@ describe('shared state is seen at once by the other instance', () => {
     expect(stale).toEqual([]);
   }, 180_000);
 
+  // A mint does not read the cache epochs before it authenticates: the statement that commits its audit
+  // entry compares them, and a mint whose caches moved is checked again from fresh ones.
+  it('an API key deleted through A is refused for a mint on B from the very next request, and the refused mint issues nothing', async () => {
+    const fresh = await createWebrtcOrg(a, 'Strict Key Co');
+    const stale: number[] = [];
+    for (let i = 0; i < STRICT_TRIES; i++) {
+      const key = await createApiKey(fresh.admin, ['CREATE_CALL_TOKEN']);
+      const onB = client(b.url, key.token);
+      expectStatus(await onB.post('/api/call-tokens', { endpointId: fresh.endpointId, ttlSeconds: 30 }), 201); // cached on B
+      expectStatus(await fresh.admin.delete(`/api/api-keys/${key.id}`), 204);
+      const after = await onB.post('/api/call-tokens', { endpointId: fresh.endpointId, ttlSeconds: 30 });
+      if (after.status !== 401) stale.push(after.status);
+    }
+    expect(stale).toEqual([]);
+    // Exactly one usable token (and one issued audit entry) per key: the one minted before its deletion.
+    const rows = await a.db.query<{ n: number }>('SELECT count(*)::int AS n FROM call_tokens WHERE org_id = $1 AND revoked_at IS NULL', [fresh.orgId]);
+    expect(rows[0].n).toBe(STRICT_TRIES);
+    const issued = await a.db.query<{ n: number }>("SELECT count(*)::int AS n FROM mint_audit WHERE org_id = $1 AND outcome = 'issued'", [fresh.orgId]);
+    expect(issued[0].n).toBe(STRICT_TRIES);
+  }, 180_000);
+
   it('an endpoint archived through B refuses mints on A (409) and redemptions on both', async () => {
     const endpointId = await createEndpoint(org.admin, 'Scale archive');
     const minted = await mintCallToken(org.backend, endpointId);

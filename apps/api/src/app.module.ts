@@ -3,7 +3,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '@mintline/audit/audit.module';
 import { AuthModule } from '@mintline/auth/auth.module';
 import { CoreModule, CoreOptions } from '@mintline/common/core.module';
-import { scopedDataSource } from '@mintline/common/database/scoped-data-source';
 import { typeOrmOptions } from '@mintline/common/database/typeorm-options';
 import { CredentialsModule } from '@mintline/credentials/credentials.module';
 import { MintingModule } from '@mintline/minting/minting.module';
@@ -30,8 +29,6 @@ export class AppModule {
         ProviderHttpOptionsModule.forRoot(options.providerHttp),
         TypeOrmModule.forRootAsync({
           useFactory: () => typeOrmOptions(options.databaseUrl),
-          // Every query runner carries the request's tenant into PostgreSQL's row-level security.
-          dataSourceFactory: async (dataSourceOptions) => scopedDataSource(dataSourceOptions!).initialize(),
         }),
         AuditModule,
         TenancyModule,

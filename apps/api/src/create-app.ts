@@ -9,7 +9,6 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import { ErrorEnvelopeFilter, sendError, toApiError } from '@mintline/common/errors/error-envelope.filter';
 import { createValidationPipe } from '@mintline/common/errors/validation.pipe';
 import { serviceDatabaseUrl } from '@mintline/common/database/service-role';
-import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { requestIdFor } from '@mintline/common/http/request-id';
 import { PinoNestLogger } from '@mintline/common/logging/logger';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
@@ -114,9 +113,6 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
       return reply;
     }
   });
-  // Each request is handled with a TenantScope of its own, empty until the guard has authenticated the
-  // principal; the route runs synchronously from here, after the body is read, so all its work shares it.
-  fastify.addHook('preHandler', (_request: FastifyRequest, _reply: FastifyReply, done: () => void) => TenantScope.request(done));
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);

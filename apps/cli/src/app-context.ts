@@ -3,7 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { Clock } from '@mintline/common/clock';
 import { AppConfig } from '@mintline/common/config';
-import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { PinoNestLogger } from '@mintline/common/logging/logger';
 import { AppModule } from '../../api/src/app.module';
 
@@ -17,8 +16,8 @@ export async function withContext<T>(
 ): Promise<T> {
   const context = await NestFactory.createApplicationContext(AppModule.forRoot({ config, logger, databaseUrl, clock }), { logger: new PinoNestLogger(logger) });
   try {
-    // Maintenance commands act on every org (as the owner, like migrations).
-    return await TenantScope.system(() => work(context));
+    // Maintenance commands act on every org (as the owner, like migrations), through the system handle.
+    return await work(context);
   } finally {
     await context.close();
   }

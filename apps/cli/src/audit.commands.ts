@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import { DataSource } from 'typeorm';
 import { AuditVerifier, ChainVerification } from '@mintline/audit/mints/audit-verifier.service';
 import { AuditPartitionsService, PruneResult } from '@mintline/audit/retention/audit-partitions.service';
 import { Clock } from '@mintline/common/clock';
 import { AppConfig } from '@mintline/common/config';
+import { Db } from '@mintline/common/database/db';
 import { withContext } from './app-context';
 
 /** Verifies one org's chain, or every org that has one. */
@@ -11,7 +11,7 @@ export function verifyAudit(config: AppConfig, logger: Logger, databaseUrl: stri
   return withContext(config, logger, databaseUrl, async (context) => {
     const orgIds: string[] = orgId
       ? [orgId]
-      : (await context.get(DataSource).query('SELECT org_id FROM audit_chain_heads ORDER BY org_id')).map((row: { org_id: string }) => row.org_id);
+      : (await context.get(Db).system('cli').query<{ org_id: string }>('SELECT org_id FROM audit_chain_heads ORDER BY org_id')).map((row) => row.org_id);
     const verifier = context.get(AuditVerifier);
     const results = [];
     for (const id of orgIds) results.push({ orgId: id, ...(await verifier.verify(id)) });

@@ -4,7 +4,6 @@ import { Reflector } from '@nestjs/core';
 import passport from 'passport';
 import { MINT_ROUTE } from '@mintline/audit/mints/mint-route.decorator';
 import type { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
-import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { OrgSettingsService } from '@mintline/tenancy/orgs/org-settings.service';
 import { AnyPrincipal, OperatorOnly, Public, RequireFeature, RequireScopes } from './access.decorators';
@@ -66,7 +65,7 @@ function contextFor(cls: { prototype: object }, handlerName: string, headers: Re
   return { context, request };
 }
 
-function setUp(options: { resolves?: Principal | Error; webrtc?: boolean } = {}) {
+function setUp(options: { resolves?: Principal | Error; webrtc?: boolean; synced?: boolean } = {}) {
   const resolve = jest.fn(async () => {
     if (options.resolves instanceof Error) throw options.resolves;
     return options.resolves ?? admin;
@@ -80,11 +79,8 @@ function setUp(options: { resolves?: Principal | Error; webrtc?: boolean } = {})
     { record } as unknown as MintAuditWriter,
     { get } as unknown as OrgSettingsService,
     bearer,
-    { sync } as unknown as InvalidationBus,
+    { sync, synced: options.synced ?? false, version: 7 } as unknown as InvalidationBus,
   );
-  // The guard runs inside a request's TenantScope (create-app.ts opens it in a preHandler hook).
-  const canActivate = guard.canActivate.bind(guard);
-  guard.canActivate = (context: ExecutionContext) => TenantScope.request(() => canActivate(context));
   return { guard, resolve, record, settings: get, sync };
 }
 
@@ -171,28 +167,6 @@ describe('AccessGuard: authenticated routes', () => {
     expect(request.user).toBe(admin);
   });
 
-  it("scopes the rest of the request to the principal's org (the operator's to every org), and refuses outside a request", async () => {
-    for (const [principal, scope] of [
-      [admin, { orgId: admin.orgId }],
-      [operator, 'system'],
-    ] as const) {
-      const guard = new AccessGuard(
-        new Reflector(),
-        {} as MintAuditWriter,
-        {} as OrgSettingsService,
-        new BearerStrategy({ resolve: async () => principal } as unknown as PrincipalResolver),
-        { sync: async () => undefined } as unknown as InvalidationBus,
-      );
-      const handler = principal === operator ? 'orgs' : 'users';
-      const seen = await TenantScope.request(async () => {
-        await guard.canActivate(contextFor(Handlers, handler, { authorization: 'Bearer t' }).context);
-        return TenantScope.current();
-      });
-      expect(seen).toEqual(scope);
-      await expect(guard.canActivate(contextFor(Handlers, handler, { authorization: 'Bearer t' }).context)).rejects.toThrow(/outside a request/);
-    }
-  });
-
   it('reads X-API-Key too', async () => {
     const { guard, resolve } = setUp({ resolves: admin });
     await expect(guard.canActivate(contextFor(Handlers, 'users', { 'x-api-key': 'mlk_key' }).context)).resolves.toBe(true);
@@ -242,6 +216,35 @@ describe('AccessGuard: features and mint denials', () => {
     expect(await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({ code: 'MISSING_SCOPE' });
     expect(record).toHaveBeenCalledWith(expect.objectContaining({ outcome: 'denied', code: 'MISSING_SCOPE' }));
     await expect(setUp({ resolves: agent, webrtc: true }).guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context)).resolves.toBe(true);
+  });
+
+  it('lets a mint through on caches the bus has synced once, without reading the epochs, and hands the pipeline a recheck', async () => {
+    const { guard, sync, resolve } = setUp({ resolves: agent, webrtc: true, synced: true });
+    const { context, request } = contextFor(Handlers, 'mint', { authorization: 'Bearer t' });
+    await expect(guard.canActivate(context)).resolves.toBe(true);
+    expect(sync).not.toHaveBeenCalled();
+    const freshness = (request as unknown as { freshness: { version: number; recheck(): Promise<void> } }).freshness;
+    expect(freshness.version).toBe(7);
+    // The recheck reads the epochs and authenticates again.
+    await freshness.recheck();
+    expect(sync).toHaveBeenCalledTimes(1);
+    expect(resolve).toHaveBeenCalledTimes(2);
+  });
+
+  it('decides a mint refused on unsynced caches again from fresh ones, and audits only that decision', async () => {
+    const { guard, sync, record } = setUp({ resolves: admin, webrtc: false, synced: true });
+    expect(await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({ status: 403, code: 'FEATURE_DISABLED' });
+    expect(sync).toHaveBeenCalledTimes(1);
+    expect(record).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads the epochs first on routes that are not mints, and before the bus has ever synced', async () => {
+    const synced = setUp({ resolves: admin, synced: true });
+    await expect(synced.guard.canActivate(contextFor(Handlers, 'users', { authorization: 'Bearer t' }).context)).resolves.toBe(true);
+    expect(synced.sync).toHaveBeenCalledTimes(1);
+    const fresh = setUp({ resolves: agent, webrtc: true });
+    await expect(fresh.guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context)).resolves.toBe(true);
+    expect(fresh.sync).toHaveBeenCalledTimes(1);
   });
 
   it('does not audit refusals on routes that are not mints', async () => {

@@ -8,13 +8,12 @@ import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ApiError } from '@mintline/common/errors/api-error';
-import { TenantScope } from '@mintline/common/database/tenant-scope';
-import { requestMetaOf } from '@mintline/common/http/request-context';
+import { CacheFreshness, requestMetaOf } from '@mintline/common/http/request-context';
 import { ACCESS_RULE, AccessRule, OrgFeature, REQUIRED_FEATURE } from './access.decorators';
 import { enforceAccessRule } from './access-rule';
 import { BearerStrategy } from './bearer.strategy';
 import { OrgSettingsService } from '@mintline/tenancy/orgs/org-settings.service';
-import { Principal, scopeOf } from './principal';
+import { Principal } from './principal';
 
 /**
  * The one global guard. Deny by default: a route with no access declaration is refused before any
@@ -39,25 +38,51 @@ export class AccessGuard implements CanActivate {
     const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]);
     if (!rule) throw ApiError.forbidden('ROUTE_NOT_DECLARED', 'This route declares no access rule and is refused');
     if (rule.kind === 'public') return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest & { user: Principal }>();
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user: Principal; freshness?: CacheFreshness }>();
+    if (this.reflector.get<MintAuditProvider | undefined>(MINT_ROUTE, context.getHandler()) && this.bus.synced) {
+      // A mint skips reading the cache epochs here: the statement that commits its audit entry reads
+      // them and refuses the entry if they moved since `version`; the pipeline then checks the request
+      // again (`recheck`) from fresh caches. A refusal from caches that may be stale is not final:
+      // it is decided again below, from fresh ones.
+      const version = this.bus.version;
+      try {
+        await this.admit(context, rule, request, false);
+        const freshness: CacheFreshness = {
+          version,
+          recheck: async () => {
+            await this.bus.sync();
+            freshness.version = this.bus.version;
+            await this.admit(context, rule, request, true);
+          },
+        };
+        request.freshness = freshness;
+        return true;
+      } catch (error) {
+        if (!(error instanceof ApiError) || (error.status !== 401 && error.status !== 403)) throw error;
+      }
+    }
     // Caches (users, keys, org settings, credentials) must reflect every change committed before now.
     await this.bus.sync();
-    // Who a credential belongs to is a cross-tenant question (a key by its hash, a user by id).
-    request.user = await TenantScope.system(() => this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>()));
+    await this.admit(context, rule, request, true);
+    return true;
+  }
+
+  /** Authenticates and enforces the rule and the route's feature; `record`s a refused mint in the audit log. */
+  private async admit(context: ExecutionContext, rule: AccessRule, request: FastifyRequest & { user: Principal }, record: boolean): Promise<void> {
+    // Who a credential belongs to is a cross-tenant question (a key by its hash, a user by id): the
+    // resolvers ask it through the database's system handle; everything after is bound to the org.
+    request.user = await this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>());
     const feature = this.reflector.getAllAndOverride<OrgFeature | undefined>(REQUIRED_FEATURE, [context.getHandler(), context.getClass()]);
     try {
       const principal = request.user;
-      if (feature && principal.kind !== 'operator' && !(await TenantScope.org(principal.orgId, () => this.isEnabled(principal.orgId, feature)))) {
+      if (feature && principal.kind !== 'operator' && !(await this.isEnabled(principal.orgId, feature))) {
         throw ApiError.forbidden('FEATURE_DISABLED', `The ${feature} feature is not enabled for this org`);
       }
       enforceAccessRule(rule, request.user);
     } catch (error) {
-      await this.recordMintDenial(context, request, error as ApiError);
+      if (record) await this.recordMintDenial(context, request, error as ApiError);
       throw error;
     }
-    // Everything the handler asks the database is bound (row-level security) to the principal's org.
-    TenantScope.enterRequest(scopeOf(request.user));
-    return true;
   }
 
   /** A mint refused for its scopes or a disabled feature is still a mint attempt by an authenticated principal: audit it. */

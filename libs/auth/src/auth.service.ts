@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { TenantScope } from '@mintline/common/database/tenant-scope';
+import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { verifyDecoy, verifyPassword } from '@mintline/tenancy/users/passwords';
+import { UsersRepository } from '@mintline/tenancy/users/users.repository';
 import { ACCESS_TOKEN_TTL_SECONDS, AccessTokensService } from './access-tokens.service';
 import { LoginDto, LoginView } from './auth.dto';
 import { LoginThrottle } from './login-throttle.service';
@@ -14,7 +13,7 @@ const INVALID = () => ApiError.unauthorized('Invalid email or password', 'INVALI
 @Injectable()
 export class AuthService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly accessTokens: AccessTokensService,
     private readonly throttle: LoginThrottle,
     private readonly slots: PasswordCheckSlots,
@@ -48,10 +47,7 @@ export class AuthService {
   /** The user the email and password name, or undefined (unknown email or wrong password, alike in time). */
   private async userWithPassword(dto: LoginDto): Promise<{ id: string; org_id: string; disabled: boolean } | undefined> {
     // Emails are unique across orgs and the caller names no org: the lookup is cross-tenant.
-    const rows: Array<{ id: string; org_id: string; password_hash: string; disabled: boolean }> = await TenantScope.system(() =>
-      this.dataSource.query('SELECT id, org_id, password_hash, disabled FROM users WHERE email = $1', [dto.email]),
-    );
-    const user = rows[0];
+    const user = await UsersRepository.credentialsByEmail(this.db.system('login by email'), dto.email);
     const passwordOk = user ? await verifyPassword(user.password_hash, dto.password) : await verifyDecoy(dto.password);
     return user && passwordOk ? user : undefined;
   }

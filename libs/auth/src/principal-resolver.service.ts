@@ -1,27 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ReadThroughCache } from '@mintline/common/cache/read-through-cache';
 import { Clock } from '@mintline/common/clock';
 import { AppConfig } from '@mintline/common/config';
+import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
+import { UsersRepository, UserStatus } from '@mintline/tenancy/users/users.repository';
 import { AccessTokensService } from './access-tokens.service';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { isOperatorToken } from './operator-token';
 import type { Principal } from './principal';
-import { ROLE_SCOPES, Role } from './scopes';
+import { ROLE_SCOPES } from './scopes';
 
 /**
  * Turns a presented credential into a Principal. User status and API keys are read on every request,
  * so a disabled or deleted user, or a deleted key, is refused from the next request on.
  */
-interface UserStatus {
-  org_id: string;
-  role: Role;
-  disabled: boolean;
-}
-
 @Injectable()
 export class PrincipalResolver {
   /** Users' status by id; a change to a user is published on the bus and drops its entry everywhere. */
@@ -32,7 +26,7 @@ export class PrincipalResolver {
     private readonly accessTokens: AccessTokensService,
     private readonly apiKeys: ApiKeysService,
     private readonly clock: Clock,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     bus: InvalidationBus,
   ) {
     this.users = new ReadThroughCache(bus, 'user', { ttlMs: 60_000, maxEntries: 100_000, now: () => clock.nowMs() });
@@ -48,10 +42,7 @@ export class PrincipalResolver {
   private async resolveAccessToken(token: string): Promise<Principal> {
     const claims = await this.accessTokens.verify(token);
     if (!claims) throw ApiError.unauthorized('Invalid or expired access token');
-    const user = await this.users.get(claims.sub, async () => {
-      const rows: UserStatus[] = await this.dataSource.query('SELECT org_id, role, disabled FROM users WHERE id = $1', [claims.sub]);
-      return rows[0] ?? null;
-    });
+    const user = await this.users.get(claims.sub, async () => (await UsersRepository.statusById(this.db.system('principal by user id'), claims.sub)) ?? null);
     if (!user || user.org_id !== claims.org) throw ApiError.unauthorized('User no longer exists');
     if (user.disabled) throw ApiError.unauthorized('User is disabled');
     return { kind: 'user', orgId: user.org_id, userId: claims.sub, role: user.role, scopes: ROLE_SCOPES[user.role] };

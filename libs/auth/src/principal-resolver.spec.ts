@@ -1,7 +1,7 @@
 import { JwtService } from '@nestjs/jwt';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as jwt from 'jsonwebtoken';
-import type { DataSource } from 'typeorm';
+import type { Db } from '@mintline/common/database/db';
 import type { CacheTopic, InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ManualClock } from '@mintline/common/clock';
 import { AppConfig } from '@mintline/common/config';
@@ -42,7 +42,7 @@ function setUp(options: { operatorToken?: string | null; live?: boolean } = {}) 
   const apiKeyPrincipal: Principal = { kind: 'api_key', orgId: ORG, apiKeyId: 'k1', ownerOrgId: ORG, scopes: ['READ_AUDIT'] };
   const authenticate = jest.fn().mockResolvedValue(apiKeyPrincipal);
   const rows = new Map<string, UserRow>([[USER, { org_id: ORG, role: 'agent', disabled: false }]]);
-  const query = jest.fn(async (_sql: string, params: unknown[]) => {
+  const query = jest.fn(async (_sql: unknown, params: unknown[]) => {
     const row = rows.get(params[0] as string);
     return row ? [{ ...row }] : [];
   });
@@ -53,7 +53,7 @@ function setUp(options: { operatorToken?: string | null; live?: boolean } = {}) 
     accessTokens,
     { authenticate } as unknown as ApiKeysService,
     new ManualClock(),
-    { query } as unknown as DataSource,
+    { system: () => ({ query }) } as unknown as Db,
     bus as unknown as InvalidationBus,
   );
   return { resolver, accessTokens, authenticate, query, rows, bus, apiKeyPrincipal };

@@ -1,4 +1,3 @@
-import { DbScope, SYSTEM_SCOPE } from '@mintline/common/database/tenant-scope';
 import type { Role, Scope } from './scopes';
 
 /**
@@ -39,9 +38,4 @@ export function describePrincipal(principal: Principal): Record<string, unknown>
     case 'operator':
       return { kind: 'operator', orgId: null, scopes: [] };
   }
-}
-
-/** The database scope of a principal's request: its org's rows, or every org's for the operator. */
-export function scopeOf(principal: Principal): DbScope {
-  return principal.kind === 'operator' ? SYSTEM_SCOPE : { orgId: principal.orgId };
 }

@@ -5,6 +5,7 @@ import { Clock } from './clock';
 import { AppConfig } from './config';
 import { CounterStore, MemoryCounterStore } from './counters/counter-store';
 import { RedisCounterStore } from './counters/redis-counter-store';
+import { Db } from './database/db';
 import { LongReads } from './database/pg-client';
 import { defaultOutboundLookup, OUTBOUND_DNS_LOOKUP, OutboundLookup } from './dns-lookup';
 import { MetricsService } from './metrics/metrics.service';
@@ -17,7 +18,7 @@ export interface CoreOptions {
   dnsLookup?: OutboundLookup;
 }
 
-/** Process-wide services every domain module may inject: config, clock, counters, metrics, cache bus, long reads. */
+/** Process-wide services every domain module may inject: config, clock, counters, metrics, cache bus, long reads, the database handles. */
 @Global()
 @Module({})
 export class CoreModule {
@@ -36,8 +37,9 @@ export class CoreModule {
         MetricsService,
         InvalidationBus,
         LongReads,
+        Db,
       ],
-      exports: [AppConfig, Clock, OUTBOUND_DNS_LOOKUP, CounterStore, MetricsService, InvalidationBus, LongReads],
+      exports: [AppConfig, Clock, OUTBOUND_DNS_LOOKUP, CounterStore, MetricsService, InvalidationBus, LongReads, Db],
     };
   }
 }

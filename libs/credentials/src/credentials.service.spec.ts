@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 import type { ConfigEventsService } from '@mintline/audit/events/config-events.service';
 import type { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ManualClock } from '@mintline/common/clock';
 import type { AppConfig } from '@mintline/common/config';
+import type { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { CredentialEntity } from './credential.entity';
 import type { CredentialsChangedListener } from './credentials-changed';
@@ -45,16 +45,18 @@ describe('CredentialsService.require and find', () => {
     rows = [];
     busListeners = [];
     changes = [];
-    const dataSource = {
-      getRepository: () => ({
-        findOneBy: async (where: { orgId: string; provider: CredentialProvider }) =>
-          rows.find((candidate) => candidate.orgId === where.orgId && candidate.provider === where.provider) ?? null,
+    // The org's handle answers the repository's one statement (org_id = $1 AND provider = $2).
+    const db = {
+      forOrg: (orgId: string) => ({
+        orgId,
+        query: async (_sql: unknown, [org, provider]: [string, CredentialProvider]) =>
+          rows.filter((candidate) => candidate.orgId === org && candidate.provider === provider),
       }),
-    } as unknown as DataSource;
+    } as unknown as Db;
     // Not live: every read goes to the (fake) table, as it does while the bus is down.
     const bus = { live: false, on: (_topic: string, listener: (key: string) => void) => busListeners.push(listener), onReset: () => undefined } as unknown as InvalidationBus;
     const listener: CredentialsChangedListener = { credentialsChanged: (orgId, provider) => changes.push([orgId, provider]) };
-    service = new CredentialsService(dataSource, cipher, {} as ConfigEventsService, {} as AppConfig, new ManualClock(), bus, listener);
+    service = new CredentialsService(db, cipher, {} as ConfigEventsService, {} as AppConfig, new ManualClock(), bus, listener);
   });
 
   it('returns the provider’s fields, typed from its table, secrets decrypted', async () => {

@@ -1,15 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
 import { actorOf, TenantPrincipal } from '@mintline/auth/principal';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ReadThroughCache } from '@mintline/common/cache/read-through-cache';
 import { Clock } from '@mintline/common/clock';
 import { AppConfig } from '@mintline/common/config';
+import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { CredentialEntity } from './credential.entity';
 import { CredentialView } from './credential.dto';
+import { CredentialRecord, CredentialsRepository } from './credentials.repository';
 import { CREDENTIALS_CHANGED, CredentialsChangedListener } from './credentials-changed';
 import { DecryptionError, EnvelopeCipher } from './envelope-cipher';
 import {
@@ -32,7 +32,7 @@ export class CredentialsService {
   private readonly cache: ReadThroughCache<Record<string, string> | null>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly cipher: EnvelopeCipher,
     private readonly events: ConfigEventsService,
     private readonly config: AppConfig,
@@ -61,7 +61,7 @@ export class CredentialsService {
     }
     const actor = actorOf(principal);
     const updatedAt = this.clock.now();
-    await this.dataSource.transaction(async (manager) => {
+    await this.db.forOrg(principal.orgId).entities(async (manager) => {
       const existed = await manager.existsBy(CredentialEntity, { orgId: principal.orgId, provider });
       await manager.upsert(
         CredentialEntity,
@@ -84,20 +84,20 @@ export class CredentialsService {
   }
 
   async list(orgId: string): Promise<CredentialView[]> {
-    const rows = await this.dataSource.getRepository(CredentialEntity).find({ where: { orgId }, order: { provider: 'ASC' } });
+    const rows = await this.db.forOrg(orgId).read((manager) => manager.find(CredentialEntity, { where: { orgId }, order: { provider: 'ASC' } }));
     return rows.map((row) => this.toView(row));
   }
 
   async get(orgId: string, providerName: string): Promise<CredentialView> {
     const provider = parseProvider(providerName);
-    const row = await this.dataSource.getRepository(CredentialEntity).findOneBy({ orgId, provider });
+    const row = await CredentialsRepository.find(this.db.forOrg(orgId), provider);
     if (!row) throw ApiError.notFound(`No ${provider} credentials are configured`, 'NOT_CONFIGURED');
     return this.toView(row);
   }
 
   async remove(principal: TenantPrincipal, providerName: string, requestId: string): Promise<void> {
     const provider = parseProvider(providerName);
-    await this.dataSource.transaction(async (manager) => {
+    await this.db.forOrg(principal.orgId).entities(async (manager) => {
       const result = await manager.delete(CredentialEntity, { orgId: principal.orgId, provider });
       if (!result.affected) throw ApiError.notFound(`No ${provider} credentials are configured`, 'NOT_CONFIGURED');
       await this.bus.publish('credentials', cacheKey(principal.orgId, provider), manager);
@@ -135,13 +135,13 @@ export class CredentialsService {
    */
   private async decrypted(orgId: string, provider: CredentialProvider): Promise<Record<string, string> | undefined> {
     const fields = await this.cache.get(cacheKey(orgId, provider), async () => {
-      const row = await this.dataSource.getRepository(CredentialEntity).findOneBy({ orgId, provider });
+      const row = await CredentialsRepository.find(this.db.forOrg(orgId), provider);
       return row ? this.decryptRow(row) : null;
     });
     return fields ?? undefined;
   }
 
-  private decryptRow(row: CredentialEntity): Record<string, string> {
+  private decryptRow(row: CredentialRecord): Record<string, string> {
     const fields: Record<string, string> = { ...row.fields };
     for (const [field, secret] of Object.entries(row.secrets)) {
       try {
@@ -158,7 +158,7 @@ export class CredentialsService {
     return fields;
   }
 
-  private toView(row: CredentialEntity): CredentialView {
+  private toView(row: CredentialRecord): CredentialView {
     return {
       provider: row.provider,
       fields: maskFields(row.provider, this.decryptRow(row)),

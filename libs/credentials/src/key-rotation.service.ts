@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
+import { Db } from '@mintline/common/database/db';
 import { CredentialEntity } from './credential.entity';
 import { EnvelopeCipher } from './envelope-cipher';
 
@@ -20,19 +19,19 @@ export interface RotationResult {
 @Injectable()
 export class KeyRotationService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly cipher: EnvelopeCipher,
     private readonly bus: InvalidationBus,
   ) {}
 
   async rotate(): Promise<RotationResult> {
     const result: RotationResult = { primaryKeyId: this.cipher.primaryKeyId, rowsChecked: 0, rowsRewrapped: 0, secretsRewrapped: 0 };
-    const keys: Array<{ org_id: string; provider: CredentialEntity['provider'] }> = await this.dataSource.query(
+    const keys = await this.db.system('key rotation').query<{ org_id: string; provider: CredentialEntity['provider'] }>(
       'SELECT org_id, provider FROM credentials ORDER BY org_id, provider',
     );
     for (const { org_id: orgId, provider } of keys) {
       result.rowsChecked += 1;
-      await this.dataSource.transaction(async (manager) => {
+      await this.db.forOrg(orgId).entities(async (manager) => {
         const row = await manager.findOne(CredentialEntity, { where: { orgId, provider }, lock: { mode: 'pessimistic_write' } });
         if (!row) return;
         let rewrapped = 0;

@@ -39,6 +39,7 @@ export function mintAuditEntry(facts: MintAuditFacts, result: MintAuditResult): 
     ip: facts.meta?.ip ?? null,
     userAgent: facts.meta?.userAgent ?? null,
     requestId: facts.meta?.requestId ?? null,
+    freshAsOf: facts.meta?.freshness?.version,
   };
 }
 

@@ -2,12 +2,16 @@ import { Injectable } from '@nestjs/common';
 import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import type { TenantPrincipal } from '@mintline/auth/principal';
+import { CachesMovedError } from '@mintline/common/cache/invalidation-bus';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { isDatabaseUnavailable } from '@mintline/common/errors/database-errors';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
 import { MintAuditFacts, mintActorOf, mintAuditEntry } from './mint-audit-entry';
-import { MintRateLimit } from './mint-rate-limit.service';
+import { MintCount, MintRateLimit } from './mint-rate-limit.service';
+
+/** How many times a mint is checked again after its caches moved under it, before it gives up with 503. */
+const MAX_RECHECKS = 3;
 
 export interface Minted<T> {
   token: string;
@@ -54,16 +58,30 @@ export class MintPipeline {
   ) {}
 
   async run<Subject extends string | null, Target, Body>(request: MintRequest<Subject, Target, Body>): Promise<Body> {
+    // A mint checked again keeps its place in the rate limit's window (it is counted once) and what its
+    // steps made of it, token or refusal (the provider is not asked twice); its principal, feature and
+    // limit are judged afresh.
+    const state: MintState<Body> = {};
+    for (let rechecks = 0; ; rechecks += 1) {
+      try {
+        return await this.runOnce(request, state);
+      } catch (error) {
+        // The statement that was to commit the audit entry found a cache epoch moved since the request
+        // began (see InvalidationBus) and wrote nothing: check the request again from fresh caches (which
+        // throws its refusal, if it is refused now) and try again.
+        if (!(error instanceof CachesMovedError) || !request.meta.freshness || rechecks >= MAX_RECHECKS) throw error;
+        await request.meta.freshness.recheck();
+      }
+    }
+  }
+
+  private async runOnce<Subject extends string | null, Target, Body>(request: MintRequest<Subject, Target, Body>, state: MintState<Body>): Promise<Body> {
     const { provider, principal } = request;
     const known = knownBeforeResolving(provider, principal, request.meta, request.requestedTarget ?? null);
     let minted: Minted<Body>;
     try {
-      await this.rateLimit.admit(principal.orgId);
-      const subjectUserId = await request.subject();
-      known.subjectUserId = subjectUserId;
-      const target = await request.target(subjectUserId);
-      known.target = target.name;
-      minted = await request.mint({ subjectUserId, target: target.value });
+      await this.rateLimit.admit(principal.orgId, state.count, (count) => (state.count = count));
+      minted = await this.made(request, known, state);
     } catch (error) {
       await this.recordRefusal(known, error);
       throw error;
@@ -83,11 +101,36 @@ export class MintPipeline {
     await this.recordRefusal(knownBeforeResolving(provider, principal, meta, null), refusal);
   }
 
+  /** Subject, target and provider step, once per mint however often it is checked again; what they found goes into `known`. */
+  private async made<Subject extends string | null, Target, Body>(
+    request: MintRequest<Subject, Target, Body>,
+    known: MintAuditFacts,
+    state: MintState<Body>,
+  ): Promise<Minted<Body>> {
+    if (!state.made) {
+      const made: NonNullable<MintState<Body>['made']> = { result: { error: undefined } };
+      try {
+        const subjectUserId = await request.subject();
+        made.subjectUserId = subjectUserId;
+        const target = await request.target(subjectUserId);
+        made.target = target.name;
+        made.result = { minted: await request.mint({ subjectUserId, target: target.value }) };
+      } catch (error) {
+        made.result = { error };
+      }
+      state.made = made;
+    }
+    if (state.made.subjectUserId !== undefined) known.subjectUserId = state.made.subjectUserId;
+    if (state.made.target !== undefined) known.target = state.made.target;
+    if ('error' in state.made.result) throw state.made.result.error;
+    return state.made.result.minted;
+  }
+
   /** Audits a refusal with what was known when it happened; the caller then rethrows it, or 503 if the entry failed. */
   private async recordRefusal(known: MintAuditFacts, error: unknown): Promise<void> {
     const entry = mintAuditEntry(known, { outcome: 'refused', error });
-    this.metrics.mints.inc({ provider: known.provider, outcome: entry.outcome });
     if (isDatabaseUnavailable(error)) {
+      this.metrics.mints.inc({ provider: known.provider, outcome: entry.outcome });
       // The database is away: its entry would wait out the same outage before the caller hears a word.
       // A refusal hands out nothing, so it is answered now and its entry written if the database lets it.
       void this.audit.record(entry).catch(() => undefined);
@@ -95,10 +138,20 @@ export class MintPipeline {
     }
     try {
       await this.audit.record(entry);
-    } catch {
+    } catch (auditError) {
+      // Checked again and decided afresh (see `run`): not an outcome yet.
+      if (auditError instanceof CachesMovedError) throw auditError;
+      this.metrics.mints.inc({ provider: known.provider, outcome: entry.outcome });
       throw ApiError.unavailable('The audit log is unavailable');
     }
+    this.metrics.mints.inc({ provider: known.provider, outcome: entry.outcome });
   }
+}
+
+/** What a mint checked again (its caches moved under it) carries over from the try before. */
+interface MintState<Body> {
+  count?: MintCount;
+  made?: { subjectUserId?: string | null; target?: string; result: { minted: Minted<Body> } | { error: unknown } };
 }
 
 /** What an entry can say before any step has run: a user mints for itself; the request may name its target. */

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import type { TenantPrincipal } from '@mintline/auth/principal';
+import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { isUuid } from '@mintline/common/http/uuid';
-
+import { UsersRepository } from '@mintline/tenancy/users/users.repository';
 
 /**
  * Whom a token is minted for. A user mints for itself; an API key names a user of its own org. Another
@@ -12,7 +11,7 @@ import { isUuid } from '@mintline/common/http/uuid';
  */
 @Injectable()
 export class MintSubjectsService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly db: Db) {}
 
   async resolve(principal: TenantPrincipal, userIdParam: string | undefined): Promise<string> {
     if (userIdParam !== undefined && !isUuid(userIdParam)) {
@@ -28,12 +27,9 @@ export class MintSubjectsService {
     if (!requestedUserId) {
       throw ApiError.validation([{ field: 'userId', message: 'is required when minting with an API key' }]);
     }
-    const rows: Array<{ disabled: boolean }> = await this.dataSource.query('SELECT disabled FROM users WHERE id = $1 AND org_id = $2', [
-      requestedUserId,
-      principal.orgId,
-    ]);
-    if (rows.length === 0) throw ApiError.notFound('User not found');
-    if (rows[0].disabled) throw ApiError.unprocessable('USER_DISABLED', 'That user is disabled; no token is minted for them');
+    const user = await UsersRepository.statusInOrg(this.db.forOrg(principal.orgId), requestedUserId);
+    if (!user) throw ApiError.notFound('User not found');
+    if (user.disabled) throw ApiError.unprocessable('USER_DISABLED', 'That user is disabled; no token is minted for them');
     return requestedUserId;
   }
 }

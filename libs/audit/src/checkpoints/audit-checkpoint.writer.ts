@@ -1,12 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { performance } from 'node:perf_hooks';
-import { escapeLiteral } from 'pg';
 import { Counter } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { Clock } from '@mintline/common/clock';
-import { queryInOneTrip } from '@mintline/common/database/scoped-data-source';
-import { SYSTEM_SCOPE, TenantScope } from '@mintline/common/database/tenant-scope';
+import { Db } from '@mintline/common/database/db';
+import { prepared } from '@mintline/common/database/statement-batch';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
 import { signCheckpoint } from './audit-checkpoint';
 import { AuditSigningKeys } from './audit-signing-keys';
@@ -14,6 +11,16 @@ import { ChainTrust, CommittedHead, HeadRef, sameHead } from './chain-trust';
 import { CheckpointCovers, Cover } from './checkpoint-covers';
 
 export type { CommittedHead } from './chain-trust';
+
+/** $1: the checkpoints of several orgs, a JSON array. */
+const INSERT_CHECKPOINTS = prepared(
+  'audit_checkpoints_insert',
+  `INSERT INTO audit_checkpoints (org_id, seq, hash, at, key_id, signature)
+   SELECT c.org_id, c.seq, decode(c.hash, 'hex'), c.at, c.key_id, decode(c.signature, 'base64')
+     FROM jsonb_to_recordset($1::jsonb)
+       AS c(org_id uuid, seq bigint, hash text, at timestamptz, key_id text, signature text)
+   ON CONFLICT (org_id, seq) DO NOTHING`,
+);
 
 /**
  * How long a batch that started from a head another writer moved waits for that writer's checkpoint of
@@ -57,7 +64,7 @@ export class AuditCheckpointWriter {
   private wake?: () => void;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly keys: AuditSigningKeys,
     private readonly covers: CheckpointCovers,
     private readonly clock: Clock,
@@ -210,16 +217,6 @@ export class AuditCheckpointWriter {
     });
     // The checkpoints of several orgs travel as one JSON document; one instance commits each seq once,
     // so a row already at (org, seq) was not written by this service, and verification judges it.
-    await TenantScope.system(() =>
-      queryInOneTrip(
-        this.dataSource,
-        SYSTEM_SCOPE,
-        `INSERT INTO audit_checkpoints (org_id, seq, hash, at, key_id, signature)
-         SELECT c.org_id, c.seq, decode(c.hash, 'hex'), c.at, c.key_id, decode(c.signature, 'base64')
-           FROM jsonb_to_recordset(${escapeLiteral(JSON.stringify(rows))}::jsonb)
-             AS c(org_id uuid, seq bigint, hash text, at timestamptz, key_id text, signature text)
-         ON CONFLICT (org_id, seq) DO NOTHING`,
-      ),
-    );
+    await this.db.system('audit batch of many orgs').execute(INSERT_CHECKPOINTS, [JSON.stringify(rows)]);
   }
 }

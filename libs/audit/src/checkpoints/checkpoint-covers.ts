@@ -1,9 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { escapeLiteral } from 'pg';
-import { DataSource } from 'typeorm';
-import { queryInOneTrip } from '@mintline/common/database/scoped-data-source';
-import { SYSTEM_SCOPE, TenantScope } from '@mintline/common/database/tenant-scope';
+import { Db } from '@mintline/common/database/db';
+import { prepared } from '@mintline/common/database/statement-batch';
 import { checkCheckpointSignature } from './audit-checkpoint';
 import { AuditSigningKeys } from './audit-signing-keys';
 import type { HeadRef } from './chain-trust';
@@ -16,11 +13,20 @@ import { checkpointOf, CheckpointColumns } from './checkpoint.query';
  */
 export type Cover = 'covered' | 'no-history' | 'uncovered';
 
+/** $1: the asked heads, a JSON array of {i, org_id, seq}. */
+const COVERS = prepared(
+  'audit_checkpoints_covers',
+  `SELECT a.i, a.org_id, c.hash AS checkpoint_hash, c.at AS checkpoint_at, c.key_id AS checkpoint_key_id, c.signature AS checkpoint_signature,
+          EXISTS (SELECT 1 FROM audit_checkpoints x WHERE x.org_id = a.org_id) AS has_any
+     FROM jsonb_to_recordset($1::jsonb) AS a(i int, org_id uuid, seq bigint)
+     LEFT JOIN audit_checkpoints c ON c.org_id = a.org_id AND c.seq = a.seq`,
+);
+
 /** Looks up, for heads found in the database, whether a stored checkpoint vouches for each. */
 @Injectable()
 export class CheckpointCovers {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly keys: AuditSigningKeys,
   ) {}
 
@@ -30,16 +36,9 @@ export class CheckpointCovers {
    */
   async lookup(heads: ReadonlyArray<{ orgId: string; head: HeadRef }>): Promise<Cover[]> {
     const asked = heads.map(({ orgId, head }, i) => ({ i, org_id: orgId, seq: head.seq }));
-    const rows = await TenantScope.system(() =>
-      queryInOneTrip<CheckpointColumns & { i: number; org_id: string; has_any: boolean }>(
-        this.dataSource,
-        SYSTEM_SCOPE,
-        `SELECT a.i, a.org_id, c.hash AS checkpoint_hash, c.at AS checkpoint_at, c.key_id AS checkpoint_key_id, c.signature AS checkpoint_signature,
-                EXISTS (SELECT 1 FROM audit_checkpoints x WHERE x.org_id = a.org_id) AS has_any
-           FROM jsonb_to_recordset(${escapeLiteral(JSON.stringify(asked))}::jsonb) AS a(i int, org_id uuid, seq bigint)
-           LEFT JOIN audit_checkpoints c ON c.org_id = a.org_id AND c.seq = a.seq`,
-      ),
-    );
+    const rows = await this.db
+      .system('audit batch of many orgs')
+      .query<CheckpointColumns & { i: number; org_id: string; has_any: boolean }>(COVERS, [JSON.stringify(asked)]);
     const covers: Cover[] = [];
     for (const row of rows) {
       const { head } = heads[row.i];

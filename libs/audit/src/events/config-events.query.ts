@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { CursorCodec } from '../paging/cursor-codec';
 import { ConfigEventPageView, ConfigEventQueryDto } from './config-event.dto';
@@ -22,7 +21,7 @@ interface EventRow {
 @Injectable()
 export class ConfigEventsQuery {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly cursors: CursorCodec,
   ) {}
 
@@ -47,9 +46,10 @@ export class ConfigEventsQuery {
       params.push(position.at, position.id);
       clauses.push(`(at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
-    const rows: EventRow[] = await this.dataSource.query(
+    params.push(limit + 1);
+    const rows = await this.db.forOrg(orgId).query<EventRow>(
       `SELECT id, org_id, at, actor_kind, actor_id, action, target_type, target_id, details, request_id
-         FROM config_events WHERE ${clauses.join(' AND ')} ORDER BY at DESC, id DESC LIMIT ${limit + 1}`,
+         FROM config_events WHERE ${clauses.join(' AND ')} ORDER BY at DESC, id DESC LIMIT $${params.length}`,
       params,
     );
     const items = rows.slice(0, limit);

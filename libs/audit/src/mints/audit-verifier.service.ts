@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
 import { LongReads } from '@mintline/common/database/pg-client';
-import { setTenantSql } from '@mintline/common/database/scoped-data-source';
 import { Checkpoint, checkCheckpointSignature, describeCheckpointFailure } from '../checkpoints/audit-checkpoint';
 import { AuditSigningKeys } from '../checkpoints/audit-signing-keys';
 import { CheckpointColumns, checkpointOf, entriesWithCheckpoints } from '../checkpoints/checkpoint.query';
@@ -48,11 +47,9 @@ export class AuditVerifier {
     // One snapshot for the anchor, the head, the entries and the checkpoints: a batch that commits (or a
     // pruning that drops partitions) while the walk runs must not look like a broken chain. The lock
     // taken before the snapshot makes a concurrent pruning either finish first or wait until the walk is done.
-    const { client, finish } = await this.longReads.borrow();
+    // The snapshot is taken by the first statement after the lock (LOCK itself takes none).
+    const { client, finish } = await this.longReads.borrow({ orgId }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; LOCK TABLE mint_audit IN ACCESS SHARE MODE');
     try {
-      // The snapshot is taken by the first statement after the lock (LOCK itself takes none).
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; LOCK TABLE mint_audit IN ACCESS SHARE MODE');
-      await client.query(setTenantSql({ orgId }));
       return await this.walk(client, orgId);
     } finally {
       await finish();

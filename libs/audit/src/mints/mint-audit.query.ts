@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { ChainedContent } from './audit-chain';
 import { CursorCodec } from '../paging/cursor-codec';
@@ -106,16 +105,16 @@ export function mintAuditWhere(orgId: string, filter: MintAuditFilterDto, before
 @Injectable()
 export class MintAuditQuery {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly cursors: CursorCodec,
   ) {}
 
   async page(orgId: string, filter: MintAuditFilterDto, limit = 100, cursor?: string): Promise<MintAuditPageView> {
     const before = cursor ? this.decodeCursor(orgId, cursor) : undefined;
     const where = mintAuditWhere(orgId, filter, before);
-    const rows: MintAuditRow[] = await this.dataSource.query(
-      `SELECT ${MINT_AUDIT_COLUMNS} FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC LIMIT ${limit + 1}`,
-      where.params,
+    const rows = await this.db.forOrg(orgId).query<MintAuditRow>(
+      `SELECT ${MINT_AUDIT_COLUMNS} FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC LIMIT $${where.params.length + 1}`,
+      [...where.params, limit + 1],
     );
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];

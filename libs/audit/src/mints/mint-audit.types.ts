@@ -19,4 +19,9 @@ export interface MintAuditInput {
   ip: string | null;
   userAgent: string | null;
   requestId: string | null;
+  /**
+   * The cache bus version the attempt's cached reads were made at (RequestMeta.freshness): the entry is
+   * then committed only if no cache epoch has moved since, else refused with CachesMovedError.
+   */
+  freshAsOf?: number;
 }

@@ -1,11 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { escapeLiteral } from 'pg';
-import { DataSource, EntityManager } from 'typeorm';
+import { CachesMovedError, InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { Clock } from '@mintline/common/clock';
-import { queryInOneTrip } from '@mintline/common/database/scoped-data-source';
-import { SYSTEM_SCOPE, TenantScope } from '@mintline/common/database/tenant-scope';
+import { Db, SystemDb, Tx } from '@mintline/common/database/db';
+import { prepared } from '@mintline/common/database/statement-batch';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { isDatabaseUnavailable } from '@mintline/common/errors/database-errors';
 import { AuditCheckpointWriter, CommittedHead } from '../checkpoints/audit-checkpoint.writer';
@@ -46,6 +44,8 @@ type Unchained = Omit<ChainedContent, 'seq' | 'at'>;
 
 interface Pending {
   entry: Unchained;
+  /** See MintAuditInput.freshAsOf. */
+  freshAsOf?: number;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -69,12 +69,17 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   private readonly heads = new Map<string, Head>();
   private inFlight = 0;
   private scheduled = false;
+  /** A batch holds entries of many orgs, whichever request happened to start it. */
+  private readonly db: SystemDb;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    db: Db,
     private readonly clock: Clock,
     private readonly checkpoints: AuditCheckpointWriter,
-  ) {}
+    private readonly bus: InvalidationBus,
+  ) {
+    this.db = db.system('audit batch of many orgs');
+  }
 
   record(input: MintAuditInput): Promise<void> {
     const entry: Unchained = {
@@ -95,7 +100,7 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
       requestId: input.requestId,
     };
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ entry, resolve, reject });
+      this.queue.push({ entry, freshAsOf: input.freshAsOf, resolve, reject });
       this.schedule();
     });
   }
@@ -121,17 +126,44 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
     while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       this.inFlight += 1;
-      // A batch holds entries of many orgs, whichever request happened to start it.
-      void TenantScope.system(() => this.flush(batch)).finally(() => {
+      void this.flush(batch).finally(() => {
         this.inFlight -= 1;
         if (this.queue.length > 0) this.schedule();
       });
     }
   }
 
-  private async flush(batch: Pending[]): Promise<void> {
+  /**
+   * Entries that vouch for cached reads (`freshAsOf`) are committed only if the cache epochs are still
+   * those the reads were made against: an entry whose request began before this instance applied an
+   * epoch move is refused at once; otherwise the batch statement compares the epochs itself and writes
+   * nothing if they moved. Either way those entries get CachesMovedError (their requests are checked
+   * again) and the others are written in the next batch.
+   */
+  private async flush(all: Pending[]): Promise<void> {
+    const version = this.bus.version;
+    const known = this.bus.known();
+    const batch: Pending[] = [];
+    for (const pending of all) {
+      if (pending.freshAsOf !== undefined && (pending.freshAsOf !== version || !known)) pending.reject(new CachesMovedError());
+      else batch.push(pending);
+    }
+    if (batch.length === 0) return;
+    const gated = batch.some((pending) => pending.freshAsOf !== undefined);
     try {
-      await this.commit(batch.map((pending) => pending.entry));
+      const fresh = await this.commit(
+        batch.map((pending) => pending.entry),
+        gated ? known! : {},
+      );
+      if (!fresh) {
+        const retry: Pending[] = [];
+        for (const pending of batch) {
+          if (pending.freshAsOf !== undefined) pending.reject(new CachesMovedError());
+          else retry.push(pending);
+        }
+        this.queue.unshift(...retry);
+        return;
+      }
       for (const pending of batch) pending.resolve();
     } catch (error) {
       this.logger.error({ err: error, entries: batch.length }, 'audit batch failed to commit; no token from it is handed out');
@@ -148,18 +180,22 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
    * org's chain head; the statement moves a head only if it is still where that copy says (another
    * instance may have moved it) and inserts the entries of exactly the orgs whose heads moved. The rest
    * go through the locked path. Each statement's heads are handed to be signed as soon as it has
-   * committed (without holding up the next batch).
+   * committed (without holding up the next batch). Answers false, having written nothing, if the cache
+   * epochs are no longer `expected` (the caches of the topics that moved are emptied then).
    */
-  private async commit(entries: Unchained[]): Promise<void> {
+  private async commit(entries: Unchained[], expected: Record<string, string>): Promise<boolean> {
     const orgIds = [...new Set(entries.map((entry) => entry.orgId))].sort();
     const unknown = orgIds.filter((orgId) => !this.heads.has(orgId));
     if (unknown.length > 0) await this.loadHeads(unknown);
     const first = this.chain(entries);
-    const moved = await this.guarded(orgIds, () => this.write(undefined, first.rows, first.moves));
+    const { moved, epochs } = await this.guarded(orgIds, () => this.write(undefined, first.rows, first.moves, expected));
     this.remember(first.moves, moved);
+    this.bus.apply(epochs);
+    if (Object.entries(expected).some(([topic, epoch]) => epochs.some((row) => row.topic === topic && row.epoch !== epoch))) return false;
     this.checkpoints.committed(committedHeads(first.moves, moved));
     const rest = entries.filter((entry) => !moved.has(entry.orgId));
     if (rest.length > 0) this.checkpoints.committed(await this.commitLocked(rest));
+    return true;
   }
 
   /**
@@ -170,14 +206,14 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   private async commitLocked(entries: Unchained[]): Promise<CommittedHead[]> {
     const orgIds = [...new Set(entries.map((entry) => entry.orgId))].sort();
     return this.guarded(orgIds, () =>
-      this.dataSource.transaction(async (manager) => {
-        const heads: Array<{ org_id: string; seq: string; hash: Buffer; at: Date | null }> = await manager.query(
+      this.db.transaction(async (tx) => {
+        const heads = await tx.query<{ org_id: string; seq: string; hash: Buffer; at: Date | null }>(
           'SELECT org_id, seq, hash, at FROM audit_chain_heads WHERE org_id = ANY($1::uuid[]) ORDER BY org_id FOR UPDATE',
           [orgIds],
         );
         for (const head of heads) this.heads.set(head.org_id, { seq: Number(head.seq), hash: head.hash, at: head.at?.getTime() ?? 0 });
         const { rows, moves } = this.chain(entries);
-        const moved = await this.write(manager, rows, moves);
+        const { moved } = await this.write(tx, rows, moves, {});
         if (moved.size !== orgIds.length) throw new Error('audit chain heads moved while locked');
         this.remember(moves, moved);
         return committedHeads(moves, moved);
@@ -201,11 +237,11 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   }
 
   private async loadHeads(orgIds: string[]): Promise<void> {
-    await this.dataSource.query(`INSERT INTO audit_chain_heads (org_id, seq, hash) SELECT unnest($1::uuid[]), 0, $2 ON CONFLICT (org_id) DO NOTHING`, [
+    await this.db.execute(`INSERT INTO audit_chain_heads (org_id, seq, hash) SELECT unnest($1::uuid[]), 0, $2 ON CONFLICT (org_id) DO NOTHING`, [
       orgIds,
       GENESIS_HASH,
     ]);
-    const heads: Array<{ org_id: string; seq: string; hash: Buffer; at: Date | null }> = await this.dataSource.query(
+    const heads = await this.db.query<{ org_id: string; seq: string; hash: Buffer; at: Date | null }>(
       'SELECT org_id, seq, hash, at FROM audit_chain_heads WHERE org_id = ANY($1::uuid[])',
       [orgIds],
     );
@@ -243,9 +279,15 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   /**
    * One statement: lock the heads in org order, move those still as expected, insert their entries.
    * The batch travels as one JSON document (serialised natively, far cheaper than array parameters).
-   * Alone (no `manager`), statement and tenant setting go to the database in one round trip.
+   * Alone (no `tx`), statement and tenant setting go to the database in one round trip. It also reads
+   * the cache epochs, and writes nothing unless those named in `expected` are as expected.
    */
-  private async write(manager: EntityManager | undefined, rows: ChainedRow[], moves: HeadMove[]): Promise<Set<string>> {
+  private async write(
+    tx: Tx | undefined,
+    rows: ChainedRow[],
+    moves: HeadMove[],
+    expected: Record<string, string>,
+  ): Promise<{ moved: Set<string>; epochs: Array<{ topic: string; epoch: string }> }> {
     const entries = rows.map(({ content: c, prevHash, hash }) => ({
       id: c.id,
       org_id: c.orgId,
@@ -277,10 +319,18 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
     }));
     const entriesJson = JSON.stringify(entries);
     const headsJson = JSON.stringify(heads);
-    const result = manager
-      ? await manager.query<Array<{ org_id: string }>>(writeStatement('$1', '$2'), [entriesJson, headsJson])
-      : await queryInOneTrip<{ org_id: string }>(this.dataSource, SYSTEM_SCOPE, writeStatement(escapeLiteral(entriesJson), escapeLiteral(headsJson)));
-    return new Set(result.map((row) => row.org_id));
+    const result = await (tx ?? this.db).query<{ org_id: string | null; topic: string | null; epoch: string | null }>(WRITE, [
+      entriesJson,
+      headsJson,
+      JSON.stringify(expected),
+    ]);
+    const moved = new Set<string>();
+    const epochs: Array<{ topic: string; epoch: string }> = [];
+    for (const row of result) {
+      if (row.org_id !== null) moved.add(row.org_id);
+      else epochs.push({ topic: row.topic!, epoch: row.epoch! });
+    }
+    return { moved, epochs };
   }
 }
 
@@ -291,11 +341,19 @@ function committedHeads(moves: HeadMove[], moved: Set<string>): CommittedHead[] 
     .map((move) => ({ orgId: move.orgId, seq: move.seq, hash: move.hash, from: { seq: move.expectedSeq, hash: move.expectedHash } }));
 }
 
-/** The batch statement; `entries` and `heads` are SQL expressions of the two JSON documents (parameters or literals). */
-function writeStatement(entries: string, heads: string): string {
-  return `WITH m AS (
-      SELECT * FROM jsonb_to_recordset(${heads}::jsonb)
+/**
+ * The batch statement; $1 and $2 are the JSON documents of the entries and of the heads' moves, $3 the
+ * cache epochs (topic to epoch) the entries vouch for: if any has moved, no head moves and nothing is
+ * inserted. Answers the orgs whose heads moved, then every topic's current epoch (one snapshot).
+ */
+const WRITE = prepared(
+  'mint_audit_write',
+  `WITH fresh AS (
+      SELECT NOT EXISTS (SELECT 1 FROM cache_epochs c JOIN jsonb_each_text($3::jsonb) x ON x.key = c.topic WHERE c.epoch::text <> x.value) AS ok
+    ), m AS (
+      SELECT * FROM jsonb_to_recordset($2::jsonb)
         AS m(org_id uuid, expected_seq bigint, expected_hash text, seq bigint, hash text, at timestamptz)
+       WHERE (SELECT ok FROM fresh)
     ), locked AS (
       SELECT h.org_id FROM audit_chain_heads h WHERE h.org_id IN (SELECT org_id FROM m) ORDER BY h.org_id FOR UPDATE
     ), moved AS (
@@ -309,12 +367,14 @@ function writeStatement(entries: string, heads: string): string {
                               token_fingerprint, expires_at, ip, user_agent, request_id, prev_hash, hash)
       SELECT e.id, e.org_id, e.seq, e.at, e.provider, e.action, e.actor_kind, e.actor_id, e.subject_user_id, e.target, e.outcome,
              e.code, e.token_fingerprint, e.expires_at, e.ip, e.user_agent, e.request_id, decode(e.prev_hash, 'hex'), decode(e.hash, 'hex')
-        FROM jsonb_to_recordset(${entries}::jsonb)
+        FROM jsonb_to_recordset($1::jsonb)
           AS e(id uuid, org_id uuid, seq bigint, at timestamptz, provider text, action text, actor_kind text, actor_id text,
                subject_user_id uuid, target text, outcome text, code text, token_fingerprint text, expires_at timestamptz,
                ip text, user_agent text, request_id text, prev_hash text, hash text)
        WHERE e.org_id IN (SELECT org_id FROM moved)
       RETURNING 1
     )
-    SELECT org_id FROM moved`;
-}
+    SELECT org_id, NULL::text AS topic, NULL::text AS epoch FROM moved
+    UNION ALL
+    SELECT NULL, topic, epoch::text FROM cache_epochs`,
+);

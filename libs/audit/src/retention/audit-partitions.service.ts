@@ -1,8 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { Clock } from '@mintline/common/clock';
+import { Db } from '@mintline/common/database/db';
 
 const MONTHS_AHEAD = 2;
 const MAINTENANCE_INTERVAL_MS = 6 * 60 * 60 * 1000;
@@ -24,7 +23,7 @@ export class AuditPartitionsService implements OnApplicationBootstrap, OnApplica
   private timer?: NodeJS.Timeout;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly clock: Clock,
   ) {}
 
@@ -51,7 +50,7 @@ export class AuditPartitionsService implements OnApplicationBootstrap, OnApplica
   /** The partition of the month starting at `lower`, made by the owner's function (the service owns no table). */
   async createPartition(lower: Date): Promise<void> {
     try {
-      await this.dataSource.query('SELECT mintline_create_audit_partition($1)', [lower.toISOString()]);
+      await this.db.system('retention').execute('SELECT mintline_create_audit_partition($1)', [lower.toISOString()]);
     } catch (error) {
       // Another instance created it at the same moment.
       if (!['42P07', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
@@ -63,7 +62,8 @@ export class AuditPartitionsService implements OnApplicationBootstrap, OnApplica
     const match = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(beforeMonth);
     if (!match) throw new Error('--before must be a month, YYYY-MM');
     const before = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1));
-    return this.dataSource.transaction(async (manager) => {
+    // Pruning anchors every org's chain in one transaction.
+    return this.db.system('retention').entities(async (manager) => {
       const partitions: Array<{ name: string; upper: Date }> = (
         await manager.query(
           `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound

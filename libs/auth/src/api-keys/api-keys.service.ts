@@ -1,16 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ReadThroughCache } from '@mintline/common/cache/read-through-cache';
 import { Clock } from '@mintline/common/clock';
 import { CounterStore } from '@mintline/common/counters/counter-store';
+import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { actorOf, Principal, TenantPrincipal } from '../principal';
 import { assertScopesCover } from '../scope-escalation';
 import { ApiKeyEntity } from './api-key.entity';
+import { ApiKeyRecord, ApiKeysRepository } from './api-keys.repository';
 import { generateApiKeyToken, hashApiKeyToken, looksLikeApiKey } from './api-key-token';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, UpdateApiKeyDto } from './api-key.dto';
 
@@ -35,10 +36,10 @@ export function toApiKeyView(key: ApiKeyEntity): ApiKeyView {
 @Injectable()
 export class ApiKeysService {
   /** Keys by the hex of their token hash. Only keys that exist are kept; changes drop them via the bus. */
-  private readonly byHash: ReadThroughCache<ApiKeyEntity | null>;
+  private readonly byHash: ReadThroughCache<ApiKeyRecord | null>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly events: ConfigEventsService,
     private readonly clock: Clock,
     @Inject(CounterStore) private readonly counters: CounterStore,
@@ -54,7 +55,7 @@ export class ApiKeysService {
       throw ApiError.validation([{ field: 'expiresAt', message: 'must be in the future' }]);
     }
     const { token, hash, prefix } = generateApiKeyToken();
-    return this.dataSource.transaction(async (manager) => {
+    return this.db.forOrg(principal.orgId).entities(async (manager) => {
       let orgId = principal.orgId;
       if (dto.subOrgId) {
         const rows: unknown[] = await manager.query('SELECT 1 FROM orgs WHERE id = $1 AND parent_org_id = $2', [dto.subOrgId, principal.orgId]);
@@ -90,12 +91,12 @@ export class ApiKeysService {
   }
 
   async list(ownerOrgId: string): Promise<ApiKeyView[]> {
-    const keys = await this.dataSource.getRepository(ApiKeyEntity).find({ where: { ownerOrgId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const keys = await this.db.forOrg(ownerOrgId).read((manager) => manager.find(ApiKeyEntity, { where: { ownerOrgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
     return keys.map(toApiKeyView);
   }
 
   async update(principal: TenantPrincipal, id: string, dto: UpdateApiKeyDto, requestId: string): Promise<ApiKeyView> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.db.forOrg(principal.orgId).entities(async (manager) => {
       const key = await manager.findOne(ApiKeyEntity, { where: { id, ownerOrgId: principal.orgId }, lock: { mode: 'pessimistic_write' } });
       if (!key) throw ApiError.notFound('API key not found');
       // Found in this org first (another org's key stays a 404), then: only a principal holding all of
@@ -125,7 +126,7 @@ export class ApiKeysService {
   }
 
   async remove(principal: TenantPrincipal, id: string, requestId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await this.db.forOrg(principal.orgId).entities(async (manager) => {
       const key = await manager.findOne(ApiKeyEntity, { where: { id, ownerOrgId: principal.orgId }, lock: { mode: 'pessimistic_write' } });
       if (!key) throw ApiError.notFound('API key not found');
       assertScopesCover(principal.scopes, key.scopes, 'Deleting this key needs scopes you do not hold');
@@ -139,16 +140,14 @@ export class ApiKeysService {
   async authenticate(token: string): Promise<Principal> {
     if (!looksLikeApiKey(token)) throw ApiError.unauthorized('Invalid API key');
     const hash = hashApiKeyToken(token);
-    const key = await this.byHash.get(hash.toString('hex'), async () =>
-      this.dataSource.getRepository(ApiKeyEntity).createQueryBuilder('key').where('key.token_hash = :hash', { hash }).getOne(),
-    );
+    const key = await this.byHash.get(hash.toString('hex'), () => ApiKeysRepository.byHash(this.db.system('credential lookup by hash'), hash));
     if (!key) throw ApiError.unauthorized('Invalid API key');
     const now = this.clock.nowMs();
     if (key.expiresAt && key.expiresAt.getTime() <= now) throw ApiError.unauthorized('API key has expired');
     if (key.maxRequestsPerDay !== null) await this.consumeDailyQuota(key, now);
     if (!key.lastUsedAt || now - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
       key.lastUsedAt = new Date(now);
-      await this.dataSource.query('UPDATE api_keys SET last_used_at = $2 WHERE id = $1', [key.id, key.lastUsedAt]);
+      await ApiKeysRepository.touch(this.db.forOrg(key.ownerOrgId), key.id, key.lastUsedAt);
     }
     return { kind: 'api_key', orgId: key.orgId, apiKeyId: key.id, ownerOrgId: key.ownerOrgId, scopes: key.scopes };
   }
@@ -159,7 +158,7 @@ export class ApiKeysService {
     if (rows[0]) await this.bus.publish('api-key', rows[0].hash, manager);
   }
 
-  private async consumeDailyQuota(key: ApiKeyEntity, now: number): Promise<void> {
+  private async consumeDailyQuota(key: ApiKeyRecord, now: number): Promise<void> {
     const dayStart = now - (now % DAY_MS);
     const dayEnd = dayStart + DAY_MS;
     const count = await this.counters.increment(`api-key-day:${key.id}:${dayStart}`, dayEnd);

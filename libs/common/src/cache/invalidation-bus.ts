@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import { ApiError } from '../errors/api-error';
 
 export type CacheTopic = 'user' | 'api-key' | 'org' | 'credentials' | 'caller-id';
 
@@ -11,13 +12,27 @@ const RECONNECT_MS = 1000;
 type Listener = (key: string) => void;
 
 /**
+ * A write that was to confirm caches fresh found that an epoch had moved since the request began: it
+ * wrote nothing, the moved caches are emptied, and the request is to be checked again from fresh data.
+ * Should it ever reach a client (it should not: see MintPipeline) it is a 503.
+ */
+export class CachesMovedError extends ApiError {
+  constructor() {
+    super(503, 'UNAVAILABLE', 'A change was committed while the request ran, try again');
+  }
+}
+
+/**
  * Keeps every instance's caches as fresh as the database, in two ways:
  *
  * - Epochs (correctness): every change bumps its topic's counter in cache_epochs inside its own
  *   transaction, and `sync()` — called at the start of each authenticated request, before any cache is
  *   read — reads the counters and empties the caches of any topic that moved. A change committed on one
  *   instance is therefore seen by the very next request on any instance (a revoked key is refused at
- *   once). Requests that arrive together share one small query.
+ *   once). Requests that arrive together share one small query. A mint skips that query: the statement
+ *   that commits its audit entry compares the counters with `known()` and writes nothing if they moved
+ *   (see MintAuditWriter), and the mint is then checked again from fresh caches (`version` tells which
+ *   requests began before the move).
  * - LISTEN/NOTIFY (precision): the change's key is also published with pg_notify (delivered at commit),
  *   so other instances drop just that entry promptly; caches serve only while that connection is up.
  */
@@ -27,6 +42,7 @@ export class InvalidationBus implements OnApplicationBootstrap, OnApplicationShu
   private readonly listeners = new Map<CacheTopic, Listener[]>();
   private readonly topicResetters = new Map<CacheTopic, Array<() => void>>();
   private readonly epochs = new Map<string, string>();
+  private moves = 0;
   private client?: Client;
   private connected = false;
   private stopped = false;
@@ -38,6 +54,36 @@ export class InvalidationBus implements OnApplicationBootstrap, OnApplicationShu
 
   get live(): boolean {
     return this.connected;
+  }
+
+  /**
+   * Counts the epoch moves this instance has applied: a request that began at one version and finds a
+   * higher one may have read a cache entry that was stale by then.
+   */
+  get version(): number {
+    return this.moves;
+  }
+
+  /** Whether the epochs have been read at least once (before that, no cache can be vouched for). */
+  get synced(): boolean {
+    return this.epochs.size > 0;
+  }
+
+  /** The epochs the caches are fresh against, once read at least once (undefined before). */
+  known(): Record<string, string> | undefined {
+    return this.synced ? Object.fromEntries(this.epochs) : undefined;
+  }
+
+  /** Applies epochs read from the database (by `sync` or a statement that reads them along): caches of moved topics are emptied. */
+  apply(rows: ReadonlyArray<{ topic: string; epoch: string }>): void {
+    for (const { topic, epoch } of rows) {
+      const seen = this.epochs.get(topic);
+      this.epochs.set(topic, epoch);
+      if (seen !== undefined && seen !== epoch) {
+        this.moves += 1;
+        this.reset(topic as CacheTopic);
+      }
+    }
   }
 
   on(topic: CacheTopic, listener: Listener): void {
@@ -94,12 +140,8 @@ export class InvalidationBus implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async readEpochs(): Promise<void> {
-    const rows: Array<{ topic: CacheTopic; epoch: string }> = await this.dataSource.query('SELECT topic, epoch FROM cache_epochs');
-    for (const { topic, epoch } of rows) {
-      const seen = this.epochs.get(topic);
-      this.epochs.set(topic, epoch);
-      if (seen !== undefined && seen !== epoch) this.reset(topic);
-    }
+    const rows: Array<{ topic: CacheTopic; epoch: string }> = await this.dataSource.query('SELECT topic, epoch::text FROM cache_epochs');
+    this.apply(rows);
   }
 
   private reset(topic: CacheTopic): void {

@@ -3,8 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Pool, PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
 import { DataSource } from 'typeorm';
-import { setTenantSql } from './scoped-data-source';
-import type { DbScope } from './tenant-scope';
 
 /** A long read may take this long on the server (exports and chain walks of big orgs). */
 const LONG_READ_STATEMENT_TIMEOUT_MS = 30 * 60_000;
@@ -22,10 +20,12 @@ export class LongReads implements OnApplicationShutdown {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * A connection of its own for a transaction the caller begins. `finish` ends that transaction (and
-   * with it the tenant setting) and gives the connection back; one that cannot end it is closed instead.
+   * A connection of its own in a transaction bound to one org (row-level security): `begin` (constant
+   * SQL: BEGIN with its mode, and any lock) then the org's setting, as a bound parameter. `finish` ends
+   * that transaction (and with it the tenant setting) and gives the connection back; one that cannot
+   * end it is closed instead.
    */
-  async borrow(): Promise<{ client: PoolClient; finish: () => Promise<void> }> {
+  async borrow(tenant: { readonly orgId: string }, begin = 'BEGIN READ ONLY'): Promise<{ client: PoolClient; finish: () => Promise<void> }> {
     const client = await this.connections().connect();
     const finish = async () => {
       const ended = await client.query('ROLLBACK').then(
@@ -34,18 +34,24 @@ export class LongReads implements OnApplicationShutdown {
       );
       client.release(!ended);
     };
+    try {
+      await client.query(begin);
+      await client.query("SELECT set_config('mintline.tenant', $1, true)", [tenant.orgId]);
+    } catch (error) {
+      await finish();
+      throw error;
+    }
     return { client, finish };
   }
 
   /**
    * Rows of a query one by one through a server-side cursor, in a read-only transaction bound to
-   * `scope` (row-level security): memory stays flat however many rows match. The connection is
+   * `tenant` (row-level security): memory stays flat however many rows match. The connection is
    * finished (see `borrow`) when iteration ends, fails or is abandoned.
    */
-  async *stream<T>(scope: DbScope, sql: string, params: unknown[], batchSize = 500): AsyncGenerator<T> {
-    const { client, finish } = await this.borrow();
+  async *stream<T>(tenant: { readonly orgId: string }, sql: string, params: unknown[], batchSize = 500): AsyncGenerator<T> {
+    const { client, finish } = await this.borrow(tenant);
     try {
-      await client.query(`BEGIN READ ONLY; ${setTenantSql(scope)}`);
       const stream = client.query(new QueryStream(sql, params, { batchSize }));
       try {
         for await (const row of stream) yield row as T;

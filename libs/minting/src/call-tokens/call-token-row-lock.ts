@@ -1,4 +1,5 @@
-import { DataSource, EntityManager } from 'typeorm';
+import type { AnyDb, Tx } from '@mintline/common/database/db';
+import { prepared } from '@mintline/common/database/statement-batch';
 import { ApiError } from '@mintline/common/errors/api-error';
 
 /** PostgreSQL's lock_not_available: a `FOR UPDATE NOWAIT` found the row locked by another transaction. */
@@ -12,6 +13,7 @@ const MAX_HOLDERS = 8;
 /** How long a request waits, in total, for a token row another request holds, before answering 503. */
 const BUSY_WAIT_MS = 3_000;
 const RETRY_DELAY_MS = 15;
+const LOCK_ROW = prepared('call_tokens_lock', 'SELECT 1 FROM call_tokens WHERE id = $1 FOR UPDATE NOWAIT');
 
 export const BUSY = Symbol('call-token-row-busy');
 
@@ -25,8 +27,6 @@ export const BUSY = Symbol('call-token-row-busy');
 export class CallTokenRowLock {
   private holders = 0;
   private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly dataSource: DataSource) {}
 
   /**
    * Runs `attempt` until it answers something other than BUSY, for at most BUSY_WAIT_MS. `attempt` calls
@@ -43,32 +43,21 @@ export class CallTokenRowLock {
   }
 
   /**
-   * Locks the call token row `id` (NOWAIT) in a new transaction and runs `work` in it; the transaction
-   * commits when `work` returns and rolls back when it throws. Answers BUSY when the row is locked (or
-   * when `work` does, having found the row changed since it was read).
+   * Locks the call token row `id` (NOWAIT) in a new transaction of `db` and runs `work` in it; the
+   * transaction commits when `work` returns and rolls back when it throws (see Db.transaction: with no
+   * answer from the database, or the audit refused, the connection is closed instead, which ends the
+   * transaction at once where a ROLLBACK on a silent server would wait out one more timeout). Answers
+   * BUSY when the row is locked (or when `work` does, having found the row changed since it was read).
    */
-  async locked<T>(id: string, work: (manager: EntityManager) => Promise<T | typeof BUSY>): Promise<T | typeof BUSY> {
+  async locked<T>(db: AnyDb, id: string, work: (tx: Tx) => Promise<T | typeof BUSY>): Promise<T | typeof BUSY> {
     await this.acquire();
-    const runner = this.dataSource.createQueryRunner();
-    let connection: { end(): Promise<void> } | undefined;
     try {
-      connection = (await runner.connect()) as { end(): Promise<void> };
-      await runner.startTransaction();
-      await runner.query('SELECT 1 FROM call_tokens WHERE id = $1 FOR UPDATE NOWAIT', [id]);
-      const result = await work(runner.manager);
-      await runner.commitTransaction();
-      await runner.release();
-      return result;
+      return await db.transaction(async (tx) => {
+        // BEGIN, the tenant and the lock in one round trip.
+        await tx.query(LOCK_ROW, [id]);
+        return work(tx);
+      });
     } catch (error) {
-      if (sqlState(error) === LOCK_NOT_AVAILABLE || isServerError(error)) {
-        await runner.rollbackTransaction().catch(() => undefined);
-        await runner.release();
-      } else {
-        // No answer (a timeout, a lost connection) or the audit refused: closing the connection ends the
-        // transaction at once, where a ROLLBACK on a silent server would wait out one more timeout.
-        void connection?.end().catch(() => undefined);
-        await runner.release();
-      }
       if (sqlState(error) === LOCK_NOT_AVAILABLE) return BUSY;
       throw error;
     } finally {
@@ -90,12 +79,6 @@ export class CallTokenRowLock {
     if (next) next();
     else this.holders -= 1;
   }
-}
-
-/** An error PostgreSQL answered with (it has a SQLSTATE), as opposed to no answer. */
-function isServerError(error: unknown): boolean {
-  const code = sqlState(error);
-  return code !== undefined && /^[0-9A-Z]{5}$/.test(code);
 }
 
 function sqlState(error: unknown): string | undefined {

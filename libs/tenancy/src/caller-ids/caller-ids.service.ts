@@ -1,14 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
 import { actorOf, TenantPrincipal } from '@mintline/auth/principal';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ReadThroughCache } from '@mintline/common/cache/read-through-cache';
 import { Clock } from '@mintline/common/clock';
+import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { UserEntity } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
+import { PhoneNumbersRepository } from './phone-numbers.repository';
 import { CALLER_ID_POLICY, CallerIdPolicy } from './caller-id-policy';
 import { CreatePhoneNumberDto, PhoneNumberView } from './phone-number.dto';
 import { CallerIdProvider, PhoneNumberEntity } from './phone-number.entity';
@@ -25,7 +26,7 @@ export class CallerIdsService {
   private readonly defaults: ReadThroughCache<Defaults>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly events: ConfigEventsService,
     private readonly bus: InvalidationBus,
     clock: Clock,
@@ -37,7 +38,7 @@ export class CallerIdsService {
   async add(principal: TenantPrincipal, userId: string, dto: CreatePhoneNumberDto, requestId: string): Promise<PhoneNumberView> {
     await this.assertUser(principal.orgId, userId);
     await this.policy.assertAllowed(principal.orgId, dto.provider, dto.phoneNumber);
-    return this.dataSource.transaction(async (manager) => {
+    return this.db.forOrg(principal.orgId).entities(async (manager) => {
       // Lock the user row so concurrent additions for one user take turns over the default flag.
       const locked = await manager.findOne(UserEntity, { where: { id: userId, orgId: principal.orgId }, lock: { mode: 'pessimistic_write' } });
       if (!locked) throw ApiError.notFound('User not found');
@@ -74,14 +75,14 @@ export class CallerIdsService {
 
   async list(orgId: string, userId: string): Promise<PhoneNumberView[]> {
     await this.assertUser(orgId, userId);
-    const numbers = await this.dataSource
-      .getRepository(PhoneNumberEntity)
-      .find({ where: { orgId, userId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const numbers = await this.db
+      .forOrg(orgId)
+      .read((manager) => manager.find(PhoneNumberEntity, { where: { orgId, userId }, order: { createdAt: 'ASC', id: 'ASC' } }));
     return numbers.map(toPhoneNumberView);
   }
 
   async remove(principal: TenantPrincipal, userId: string, numberId: string, requestId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await this.db.forOrg(principal.orgId).entities(async (manager) => {
       const number = await manager.findOneBy(PhoneNumberEntity, { id: numberId, userId, orgId: principal.orgId });
       if (!number) throw ApiError.notFound('Phone number not found');
       await manager.delete(PhoneNumberEntity, { id: numberId });
@@ -101,16 +102,13 @@ export class CallerIdsService {
   /** The user's default number for the provider, or "" when there is none. */
   async defaultNumber(orgId: string, userId: string, provider: CallerIdProvider): Promise<string> {
     const defaults = await this.defaults.get(userId, async () => {
-      const rows: Array<{ provider: CallerIdProvider; phone_number: string }> = await this.dataSource.query(
-        'SELECT provider, phone_number FROM phone_numbers WHERE org_id = $1 AND user_id = $2 AND is_default',
-        [orgId, userId],
-      );
+      const rows = await PhoneNumbersRepository.defaultsOf(this.db.forOrg(orgId), userId);
       return Object.fromEntries(rows.map((row) => [row.provider, row.phone_number])) as Defaults;
     });
     return defaults[provider] ?? '';
   }
 
   private async assertUser(orgId: string, userId: string): Promise<void> {
-    if (!(await this.dataSource.getRepository(UserEntity).existsBy({ id: userId, orgId }))) throw ApiError.notFound('User not found');
+    if (!(await UsersRepository.statusInOrg(this.db.forOrg(orgId), userId))) throw ApiError.notFound('User not found');
   }
 }

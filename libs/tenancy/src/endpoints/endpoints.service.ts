@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
 import { actorOf, TenantPrincipal } from '@mintline/auth/principal';
+import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { CreateEndpointDto, EndpointView, UpdateEndpointDto } from './endpoint.dto';
 import { EndpointEntity } from './endpoint.entity';
@@ -15,12 +14,12 @@ export function toEndpointView(endpoint: EndpointEntity): EndpointView {
 @Injectable()
 export class EndpointsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly events: ConfigEventsService,
   ) {}
 
   async create(principal: TenantPrincipal, dto: CreateEndpointDto, requestId: string): Promise<EndpointView> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.db.forOrg(principal.orgId).entities(async (manager) => {
       const endpoint = manager.create(EndpointEntity, { id: randomUUID(), orgId: principal.orgId, name: dto.name, webrtc: dto.webrtc, state: 'active' });
       await manager.insert(EndpointEntity, endpoint);
       await this.events.record(manager, {
@@ -37,18 +36,18 @@ export class EndpointsService {
   }
 
   async list(orgId: string): Promise<EndpointView[]> {
-    const endpoints = await this.dataSource.getRepository(EndpointEntity).find({ where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const endpoints = await this.db.forOrg(orgId).read((manager) => manager.find(EndpointEntity, { where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
     return endpoints.map(toEndpointView);
   }
 
   async get(orgId: string, id: string): Promise<EndpointView> {
-    const endpoint = await this.dataSource.getRepository(EndpointEntity).findOneBy({ id, orgId });
+    const endpoint = await this.db.forOrg(orgId).read((manager) => manager.findOneBy(EndpointEntity, { id, orgId }));
     if (!endpoint) throw ApiError.notFound('Endpoint not found');
     return toEndpointView(endpoint);
   }
 
   async update(principal: TenantPrincipal, id: string, dto: UpdateEndpointDto, requestId: string): Promise<EndpointView> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.db.forOrg(principal.orgId).entities(async (manager) => {
       const endpoint = await manager.findOne(EndpointEntity, { where: { id, orgId: principal.orgId }, lock: { mode: 'pessimistic_write' } });
       if (!endpoint) throw ApiError.notFound('Endpoint not found');
       const changes: Record<string, unknown> = {};

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ReadThroughCache } from '@mintline/common/cache/read-through-cache';
 import { Clock } from '@mintline/common/clock';
+import { Db } from '@mintline/common/database/db';
+import { OrgsRepository } from './orgs.repository';
 
 export interface OrgSettings {
   webrtcEnabled: boolean;
@@ -16,7 +16,7 @@ export class OrgSettingsService {
   private readonly cache: ReadThroughCache<OrgSettings | null>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     bus: InvalidationBus,
     clock: Clock,
   ) {
@@ -25,11 +25,8 @@ export class OrgSettingsService {
 
   get(orgId: string): Promise<OrgSettings | null> {
     return this.cache.get(orgId, async () => {
-      const rows: Array<{ webrtc_enabled: boolean; mints_per_minute: number }> = await this.dataSource.query(
-        'SELECT webrtc_enabled, mints_per_minute FROM orgs WHERE id = $1',
-        [orgId],
-      );
-      return rows[0] ? { webrtcEnabled: rows[0].webrtc_enabled, mintsPerMinute: rows[0].mints_per_minute } : null;
+      const row = await OrgsRepository.settings(this.db.forOrg(orgId));
+      return row ? { webrtcEnabled: row.webrtc_enabled, mintsPerMinute: row.mints_per_minute } : null;
     });
   }
 }

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import type { Actor } from '@mintline/auth/principal';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
+import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { CreateOrgDto, OrgView, UpdateOrgDto } from './org.dto';
 import { OrgEntity } from './org.entity';
@@ -22,13 +21,13 @@ export function toOrgView(org: OrgEntity): OrgView {
 @Injectable()
 export class OrgsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly events: ConfigEventsService,
     private readonly bus: InvalidationBus,
   ) {}
 
   async create(dto: CreateOrgDto, actor: Actor, requestId: string): Promise<OrgView> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.db.system('operator').entities(async (manager) => {
       if (dto.parentOrgId && !(await manager.existsBy(OrgEntity, { id: dto.parentOrgId }))) {
         throw ApiError.unprocessable('INVALID_PARENT_ORG', 'parentOrgId does not name an existing org');
       }
@@ -49,13 +48,13 @@ export class OrgsService {
   }
 
   async get(id: string): Promise<OrgEntity> {
-    const org = await this.dataSource.getRepository(OrgEntity).findOneBy({ id });
+    const org = await this.db.system('operator').read((manager) => manager.findOneBy(OrgEntity, { id }));
     if (!org) throw ApiError.notFound('Org not found');
     return org;
   }
 
   async update(id: string, dto: UpdateOrgDto, actor: Actor, requestId: string): Promise<OrgView> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.db.system('operator').entities(async (manager) => {
       const org = await manager.findOne(OrgEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!org) throw ApiError.notFound('Org not found');
       const changes: Record<string, unknown> = {};
@@ -67,7 +66,7 @@ export class OrgsService {
         changes['limits.mintsPerMinute'] = org.mintsPerMinute = dto.limits.mintsPerMinute;
       }
       if (Object.keys(changes).length > 0) {
-        await manager.save(OrgEntity, org);
+        await manager.update(OrgEntity, { id }, { name: org.name, webrtcEnabled: org.webrtcEnabled, mintsPerMinute: org.mintsPerMinute });
         await this.bus.publish('org', id, manager);
         await this.events.record(manager, { orgId: id, actor, action: 'org.updated', targetType: 'org', targetId: id, details: changes, requestId });
       }

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
 import { Actor, Principal, actorOf } from '@mintline/auth/principal';
 import { assertScopesCover } from '@mintline/auth/scope-escalation';
 import { ROLE_SCOPES, Role } from '@mintline/auth/scopes';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
+import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { OrgEntity } from '../orgs/org.entity';
 import { hashPassword } from './passwords';
@@ -22,7 +22,7 @@ const UNIQUE_VIOLATION = '23505';
 @Injectable()
 export class UsersService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly db: Db,
     private readonly events: ConfigEventsService,
     private readonly bus: InvalidationBus,
   ) {}
@@ -31,7 +31,7 @@ export class UsersService {
     assertMayManageRole(principal, dto.role, `Creating a user with role ${dto.role}`);
     const passwordHash = await hashPassword(dto.password);
     try {
-      return await this.dataSource.transaction(async (manager) => {
+      return await this.db.forOrg(orgId).entities(async (manager) => {
         if (!(await manager.existsBy(OrgEntity, { id: orgId }))) throw ApiError.notFound('Org not found');
         const user = manager.create(UserEntity, {
           id: randomUUID(),
@@ -55,19 +55,19 @@ export class UsersService {
   }
 
   async list(orgId: string): Promise<UserView[]> {
-    const users = await this.dataSource.getRepository(UserEntity).find({ where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const users = await this.db.forOrg(orgId).read((manager) => manager.find(UserEntity, { where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
     return users.map(toUserView);
   }
 
   async get(orgId: string, id: string): Promise<UserEntity> {
-    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ id, orgId });
+    const user = await this.db.forOrg(orgId).read((manager) => manager.findOneBy(UserEntity, { id, orgId }));
     if (!user) throw ApiError.notFound('User not found');
     return user;
   }
 
   async update(orgId: string, id: string, dto: UpdateUserDto, principal: Principal, requestId: string): Promise<UserView> {
     const passwordHash = dto.password ? await hashPassword(dto.password) : undefined;
-    return this.dataSource.transaction(async (manager) => {
+    return this.db.forOrg(orgId).entities(async (manager) => {
       // Found in this org first (another org's user stays a 404), then the privilege rule: the user's
       // role, and the role it is given, must be within the principal's scopes, whatever the change.
       const user = await this.lockUser(manager, orgId, id);
@@ -96,7 +96,7 @@ export class UsersService {
   }
 
   async remove(orgId: string, id: string, principal: Principal, requestId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await this.db.forOrg(orgId).entities(async (manager) => {
       const user = await this.lockUser(manager, orgId, id);
       assertMayManageRole(principal, user.role, `Deleting a user with role ${user.role}`);
       await this.assertAnotherActiveAdmin(manager, orgId, id);

@@ -1,0 +1,250 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool, PoolClient } from 'pg';
+import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { isUuid } from '../http/uuid';
+import { isServerError, prepared, runBatch, Sql, Statement, StatementResult } from './statement-batch';
+
+/**
+ * The database as the service reaches it: always through a handle that names whose rows the work may
+ * see (PostgreSQL row-level security reads `mintline.tenant`, see the RowLevelSecurity migration).
+ *
+ * - `db.forOrg(orgId)` — a TenantDb: one org's rows. Everything an org's principal asks for.
+ * - `db.system(reason)` — a SystemDb: every org's rows, for the few paths that are cross-tenant by
+ *   nature: login by email, an API key or a call token by its hash, a user by id for the principal,
+ *   the audit writer's multi-org batches, the operator's routes and the CLI. The reason is named at
+ *   the call site so that each such path can be found by reading for `db.system(`.
+ *
+ * Repositories take the handle by type, so a query on a tenant table cannot be written without saying
+ * whose rows it means. A connection with no handle's setting sees no tenant row at all.
+ *
+ * How the setting travels: `set_config('mintline.tenant', $1, true)` (transaction-local, with the org
+ * as a bound parameter) is pipelined with the statement in the extended protocol — both Parse/Bind/
+ * Execute sequences and one Sync in a single network write (StatementBatch) — so it costs no round
+ * trip of its own and both run in one transaction. The setting is transaction-local, so a pooled
+ * connection goes back to the pool with nothing set, whatever happened. Chosen over the alternatives:
+ * a multi-statement simple query needs the org written into the SQL text; a CTE calling set_config
+ * gives no guarantee it runs before the main statement's row-level checks; and pg's client sends a
+ * query only after the previous one is answered, so separate BEGIN/set_config calls cost a trip each.
+ */
+@Injectable()
+export class Db {
+  private readonly pool: Pool;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.pool = (dataSource.driver as PostgresDriver).master as Pool;
+  }
+
+  forOrg(orgId: string): TenantDb {
+    if (!isUuid(orgId)) throw new Error('a tenant handle needs an org id');
+    return new TenantDb(this.pool, this.dataSource, orgId.toLowerCase());
+  }
+
+  /** Every org's rows; `reason` names the cross-tenant path (for readers: it is not checked). */
+  system(reason: SystemReason): SystemDb {
+    return new SystemDb(this.pool, this.dataSource, reason);
+  }
+}
+
+/** The paths allowed to read across tenants. */
+export type SystemReason =
+  | 'login by email'
+  | 'credential lookup by hash'
+  | 'principal by user id'
+  | 'audit batch of many orgs'
+  | 'operator'
+  | 'cli'
+  | 'retention'
+  | 'key rotation';
+
+const SET_TENANT = prepared('mintline_set_tenant', "SELECT set_config('mintline.tenant', $1, true)");
+const BEGIN: Sql = { text: 'BEGIN' };
+const BEGIN_READ_ONLY: Sql = { text: 'BEGIN READ ONLY' };
+
+/** What a handle can run: a statement (with its tenant, in one round trip), or a transaction. */
+abstract class BoundDb {
+  protected constructor(
+    private readonly pool: Pool,
+    private readonly dataSource: DataSource,
+    /** The value of `mintline.tenant`: an org id or 'system'. */
+    readonly setting: string,
+  ) {}
+
+  /** One statement in a transaction of its own, the tenant set in the same round trip; its rows. */
+  async query<T>(sql: Sql | string, values: readonly unknown[] = []): Promise<T[]> {
+    return (await this.execute<T>(sql, values)).rows;
+  }
+
+  /** Like `query`, with the count of rows the statement touched. */
+  async execute<T>(sql: Sql | string, values: readonly unknown[] = []): Promise<StatementResult<T>> {
+    const client = listened(await this.pool.connect());
+    let failure: unknown;
+    try {
+      const { results } = await runBatch(client, [setTenant(this.setting), statementOf(sql, values)]);
+      return results[1] as StatementResult<T>;
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      client.release(mustDiscard(failure) ? (failure as Error) : undefined);
+    }
+  }
+
+  /** Runs `work` with TypeORM's entity operations in one transaction bound to this handle's tenant. */
+  entities<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.transaction(async (tx) => work(await tx.entities()));
+  }
+
+  /**
+   * Entity reads (finds, no locks, no writes) in one read-only transaction bound to this handle's
+   * tenant; BEGIN and the setting travel in one round trip, the reads follow, then COMMIT.
+   */
+  read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.transaction(async (tx) => work(await tx.entities('read')));
+  }
+
+  /**
+   * Runs `work` in one transaction bound to this handle's tenant: BEGIN, the setting and the first
+   * statement travel together; COMMIT when `work` resolves, ROLLBACK when it throws.
+   */
+  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    const client = (await runner.connect()) as PoolClient;
+    const tx = new Tx(client, runner, this.setting);
+    let failure: unknown;
+    try {
+      const result = await work(tx);
+      await tx.end('COMMIT');
+      return result;
+    } catch (error) {
+      failure = error;
+      // The server refused a statement: end the transaction. No answer at all (a timeout, a lost
+      // connection): the connection's state is unknown and waiting on a ROLLBACK would only double
+      // the wait, so it is closed instead (the pool drops it when it comes back).
+      if (!mustDiscard(error)) await tx.end('ROLLBACK').catch((rollbackError: unknown) => (failure = rollbackError));
+      throw error;
+    } finally {
+      if (mustDiscard(failure)) void client.end().catch(() => undefined);
+      await runner.release();
+    }
+  }
+}
+
+/** One org's rows. */
+export class TenantDb extends BoundDb {
+  readonly kind = 'tenant';
+
+  constructor(pool: Pool, dataSource: DataSource, readonly orgId: string) {
+    super(pool, dataSource, orgId);
+  }
+}
+
+/** Every org's rows: only for the paths named by SystemReason. */
+export class SystemDb extends BoundDb {
+  readonly kind = 'system';
+
+  constructor(
+    pool: Pool,
+    dataSource: DataSource,
+    readonly reason: SystemReason,
+  ) {
+    super(pool, dataSource, 'system');
+  }
+}
+
+/** Either handle: for tables and statements that work the same for one org or for all. */
+export type AnyDb = TenantDb | SystemDb;
+
+/**
+ * A transaction in progress. Its first statement opens it (BEGIN, the setting and the statement in one
+ * round trip); `entities()` opens it at once and gives TypeORM's EntityManager for entity operations.
+ */
+export class Tx {
+  private begun: 'raw' | 'entities' | undefined;
+
+  constructor(
+    private readonly client: PoolClient,
+    private readonly runner: QueryRunner,
+    private readonly setting: string,
+  ) {}
+
+  async query<T>(sql: Sql | string, values: readonly unknown[] = []): Promise<T[]> {
+    return (await this.execute<T>(sql, values)).rows;
+  }
+
+  async execute<T>(sql: Sql | string, values: readonly unknown[] = []): Promise<StatementResult<T>> {
+    const statement = statementOf(sql, values);
+    if (this.begun) return (await runBatch(this.client, [statement])).results[0] as StatementResult<T>;
+    this.begun = 'raw';
+    const { results } = await runBatch(this.client, [{ sql: BEGIN, values: [] }, setTenant(this.setting), statement]);
+    return results[2] as StatementResult<T>;
+  }
+
+  /**
+   * TypeORM's entity operations within this transaction (which is opened, with its tenant, first).
+   * Opened through the query runner's own startTransaction, so that TypeORM knows it is in one (its
+   * row locks require that): BEGIN and the setting then take a round trip each. Entity transactions
+   * are the management routes'; the hot paths use single statements or `query`.
+   */
+  async entities(mode: 'write' | 'read' = 'write'): Promise<EntityManager> {
+    if (this.begun === 'raw') throw new Error('entities() must open its transaction: call it before any query()');
+    if (this.begun) return this.runner.manager;
+    if (mode === 'read') {
+      // TypeORM need not know of a read-only transaction (only its locks and saves ask), so it is
+      // opened like a raw one: BEGIN READ ONLY and the setting in one round trip, ended by COMMIT.
+      this.begun = 'raw';
+      await runBatch(this.client, [{ sql: BEGIN_READ_ONLY, values: [] }, setTenant(this.setting)]);
+    } else {
+      this.begun = 'entities';
+      await this.runner.startTransaction();
+      await this.runner.query(SET_TENANT.text, [this.setting]);
+    }
+    return this.runner.manager;
+  }
+
+  /** Ends the transaction, if it was opened. */
+  async end(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    const begun = this.begun;
+    this.begun = undefined;
+    if (begun === 'raw') await this.client.query(command);
+    else if (begun === 'entities') await (command === 'COMMIT' ? this.runner.commitTransaction() : this.runner.rollbackTransaction());
+  }
+}
+
+const listening = new WeakSet<PoolClient>();
+
+/**
+ * A connection lost while checked out is reported to its query (which fails) and as an 'error' event,
+ * which with no listener would crash the process; the pool listens only while a connection is idle.
+ */
+function listened(client: PoolClient): PoolClient {
+  if (!listening.has(client)) {
+    listening.add(client);
+    client.on('error', () => undefined);
+  }
+  return client;
+}
+
+function setTenant(setting: string): Statement {
+  return { sql: SET_TENANT, values: [setting] };
+}
+
+function statementOf(sql: Sql | string, values: readonly unknown[]): Statement {
+  return { sql: typeof sql === 'string' ? { text: sql } : sql, values };
+}
+
+/**
+ * A connection to drop rather than reuse: a database call got no answer (a timeout, a lost connection:
+ * its state is unknown; a 503 thrown inside a transaction says as much), or a batch that prepared a statement failed (whether the server kept the
+ * statement is unknown). An error the application threw (a 404 inside a transaction) is neither.
+ */
+function mustDiscard(error: unknown): boolean {
+  if (!error) return false;
+  const failure = error as { batch?: { preparedThenFailed: boolean }; driverError?: unknown; status?: unknown };
+  // A 503 inside a transaction is the database (or the audit log, which is in it) failing to answer.
+  if (failure.status === 503) return true;
+  if (failure.batch) return failure.batch.preparedThenFailed || !isServerError(error);
+  if (failure.driverError) return !isServerError(failure.driverError);
+  return false;
+}
