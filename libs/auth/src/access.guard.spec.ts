@@ -7,12 +7,12 @@ import type { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { OrgSettingsService } from '@mintline/tenancy/orgs/org-settings.service';
-import { AnyPrincipal, OperatorOnly, Public, RequireFeature, RequireScopes } from './access.decorators';
+import { AnyPrincipal, OperatorOnly, Public, RequireFeature, RequireScopes } from '@mintline/access/access.decorators';
 import { AccessGuard } from './access.guard';
 import { BearerStrategy } from './bearer.strategy';
-import type { Principal } from './principal';
+import type { Principal } from '@mintline/access/principal';
 import type { PrincipalResolver } from './principal-resolver.service';
-import { ROLE_SCOPES } from './scopes';
+import { ROLE_SCOPES } from '@mintline/access/scopes';
 
 const ORG = '0b9f3c1e-3f4a-4c55-9a57-2f1f7c1d2e3a';
 const admin: Principal = { kind: 'user', orgId: ORG, userId: 'u-admin', role: 'admin', scopes: ROLE_SCOPES.admin };

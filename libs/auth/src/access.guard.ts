@@ -10,11 +10,11 @@ import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { requestMetaOf } from '@mintline/common/http/request-context';
-import { ACCESS_RULE, AccessRule, OrgFeature, REQUIRED_FEATURE } from './access.decorators';
-import { enforceAccessRule } from './access-rule';
+import { ACCESS_RULE, AccessRule, OrgFeature, REQUIRED_FEATURE } from '@mintline/access/access.decorators';
+import { enforceAccessRule } from '@mintline/access/access-rule';
 import { BearerStrategy } from './bearer.strategy';
 import { OrgSettingsService } from '@mintline/tenancy/orgs/org-settings.service';
-import { Principal, scopeOf } from './principal';
+import { Principal, scopeOf } from '@mintline/access/principal';
 
 /**
  * The one global guard. Deny by default: a route with no access declaration is refused before any

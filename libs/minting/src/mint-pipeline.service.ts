@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { toApiError } from '@mintline/common/errors/error-envelope.filter';
 import type { RequestMeta } from '@mintline/common/http/request-context';

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { Public } from '@mintline/auth/access.decorators';
+import { Public } from '@mintline/access/access.decorators';
 import { ApiError } from '@mintline/common/errors/api-error';
 
 const READY_TIMEOUT_MS = 2000;

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { Clock } from '@mintline/common/clock';
 import { queryRows } from '@mintline/common/database/query-rows';
 import { TenantScope } from '@mintline/common/database/tenant-scope';

@@ -10,8 +10,8 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import { MintRoute } from '@mintline/audit/mints/mint-route.decorator';
-import { CurrentPrincipal, RequireScopes } from '@mintline/auth/access.decorators';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
 import { MintForUserQuery } from '../calls/voice-token.dto';
 import { ChatTokensService } from './chat-tokens.service';

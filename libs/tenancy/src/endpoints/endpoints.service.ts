@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
-import { actorOf, TenantPrincipal } from '@mintline/auth/principal';
+import { actorOf, TenantPrincipal } from '@mintline/access/principal';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { CreateEndpointDto, EndpointView, UpdateEndpointDto } from './endpoint.dto';
 import { EndpointEntity } from './endpoint.entity';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { Actor } from '@mintline/auth/principal';
+import type { Actor } from '@mintline/access/principal';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ApiError } from '@mintline/common/errors/api-error';
