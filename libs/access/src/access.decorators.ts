@@ -1,6 +1,7 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { applyDecorators } from '@nestjs/common';
+import type { OrgFeature } from './org-features';
 import type { Principal } from './principal';
 import type { Scope } from './scopes';
 
@@ -46,7 +47,6 @@ export const OperatorOnly = () =>
 export const AnyPrincipal = () =>
   applyDecorators(SetMetadata(ACCESS_RULE, { kind: 'any-principal' } satisfies AccessRule), authenticatedDocs());
 
-export type OrgFeature = 'webrtc';
 export const REQUIRED_FEATURE = 'mintline:required-feature';
 
 /**

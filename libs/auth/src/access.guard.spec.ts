@@ -1,13 +1,12 @@
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
-import { ExecutionContext, SetMetadata } from '@nestjs/common';
+import { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import passport from 'passport';
-import { MINT_ROUTE } from '@mintline/audit/mints/mint-route.decorator';
-import type { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { ApiError } from '@mintline/common/errors/api-error';
-import type { OrgSettingsService } from '@mintline/tenancy/orgs/org-settings.service';
+import { AccessRefusal } from '@mintline/access/access-refusal';
 import { AnyPrincipal, OperatorOnly, Public, RequireFeature, RequireScopes } from '@mintline/access/access.decorators';
+import type { OrgFeature, OrgFeatures } from '@mintline/access/org-features';
 import { AccessGuard } from './access.guard';
 import { BearerStrategy } from './bearer.strategy';
 import type { Principal } from '@mintline/access/principal';
@@ -36,7 +35,6 @@ class Handlers {
 
   @RequireScopes('CREATE_CALL_TOKEN')
   @RequireFeature('webrtc')
-  @SetMetadata(MINT_ROUTE, 'call-token')
   mint(): void {}
 }
 
@@ -66,26 +64,22 @@ function contextFor(cls: { prototype: object }, handlerName: string, headers: Re
   return { context, request };
 }
 
-function setUp(options: { resolves?: Principal | Error; webrtc?: boolean } = {}) {
+function setUp(options: { resolves?: Principal | Error; webrtc?: boolean | Error } = {}) {
   const resolve = jest.fn(async () => {
     if (options.resolves instanceof Error) throw options.resolves;
     return options.resolves ?? admin;
   });
   const bearer = new BearerStrategy({ resolve } as unknown as PrincipalResolver);
-  const record = jest.fn().mockResolvedValue(undefined);
-  const get = jest.fn().mockResolvedValue({ webrtcEnabled: options.webrtc ?? false, mintsPerMinute: 600 });
+  const isEnabled = jest.fn(async (_orgId: string, feature: OrgFeature) => {
+    if (options.webrtc instanceof Error) throw options.webrtc;
+    return feature === 'webrtc' && options.webrtc === true;
+  });
   const sync = jest.fn().mockResolvedValue(undefined);
-  const guard = new AccessGuard(
-    new Reflector(),
-    { record } as unknown as MintAuditWriter,
-    { get } as unknown as OrgSettingsService,
-    bearer,
-    { sync } as unknown as InvalidationBus,
-  );
+  const guard = new AccessGuard(new Reflector(), { isEnabled } satisfies OrgFeatures, bearer, { sync } as unknown as InvalidationBus);
   // The guard runs inside a request's TenantScope (create-app.ts opens it in a preHandler hook).
   const canActivate = guard.canActivate.bind(guard);
   guard.canActivate = (context: ExecutionContext) => TenantScope.request(() => canActivate(context));
-  return { guard, resolve, record, settings: get, sync };
+  return { guard, resolve, features: isEnabled, sync };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<ApiError> {
@@ -178,8 +172,7 @@ describe('AccessGuard: authenticated routes', () => {
     ] as const) {
       const guard = new AccessGuard(
         new Reflector(),
-        {} as MintAuditWriter,
-        {} as OrgSettingsService,
+        {} as OrgFeatures,
         new BearerStrategy({ resolve: async () => principal } as unknown as PrincipalResolver),
         { sync: async () => undefined } as unknown as InvalidationBus,
       );
@@ -228,31 +221,52 @@ describe('AccessGuard: authenticated routes', () => {
   });
 });
 
-describe('AccessGuard: features and mint denials', () => {
-  it('answers 403 FEATURE_DISABLED when the org feature is off, whatever the scopes, and audits the denied mint', async () => {
-    const { guard, record, settings } = setUp({ resolves: admin, webrtc: false });
+describe('AccessGuard: features, and refusals that name who and where', () => {
+  it('answers 403 FEATURE_DISABLED when the org feature is off, whatever the scopes', async () => {
+    const { guard, features } = setUp({ resolves: admin, webrtc: false });
     expect(await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({ status: 403, code: 'FEATURE_DISABLED' });
-    expect(settings).toHaveBeenCalledWith(ORG);
-    expect(record).toHaveBeenCalledWith(expect.objectContaining({ orgId: ORG, provider: 'call-token', outcome: 'denied', code: 'FEATURE_DISABLED', actor: { kind: 'user', id: 'u-admin' } }));
+    expect(features).toHaveBeenCalledWith(ORG, 'webrtc');
   });
 
-  it('checks scopes once the feature is on, and audits a missing scope on a mint route', async () => {
+  it('checks scopes once the feature is on', async () => {
     const auditor: Principal = { kind: 'user', orgId: ORG, userId: 'u-auditor', role: 'auditor', scopes: ROLE_SCOPES.auditor };
-    const { guard, record } = setUp({ resolves: auditor, webrtc: true });
-    expect(await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({ code: 'MISSING_SCOPE' });
-    expect(record).toHaveBeenCalledWith(expect.objectContaining({ outcome: 'denied', code: 'MISSING_SCOPE' }));
+    expect(await refusal(setUp({ resolves: auditor, webrtc: true }).guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({
+      code: 'MISSING_SCOPE',
+    });
     await expect(setUp({ resolves: agent, webrtc: true }).guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context)).resolves.toBe(true);
   });
 
-  it('does not audit refusals on routes that are not mints', async () => {
-    const { guard, record } = setUp({ resolves: agent });
-    await refusal(guard.canActivate(contextFor(Handlers, 'users', { authorization: 'Bearer t' }).context));
-    expect(record).not.toHaveBeenCalled();
+  it('does not ask for features on routes that need none, nor for the operator', async () => {
+    const { guard, features } = setUp({ resolves: admin });
+    await expect(guard.canActivate(contextFor(Handlers, 'users', { authorization: 'Bearer t' }).context)).resolves.toBe(true);
+    expect(await refusal(setUp({ resolves: operator }).guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer op' }).context))).toMatchObject({
+      code: 'MISSING_SCOPE',
+    });
+    expect(features).not.toHaveBeenCalled();
   });
 
-  it('answers 503 when the denial cannot be audited', async () => {
-    const { guard, record } = setUp({ resolves: admin, webrtc: false });
-    record.mockRejectedValue(new Error('database down'));
-    expect(await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
+  it.each([
+    ['a disabled feature', admin, 'mint', 'FEATURE_DISABLED'],
+    ['a missing scope', agent, 'users', 'MISSING_SCOPE'],
+    ['an operator route', admin, 'orgs', 'OPERATOR_ONLY'],
+  ] as const)('refuses %s with an AccessRefusal naming the principal and the handler, for the route owner to record', async (_label, principal, handler, code) => {
+    const { guard } = setUp({ resolves: principal, webrtc: false });
+    const error = await refusal(guard.canActivate(contextFor(Handlers, handler, { authorization: 'Bearer t' }).context));
+    expect(error).toBeInstanceOf(AccessRefusal);
+    expect(error).toMatchObject({ status: 403, code, principal, handler: Handlers.prototype[handler] });
+  });
+
+  it('refuses before authentication with a plain error: nobody to name', async () => {
+    for (const handler of ['undeclared', 'mint'] as const) {
+      const error = await refusal(setUp().guard.canActivate(contextFor(Handlers, handler).context));
+      expect(error).not.toBeInstanceOf(AccessRefusal);
+    }
+  });
+
+  it('passes on a failure to read the feature switch as it is, not as a refusal', async () => {
+    const { guard } = setUp({ resolves: admin, webrtc: ApiError.unavailable() });
+    const error = await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context));
+    expect(error).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
+    expect(error).not.toBeInstanceOf(AccessRefusal);
   });
 });

@@ -67,4 +67,30 @@ export class MintPipeline {
     this.metrics.mints.inc({ provider, outcome: 'issued' });
     return minted.body;
   }
+
+  /**
+   * A mint the access guard refused before its handler ran (a missing scope, the org's feature off): still
+   * an attempt by an authenticated principal, audited as denied like a refusal inside `run`. Throws 503
+   * when the entry cannot be written.
+   */
+  async refused(provider: MintAuditProvider, principal: TenantPrincipal, meta: RequestMeta, refusal: ApiError): Promise<void> {
+    this.metrics.mints.inc({ provider, outcome: 'denied' });
+    try {
+      await this.audit.record({
+        orgId: principal.orgId,
+        provider,
+        actor: principal.kind === 'user' ? { kind: 'user', id: principal.userId } : { kind: 'api_key', id: principal.apiKeyId },
+        subjectUserId: principal.kind === 'user' ? principal.userId : null,
+        target: null,
+        outcome: 'denied',
+        code: refusal.code,
+        expiresAt: null,
+        ip: meta.ip,
+        userAgent: meta.userAgent,
+        requestId: meta.requestId,
+      });
+    } catch {
+      throw ApiError.unavailable('The audit log is unavailable');
+    }
+  }
 }

@@ -9,10 +9,10 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { MintRoute } from '@mintline/audit/mints/mint-route.decorator';
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
 import type { TenantPrincipal } from '@mintline/access/principal';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
+import { MintRoute } from '../mint-route.decorator';
 import { MintForUserQuery } from '../calls/voice-token.dto';
 import { ChatTokensService } from './chat-tokens.service';
 
