@@ -15,7 +15,7 @@
 // DATABASE_URL, LOG_LEVEL (the service's; info). Every run is `wrk -t1 -c50 -d<seconds>s --latency` with
 // a Lua script from bench/wrk/ that prints wrk's summary as JSON.
 const { fork, spawn } = require('node:child_process');
-const { randomBytes } = require('node:crypto');
+const { generateKeyPairSync, randomBytes } = require('node:crypto');
 const { mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -123,8 +123,9 @@ async function startService(databaseUrl, { reuse, nodeArgs = [] } = {}) {
     OPERATOR_TOKEN: `op-${randomBytes(16).toString('hex')}`,
     MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     JWT_SECRET: randomBytes(32).toString('base64url'),
+    AUDIT_SIGNING_KEYS: `a1:${generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`,
     LOG_LEVEL: process.env.LOG_LEVEL || 'info',
-    ...(reuse && { OPERATOR_TOKEN: reuse.OPERATOR_TOKEN, MASTER_KEYS: reuse.MASTER_KEYS, JWT_SECRET: reuse.JWT_SECRET }),
+    ...(reuse && { OPERATOR_TOKEN: reuse.OPERATOR_TOKEN, MASTER_KEYS: reuse.MASTER_KEYS, JWT_SECRET: reuse.JWT_SECRET, AUDIT_SIGNING_KEYS: reuse.AUDIT_SIGNING_KEYS }),
   };
   const out = openSync(logFile, 'a');
   const startedAt = Date.now();

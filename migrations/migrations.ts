@@ -3,6 +3,7 @@ import { CredentialsCallerIdsAudit1763800001000 } from './1763800001000-credenti
 import { EndpointsCallTokens1763800002000 } from './1763800002000-endpoints-call-tokens';
 import { CacheEpochs1763800003000 } from './1763800003000-cache-epochs';
 import { RowLevelSecurity1763800004000 } from './1763800004000-row-level-security';
+import { AuditCheckpoints1764160000000 } from './1764160000000-audit-checkpoints';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   EndpointsCallTokens1763800002000,
   CacheEpochs1763800003000,
   RowLevelSecurity1763800004000,
+  AuditCheckpoints1764160000000,
 ];

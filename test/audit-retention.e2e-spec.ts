@@ -248,6 +248,17 @@ describe('AuditPartitionsService.prune', () => {
     expect(await verify(keyB)).toMatchObject({ ok: true, checked: 2, firstBrokenId: null });
   });
 
+  it('removes the signed checkpoints of pruned entries; those that remain still sign through the head', async () => {
+    const checkpointSeqs = async (orgId: string) =>
+      (await app.db.query<{ seq: string }>('SELECT seq FROM audit_checkpoints WHERE org_id = $1 ORDER BY seq', [orgId])).map((row) => Number(row.seq));
+    expect((await checkpointSeqs(a.orgId)).filter((seq) => seq <= 4)).toEqual([]);
+    expect((await checkpointSeqs(b.orgId)).filter((seq) => seq <= 3)).toEqual([]);
+    for (const [reader, orgId] of [[keyA, a.orgId], [keyB, b.orgId]] as const) {
+      const remaining = await checkpointSeqs(orgId);
+      expect(await verify(reader)).toMatchObject({ ok: true, checkpoints: remaining.length, signedThroughSeq: Number((await head(orgId)).seq), unsignedTail: 0 });
+    }
+  });
+
   it("does not anchor past entries it did not drop (the default partition's)", async () => {
     // Org D had nothing in the dropped partition: its entries are all still there and still checked.
     const anchorsD = await app.db.query('SELECT seq FROM audit_chain_anchors WHERE org_id = $1', [d.orgId]);
@@ -326,7 +337,7 @@ describe('the CLI commands (audit:prune, audit:verify)', () => {
 
   it('audit:verify checks one org, or every org with a chain', async () => {
     expect(await verifyAudit(app.config, cliLogger, app.db.url, a.orgId)).toEqual([
-      { orgId: a.orgId, ok: true, checked: 6, firstBrokenId: null, detail: expect.any(String) },
+      { orgId: a.orgId, ok: true, checked: 6, firstBrokenId: null, checkpoints: expect.any(Number), signedThroughSeq: 14, unsignedTail: 0, detail: expect.any(String) },
     ]);
     const all = await verifyAudit(app.config, cliLogger, app.db.url);
     const byOrg = new Map(all.map((result) => [result.orgId, result]));

@@ -105,14 +105,14 @@ describe('ids in audit filters', () => {
   });
 });
 
-describe('a request whose headers never finish', () => {
+describe('a request whose headers or body never finish', () => {
   let slow: TestApp;
 
   beforeAll(async () => {
     // The same service with a short headers timeout, so the test need not wait the real 10 s.
     slow = await startTestApp({
       db: app.db,
-      config: { jwtSecret: app.config.jwtSecret, masterKeys: app.config.masterKeys, headersTimeoutMs: 500, connectionsCheckIntervalMs: 100 },
+      config: { jwtSecret: app.config.jwtSecret, masterKeys: app.config.masterKeys, headersTimeoutMs: 500, requestTimeoutMs: 1_000, connectionsCheckIntervalMs: 100 },
     });
   });
 
@@ -139,6 +139,10 @@ describe('a request whose headers never finish', () => {
   it.each([
     ['a request line cut short', 'GET /api/auth/me HT'],
     ['headers without their blank line', 'GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: still typ'],
+    [
+      'a body that never finishes',
+      'POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":',
+    ],
   ])('%s is answered 408 REQUEST_TIMEOUT in the envelope and the connection closed', async (_label, partial) => {
     const { received, closed } = await sendPartial(partial);
     expect(closed).toBe(true);

@@ -27,6 +27,7 @@ const TENANT_TABLES: Record<string, string> = {
   mint_audit: 'org_id',
   audit_chain_heads: 'org_id',
   audit_chain_anchors: 'org_id',
+  audit_checkpoints: 'org_id',
 };
 
 let app: TestApp;

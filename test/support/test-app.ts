@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,12 @@ export interface TestAppOptions {
   dnsLookup?: OutboundLookup;
 }
 
+/**
+ * One audit signing key for every instance a test file starts (instances sharing a database must trust
+ * each other's checkpoints); a test passes its own `auditSigningKeys` to rotate.
+ */
+export const TEST_AUDIT_SIGNING_KEYS = `test-a1:${generateKeyPairSync('ed25519').privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`;
+
 /** Starts the real service on 127.0.0.1 (a random port) on its own freshly migrated database. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
@@ -41,6 +47,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     operatorToken,
     masterKeys: `test1:${randomBytes(32).toString('base64')}`,
     jwtSecret: randomBytes(32).toString('base64url'),
+    auditSigningKeys: TEST_AUDIT_SIGNING_KEYS,
     ...options.config,
   });
   const logs: string[] = [];

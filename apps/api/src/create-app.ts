@@ -74,6 +74,9 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     // Node would answer an HTTP/1.1 request without Host with a bare 400; the onRequest hook below
     // refuses it instead, in the envelope. Headers that never finish are cut off after headersTimeoutMs
     // (408 above); Node's defaults (60 s, checked every 30 s) held such a connection for up to 90 s.
+    // Fastify turns Node's whole-request timeout off by default (0), so a body that never finishes
+    // would hold its connection forever; requestTimeoutMs bounds it (also a 408 above).
+    requestTimeout: Math.max(options.config.requestTimeoutMs, options.config.headersTimeoutMs),
     http: {
       requireHostHeader: false,
       headersTimeout: options.config.headersTimeoutMs,

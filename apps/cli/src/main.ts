@@ -3,10 +3,7 @@ import { parseArgs } from 'node:util';
 import { AppConfig } from '@mintline/common/config';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { createLogger } from '@mintline/common/logging/logger';
-import { pruneAudit, verifyAudit } from './audit.commands';
-import { bootstrap } from './bootstrap.command';
-import { rotateKeys } from './keys.command';
-import { migrate, openDatabase } from './database';
+import { verifyExportFile } from './verify-export.command';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -17,8 +14,12 @@ Commands:
   audit:verify [--org ID]              walk the mint audit hash chain of one org (or all); exit 1 if broken
   audit:prune --before YYYY-MM         drop whole monthly audit partitions before that month, keeping
                                        an anchor so the rest still verifies
+  audit:verify-export FILE --public-keys KEYS
+                                       verify an export made with ?format=ndjson&checkpoints=true offline
+                                       (no database): KEYS holds what GET /api/audit/public-keys answers;
+                                       exit 1 on any break
 
-Uses DATABASE_URL, or the embedded PostgreSQL under .data/ when it is unset (as the server does).`;
+The others use DATABASE_URL, or the embedded PostgreSQL under .data/ when it is unset (as the server does).`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -26,6 +27,24 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  if (command === 'audit:verify-export') {
+    // Offline: no configuration, no database, only the two files.
+    const { values, positionals } = parseArgs({ args: rest, options: { 'public-keys': { type: 'string' } }, allowPositionals: true, strict: true });
+    if (positionals.length !== 1 || !values['public-keys']) {
+      console.error('audit:verify-export needs FILE and --public-keys FILE');
+      return 2;
+    }
+    const { ok, report } = await verifyExportFile(positionals[0], values['public-keys']);
+    for (const line of report) console.log(line);
+    return ok ? 0 : 1;
+  }
+  // Loaded only for the commands that use the database (they bring the whole service with them).
+  const [{ pruneAudit, verifyAudit }, { bootstrap }, { rotateKeys }, { migrate, openDatabase }] = await Promise.all([
+    import('./audit.commands'),
+    import('./bootstrap.command'),
+    import('./keys.command'),
+    import('./database'),
+  ]);
   const config = AppConfig.fromEnv();
   const logger = createLogger(process.env.LOG_LEVEL || 'warn', process.stderr as never);
   const database = await openDatabase(config, logger);

@@ -1,12 +1,13 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
 import type { TenantPrincipal } from '@mintline/access/principal';
+import { AuditSigningKeys } from './checkpoints/audit-signing-keys';
 import { ConfigEventPageView, ConfigEventQueryDto } from './events/config-event.dto';
 import { ConfigEventsQuery } from './events/config-events.query';
 import { AuditVerifier, ChainVerification } from './mints/audit-verifier.service';
-import { ChainVerificationView, MintAuditExportQueryDto, MintAuditPageView, MintAuditQueryDto } from './mints/mint-audit.dto';
+import { AuditPublicKeyView, ChainVerificationView, MintAuditExportQueryDto, MintAuditPageView, MintAuditQueryDto } from './mints/mint-audit.dto';
 import { MintAuditExport } from './mints/mint-audit.export';
 import { MintAuditQuery } from './mints/mint-audit.query';
 
@@ -19,6 +20,7 @@ export class AuditController {
     private readonly exporter: MintAuditExport,
     private readonly verifier: AuditVerifier,
     private readonly events: ConfigEventsQuery,
+    private readonly signingKeys: AuditSigningKeys,
   ) {}
 
   @Get('mints')
@@ -31,24 +33,40 @@ export class AuditController {
   }
 
   @Get('mints/export')
-  @ApiOperation({ summary: 'Stream every matching entry, newest first, as NDJSON or CSV (with a header row)' })
+  @ApiOperation({
+    summary: 'Stream every matching entry, newest first, as NDJSON or CSV (with a header row); with checkpoints=true, NDJSON carrying the chain and its signed checkpoints',
+  })
   @ApiProduces('application/x-ndjson', 'text/csv')
-  @ApiOkResponse({ description: 'One entry per line' })
+  @ApiOkResponse({ description: 'One entry per line (and, with checkpoints=true, a checkpoint line after each entry a checkpoint signed)' })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: a bad filter, or checkpoints=true with format=csv or with a filter other than from/to' })
+  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE: the database cannot be reached' })
   exportMints(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintAuditExportQueryDto, @Res() reply: FastifyReply): void {
-    const { format, ...filter } = query;
+    const { format, checkpoints, ...filter } = query;
+    const body = this.exporter.stream(principal.orgId, filter, format, checkpoints === true);
     const stamp = new Date().toISOString().slice(0, 10);
     void reply
       .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
       .header('content-disposition', `attachment; filename="mintline-mints-${stamp}.${format}"`)
       .header('cache-control', 'no-store')
-      .send(this.exporter.stream(principal.orgId, filter, format));
+      .send(body);
   }
 
   @Get('verify')
-  @ApiOperation({ summary: "Walk your org's hash chain: an edited or deleted entry makes ok false" })
+  @ApiOperation({
+    summary:
+      "Walk your org's hash chain and check its signed checkpoints: an edited or deleted entry makes ok false, also one rewritten with database access unless it lies after the newest checkpoint (counted in unsignedTail)",
+  })
   @ApiOkResponse({ type: ChainVerificationView })
+  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE: the database cannot be reached' })
   verify(@CurrentPrincipal() principal: TenantPrincipal): Promise<ChainVerification> {
     return this.verifier.verify(principal.orgId);
+  }
+
+  @Get('public-keys')
+  @ApiOperation({ summary: 'The Ed25519 public keys that sign and signed audit checkpoints (the signing key first), for verifying exports offline' })
+  @ApiOkResponse({ type: AuditPublicKeyView, isArray: true })
+  publicKeys(): AuditPublicKeyView[] {
+    return this.signingKeys.views();
   }
 
   @Get('events')

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AppConfig } from '@mintline/common/config';
 import { AuditController } from './audit.controller';
+import { AuditCheckpointWriter } from './checkpoints/audit-checkpoint.writer';
+import { AuditSigningKeys } from './checkpoints/audit-signing-keys';
 import { ConfigEventEntity } from './events/config-event.entity';
 import { ConfigEventsQuery } from './events/config-events.query';
 import { ConfigEventsService } from './events/config-events.service';
@@ -15,7 +18,9 @@ import { AuditPartitionsService } from './retention/audit-partitions.service';
   imports: [TypeOrmModule.forFeature([ConfigEventEntity])],
   controllers: [AuditController],
   providers: [
+    AuditCheckpointWriter,
     AuditPartitionsService,
+    { provide: AuditSigningKeys, inject: [AppConfig], useFactory: (config: AppConfig) => AuditSigningKeys.parse(config.auditSigningKeys) },
     AuditVerifier,
     ConfigEventsQuery,
     ConfigEventsService,

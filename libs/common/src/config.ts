@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -20,6 +20,8 @@ export class AppConfig {
   /** `id:base64key,...`, first is primary. */
   readonly masterKeys: string;
   readonly jwtSecret: string;
+  /** `keyId:base64 PKCS#8 DER Ed25519 private key,...`, first signs audit checkpoints, the others still verify. */
+  readonly auditSigningKeys: string;
   readonly allowInsecureProviderUrls: boolean;
   readonly sinchAuthUrl: string;
   readonly sinchEstUrl: string;
@@ -30,6 +32,11 @@ export class AppConfig {
   readonly headersTimeoutMs: number;
   /** How often Node looks for such requests: the 408 comes at most this much after the timeout. */
   readonly connectionsCheckIntervalMs: number;
+  /**
+   * A client has this long to send a whole request, body included (at least headersTimeoutMs), else 408
+   * REQUEST_TIMEOUT: a body that trickles in or never finishes must not hold a connection open forever.
+   */
+  readonly requestTimeoutMs: number;
   /**
    * Which proxies in front may name the client in X-Forwarded-For: none (`false`), the nearest N hops,
    * or the listed addresses/CIDRs. Passed to Fastify's `trustProxy`; the audit `ip` and the per-address
@@ -47,7 +54,7 @@ export class AppConfig {
     const production = env.NODE_ENV === 'production';
     const dataDir = resolve(env.MINTLINE_DATA_DIR || '.data');
     if (production) {
-      const missing = ['DATABASE_URL', 'MASTER_KEYS', 'JWT_SECRET'].filter((name) => !env[name]);
+      const missing = ['DATABASE_URL', 'MASTER_KEYS', 'JWT_SECRET', 'AUDIT_SIGNING_KEYS'].filter((name) => !env[name]);
       if (missing.length > 0) {
         throw new Error(`NODE_ENV=production requires ${missing.join(', ')}`);
       }
@@ -61,6 +68,7 @@ export class AppConfig {
       operatorToken: env.OPERATOR_TOKEN || undefined,
       masterKeys: env.MASTER_KEYS || generatedSecret(dataDir, 'master-keys', () => `k1:${randomBytes(32).toString('base64')}`),
       jwtSecret: env.JWT_SECRET || generatedSecret(dataDir, 'jwt-secret', () => randomBytes(48).toString('base64url')),
+      auditSigningKeys: env.AUDIT_SIGNING_KEYS || generatedSecret(dataDir, 'audit-signing-keys', generatedAuditSigningKey),
       allowInsecureProviderUrls: env.ALLOW_INSECURE_PROVIDER_URLS === 'true',
       sinchAuthUrl: env.SINCH_AUTH_URL || 'https://auth.sinch.com/oauth2/token',
       sinchEstUrl: env.SINCH_EST_URL || 'https://elastic-trunking.api.sinch.com',
@@ -69,6 +77,7 @@ export class AppConfig {
       embeddedPgPort: parsePort(env.EMBEDDED_PG_PORT, 54329, 'EMBEDDED_PG_PORT'),
       headersTimeoutMs: 10_000,
       connectionsCheckIntervalMs: 1_000,
+      requestTimeoutMs: 30_000,
       trustProxy: parseTrustProxy(env.TRUST_PROXY),
       loginConcurrency: parsePositiveInteger(env.LOGIN_CONCURRENCY, 4 * availableParallelism(), 'LOGIN_CONCURRENCY'),
     });
@@ -133,6 +142,12 @@ function parsePort(value: string | undefined, fallback: number, name: string): n
     throw new Error(`${name} must be a port number, got "${value}"`);
   }
   return port;
+}
+
+/** A one-key audit signing ring: key id `a1`, an Ed25519 private key as base64 PKCS#8 DER. */
+function generatedAuditSigningKey(): string {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  return `a1:${privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`;
 }
 
 /** Outside production a missing secret is generated once and kept (mode 0600) under the data folder. */

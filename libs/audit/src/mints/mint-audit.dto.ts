@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 
 export const MINT_PROVIDERS = ['sinch', 'twilio', 'signalwire-chat', 'call-token', 'sinch-oauth'] as const;
 export const MINT_OUTCOMES = ['issued', 'denied', 'failed'] as const;
@@ -65,14 +65,46 @@ export class MintAuditExportQueryDto extends MintAuditFilterDto {
   @ApiProperty({ enum: ['ndjson', 'csv'] })
   @IsIn(['ndjson', 'csv'])
   format: 'ndjson' | 'csv';
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description:
+      'NDJSON only: interleave signed checkpoint lines ({"type":"checkpoint",...}) after the entry each covers; entry lines then carry "type":"entry", seq, prevHash and hash. ' +
+      'The export is then a contiguous stretch of the chain, so only from and to may narrow it. Verify it offline with `npm run cli -- audit:verify-export FILE --public-keys FILE`.',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'checkpoints must be true or false' })
+  checkpoints?: boolean;
 }
 
 export class ChainVerificationView {
-  @ApiProperty({ description: "Whether the org's whole chain verifies" }) ok: boolean;
+  @ApiProperty({ description: "Whether the org's whole chain verifies, its checkpoints included" }) ok: boolean;
   @ApiProperty({ description: 'Entries whose hash was recomputed and found in place' }) checked: number;
-  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The first entry that does not follow from the one before it' })
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'The first entry that does not follow from the one before it, or whose checkpoint does not hold (null when the break is at the end of the chain)',
+  })
   firstBrokenId: string | null;
+  @ApiProperty({ type: 'integer', description: 'Checkpoints whose Ed25519 signature (by a configured key) and position in the chain were checked and found right' })
+  checkpoints: number;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'The seq of the newest entry a valid checkpoint vouches for; null when none does yet' })
+  signedThroughSeq: number | null;
+  @ApiProperty({
+    type: 'integer',
+    description: 'Entries after the newest valid checkpoint: their hashes link up but no signature covers them yet, so an entry forged there with database access is not told apart',
+  })
+  unsignedTail: number;
   @ApiProperty({ description: 'What was found, in words' }) detail: string;
+}
+
+export class AuditPublicKeyView {
+  @ApiProperty({ description: 'The key id checkpoints name' }) keyId: string;
+  @ApiProperty({ enum: ['Ed25519'] }) algorithm: 'Ed25519';
+  @ApiProperty({ format: 'byte', description: 'The public key, SPKI DER in standard base64' }) publicKey: string;
 }
 
 export class AuditActorView {

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { LongReads } from '@mintline/common/database/pg-client';
+import { ApiError } from '@mintline/common/errors/api-error';
+import { CheckpointColumns, checkpointOf, entriesWithCheckpoints } from '../checkpoints/checkpoint.query';
 import { MintAuditEntryView, MintAuditFilterDto } from './mint-audit.dto';
 import { MINT_AUDIT_COLUMNS, mintAuditWhere, MintAuditRow, toMintAuditView } from './mint-audit.query';
 
@@ -16,7 +18,8 @@ export const CSV_COLUMNS = [
 export class MintAuditExport {
   constructor(private readonly longReads: LongReads) {}
 
-  stream(orgId: string, filter: MintAuditFilterDto, format: ExportFormat): Readable {
+  stream(orgId: string, filter: MintAuditFilterDto, format: ExportFormat, checkpoints = false): Readable {
+    if (checkpoints) return this.streamWithCheckpoints(orgId, filter, format);
     const where = mintAuditWhere(orgId, filter);
     const rows = this.longReads.stream<MintAuditRow>(
       { orgId },
@@ -24,6 +27,42 @@ export class MintAuditExport {
       where.params,
     );
     return Readable.from(format === 'csv' ? csvLines(rows) : ndjsonLines(rows));
+  }
+
+  /**
+   * NDJSON with each entry's place in the chain and, after an entry, the checkpoint that signed it. It must
+   * be a contiguous stretch of the chain to verify offline: a time range is one (`at` never goes backwards
+   * along a chain), the other filters would leave holes, so they are refused.
+   */
+  private streamWithCheckpoints(orgId: string, filter: MintAuditFilterDto, format: ExportFormat): Readable {
+    if (format !== 'ndjson') throw ApiError.validation([{ field: 'checkpoints', message: 'checkpoints=true exports NDJSON only (format=ndjson)' }]);
+    const holes = (['provider', 'outcome', 'action', 'actorId', 'subjectUserId'] as const).filter((field) => filter[field] !== undefined);
+    if (holes.length > 0) {
+      throw ApiError.validation(
+        holes.map((field) => ({ field, message: 'cannot narrow an export with checkpoints=true, which is a contiguous stretch of the chain (from and to may)' })),
+      );
+    }
+    const where = mintAuditWhere(orgId, { from: filter.from, to: filter.to });
+    const rows = this.longReads.stream<ChainRow>(
+      { orgId },
+      // Newest first by seq: the order of the plain export (`at` never goes backwards along a chain), and
+      // one PostgreSQL streams with a merge join on the seq indexes instead of sorting the whole export.
+      entriesWithCheckpoints(`SELECT ${MINT_AUDIT_COLUMNS}, prev_hash, hash FROM mint_audit WHERE ${where.sql}`, 'e.seq DESC'),
+      where.params,
+    );
+    return Readable.from(chainLines(rows));
+  }
+}
+
+type ChainRow = MintAuditRow & { prev_hash: Buffer; hash: Buffer } & CheckpointColumns;
+
+/** An entry line with its place in the chain, then the checkpoint stored at its seq (if any) on the next line. */
+async function* chainLines(rows: AsyncIterable<ChainRow>): AsyncGenerator<string> {
+  for await (const row of rows) {
+    const seq = Number(row.seq);
+    yield `${JSON.stringify({ type: 'entry', ...toMintAuditView(row), seq, prevHash: row.prev_hash.toString('hex'), hash: row.hash.toString('hex') })}\n`;
+    const checkpoint = checkpointOf(row.org_id, seq, row);
+    if (checkpoint) yield `${JSON.stringify({ type: 'checkpoint', ...checkpoint })}\n`;
   }
 }
 

@@ -7,6 +7,7 @@ import { Clock } from '@mintline/common/clock';
 import { queryInOneTrip } from '@mintline/common/database/scoped-data-source';
 import { SYSTEM_SCOPE, TenantScope } from '@mintline/common/database/tenant-scope';
 import { ApiError } from '@mintline/common/errors/api-error';
+import { AuditCheckpointWriter, CommittedHead } from '../checkpoints/audit-checkpoint.writer';
 import { chainHash, ChainedContent, GENESIS_HASH, tokenFingerprint } from './audit-chain';
 import type { MintAuditInput } from './mint-audit.types';
 
@@ -71,6 +72,7 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly checkpoints: AuditCheckpointWriter,
   ) {}
 
   record(input: MintAuditInput): Promise<void> {
@@ -97,9 +99,10 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
     });
   }
 
-  /** Waits for every entry handed in so far to be committed, before the database pool closes. */
+  /** Waits for every entry handed in so far to be committed and signed, before the database pool closes. */
   async beforeApplicationShutdown(): Promise<void> {
     while (this.queue.length > 0 || this.inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.checkpoints.drain();
   }
 
   /** Starts batches on the next turn of the event loop, so the requests of this turn join them. */
@@ -140,7 +143,8 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
    * Commits a batch in one statement. Entries are numbered and hashed from this instance's copy of each
    * org's chain head; the statement moves a head only if it is still where that copy says (another
    * instance may have moved it) and inserts the entries of exactly the orgs whose heads moved. The rest
-   * go through the locked path.
+   * go through the locked path. Each statement's heads are handed to be signed as soon as it has
+   * committed (without holding up the next batch).
    */
   private async commit(entries: Unchained[]): Promise<void> {
     const orgIds = [...new Set(entries.map((entry) => entry.orgId))].sort();
@@ -149,17 +153,19 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
     const first = this.chain(entries);
     const moved = await this.guarded(orgIds, () => this.write(undefined, first.rows, first.moves));
     this.remember(first.moves, moved);
+    this.checkpoints.committed(committedHeads(first.moves, moved));
     const rest = entries.filter((entry) => !moved.has(entry.orgId));
-    if (rest.length > 0) await this.commitLocked(rest);
+    if (rest.length > 0) this.checkpoints.committed(await this.commitLocked(rest));
   }
 
   /**
    * The path for orgs whose heads another instance moved meanwhile: lock their heads for the length of
-   * one transaction, so this batch cannot be overtaken again, and number the entries from them.
+   * one transaction, so this batch cannot be overtaken again, and number the entries from them. Answers
+   * the heads it moved, once committed.
    */
-  private async commitLocked(entries: Unchained[]): Promise<void> {
+  private async commitLocked(entries: Unchained[]): Promise<CommittedHead[]> {
     const orgIds = [...new Set(entries.map((entry) => entry.orgId))].sort();
-    await this.guarded(orgIds, () =>
+    return this.guarded(orgIds, () =>
       this.dataSource.transaction(async (manager) => {
         const heads: Array<{ org_id: string; seq: string; hash: Buffer; at: Date | null }> = await manager.query(
           'SELECT org_id, seq, hash, at FROM audit_chain_heads WHERE org_id = ANY($1::uuid[]) ORDER BY org_id FOR UPDATE',
@@ -170,7 +176,7 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
         const moved = await this.write(manager, rows, moves);
         if (moved.size !== orgIds.length) throw new Error('audit chain heads moved while locked');
         this.remember(moves, moved);
-        return moved;
+        return committedHeads(moves, moved);
       }),
     );
   }
@@ -272,6 +278,10 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
       : await queryInOneTrip<{ org_id: string }>(this.dataSource, SYSTEM_SCOPE, writeStatement(escapeLiteral(entriesJson), escapeLiteral(headsJson)));
     return new Set(result.map((row) => row.org_id));
   }
+}
+
+function committedHeads(moves: HeadMove[], moved: Set<string>): CommittedHead[] {
+  return moves.filter((move) => moved.has(move.orgId)).map((move) => ({ orgId: move.orgId, seq: move.seq, hash: move.hash }));
 }
 
 /** The batch statement; `entries` and `heads` are SQL expressions of the two JSON documents (parameters or literals). */

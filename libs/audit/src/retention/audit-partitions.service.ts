@@ -16,7 +16,7 @@ export interface PruneResult {
  * Monthly partitions of mint_audit: created ahead of time (at start and every few hours) so entries never
  * land in the default partition, and dropped whole by retention. A pruning first records, per org, an
  * anchor (the last removed entry's seq and hash) and an event with the chain head, so that what remains
- * still verifies.
+ * still verifies, and removes the signed checkpoints of the removed entries.
  */
 @Injectable()
 export class AuditPartitionsService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -91,6 +91,9 @@ export class AuditPartitionsService implements OnApplicationBootstrap, OnApplica
           anchor.hash,
           cut,
         ]);
+        // Checkpoints of removed entries have nothing left to vouch for: the anchor stands for them, and
+        // the next checkpoint signs a hash that covers the anchor through the chain.
+        await manager.query('DELETE FROM audit_checkpoints WHERE org_id = $1 AND seq <= $2', [anchor.org_id, anchor.seq]);
         await manager.query(
           `INSERT INTO config_events (id, org_id, at, actor_kind, actor_id, action, target_type, target_id, details)
            VALUES ($1, $2, $3, 'system', NULL, 'audit.pruned', 'audit', NULL, $4)`,
