@@ -4,6 +4,7 @@ import { Scope, SCOPES } from '../libs/access/src/scopes';
 import { allLogs, API_KEY_PATTERN, expectError, expectStatus, expectValidation, ISO_PATTERN, UUID_PATTERN } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture, PASSWORD, uniqueEmail } from './support/fixtures';
 import { client, Client, http } from './support/http';
+import { createApiKey, CreatedApiKey } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 
 const DAY_MS = 86_400_000;
@@ -13,22 +14,6 @@ let org: OrgFixture;
 let other: OrgFixture;
 
 const LIST_KEYS = ['createdAt', 'expiresAt', 'id', 'lastUsedAt', 'name', 'orgId', 'prefix', 'scopes'];
-
-interface CreatedKey {
-  id: string;
-  name: string;
-  scopes: Scope[];
-  orgId: string;
-  expiresAt: string | null;
-  maxRequestsPerDay: number | null;
-  token: string;
-}
-
-async function createKey(by: Client, body: Record<string, unknown>): Promise<CreatedKey> {
-  const response = await by.post('/api/api-keys', { name: 'a key', ...body });
-  expectStatus(response, 201);
-  return response.body;
-}
 
 const meWith = (token: string) => http(app.url, 'GET', '/api/auth/me', { token });
 const listed = async (by: Client, id: string) => (await by.get('/api/api-keys')).body.find((key: { id: string }) => key.id === id);
@@ -68,13 +53,13 @@ describe('POST /api/api-keys', () => {
 
   it('makes a different token every time', async () => {
     const tokens = new Set<string>();
-    for (let i = 0; i < 5; i += 1) tokens.add((await createKey(org.admin, { scopes: ['READ_AUDIT'] })).token);
+    for (let i = 0; i < 5; i += 1) tokens.add((await createApiKey(org.admin, ['READ_AUDIT'])).token);
     expect(tokens.size).toBe(5);
   });
 
   it('echoes expiresAt and maxRequestsPerDay', async () => {
     const expiresAt = new Date(clock.nowMs() + DAY_MS).toISOString();
-    const key = await createKey(org.admin, { scopes: ['READ_AUDIT'], expiresAt, maxRequestsPerDay: 1000 });
+    const key = await createApiKey(org.admin, ['READ_AUDIT'], { expiresAt, maxRequestsPerDay: 1000 });
     expect(key).toMatchObject({ expiresAt, maxRequestsPerDay: 1000 });
   });
 
@@ -105,19 +90,19 @@ describe('POST /api/api-keys', () => {
   });
 
   it('lets an admin give any scope', async () => {
-    const key = await createKey(org.admin, { scopes: [...SCOPES] });
+    const key = await createApiKey(org.admin, [...SCOPES]);
     expect(key.scopes).toEqual([...SCOPES]);
   });
 
   it('refuses scopes beyond the creator key (403 SCOPE_ESCALATION) and accepts a subset', async () => {
-    const creator = await createKey(org.admin, { scopes: ['MANAGE_API_KEYS', 'MANAGE_USERS'] });
+    const creator = await createApiKey(org.admin, ['MANAGE_API_KEYS', 'MANAGE_USERS']);
     const byKey = client(app.url, creator.token);
     const body = expectError(await byKey.post('/api/api-keys', { name: 'wider', scopes: ['READ_AUDIT'] }), 403, 'SCOPE_ESCALATION');
     expect(body.error).toContain('READ_AUDIT');
     expectError(await byKey.post('/api/api-keys', { name: 'wider', scopes: ['MANAGE_USERS', 'READ_AUDIT'] }), 403, 'SCOPE_ESCALATION');
-    const narrower = await createKey(byKey, { name: 'narrower', scopes: ['MANAGE_USERS'] });
+    const narrower = await createApiKey(byKey, ['MANAGE_USERS'], 'narrower');
     expect(narrower.scopes).toEqual(['MANAGE_USERS']);
-    const same = await createKey(byKey, { name: 'same', scopes: ['MANAGE_API_KEYS', 'MANAGE_USERS'] });
+    const same = await createApiKey(byKey, ['MANAGE_API_KEYS', 'MANAGE_USERS'], 'same');
     expect(same.orgId).toBe(org.orgId);
     // Nothing was created by the refused requests.
     const names = (await org.admin.get('/api/api-keys')).body.map((key: { name: string }) => key.name);
@@ -131,10 +116,10 @@ describe('POST /api/api-keys', () => {
 });
 
 describe('the token is shown once and stored only as a hash', () => {
-  let key: CreatedKey;
+  let key: CreatedApiKey;
 
   beforeAll(async () => {
-    key = await createKey(org.admin, { name: 'secret-check', scopes: ['READ_AUDIT'] });
+    key = await createApiKey(org.admin, ['READ_AUDIT'], 'secret-check');
   });
 
   it('lists keys as {id, name, scopes, orgId, prefix, createdAt, lastUsedAt, expiresAt}, never the token', async () => {
@@ -180,7 +165,7 @@ describe('the token is shown once and stored only as a hash', () => {
   });
 
   it('lists only the keys of the caller org', async () => {
-    const theirs = await createKey(other.admin, { name: 'theirs', scopes: ['READ_AUDIT'] });
+    const theirs = await createApiKey(other.admin, ['READ_AUDIT'], 'theirs');
     const ids = (await org.admin.get('/api/api-keys')).body.map((item: { id: string }) => item.id);
     expect(ids).toContain(key.id);
     expect(ids).not.toContain(theirs.id);
@@ -189,7 +174,7 @@ describe('the token is shown once and stored only as a hash', () => {
 
 describe('using a key', () => {
   it('works as Bearer and as X-API-Key, and sets lastUsedAt', async () => {
-    const key = await createKey(org.admin, { scopes: ['MANAGE_USERS'] });
+    const key = await createApiKey(org.admin, ['MANAGE_USERS']);
     expect((await listed(org.admin, key.id)).lastUsedAt).toBeNull();
     expectStatus(await http(app.url, 'GET', '/api/users', { token: key.token }), 200);
     const after = await listed(org.admin, key.id);
@@ -198,7 +183,7 @@ describe('using a key', () => {
   });
 
   it('moves lastUsedAt forward on use later on', async () => {
-    const key = await createKey(org.admin, { scopes: ['READ_AUDIT'] });
+    const key = await createApiKey(org.admin, ['READ_AUDIT']);
     await meWith(key.token);
     const first = (await listed(org.admin, key.id)).lastUsedAt;
     clock.advance(5 * 60_000);
@@ -208,7 +193,7 @@ describe('using a key', () => {
   });
 
   it('refuses a key past its expiresAt with 401', async () => {
-    const key = await createKey(org.admin, { scopes: ['READ_AUDIT'], expiresAt: new Date(clock.nowMs() + 60_000).toISOString() });
+    const key = await createApiKey(org.admin, ['READ_AUDIT'], { expiresAt: new Date(clock.nowMs() + 60_000).toISOString() });
     expectStatus(await meWith(key.token), 200);
     clock.advance(59_000);
     expectStatus(await meWith(key.token), 200);
@@ -220,8 +205,8 @@ describe('using a key', () => {
   });
 
   it('answers 429 RATE_LIMITED with Retry-After past maxRequestsPerDay, until the next UTC day', async () => {
-    const key = await createKey(org.admin, { scopes: ['READ_AUDIT'], maxRequestsPerDay: 3 });
-    const neighbour = await createKey(org.admin, { scopes: ['READ_AUDIT'], maxRequestsPerDay: 3 });
+    const key = await createApiKey(org.admin, ['READ_AUDIT'], { maxRequestsPerDay: 3 });
+    const neighbour = await createApiKey(org.admin, ['READ_AUDIT'], { maxRequestsPerDay: 3 });
     for (let i = 0; i < 3; i += 1) expectStatus(await meWith(key.token), 200);
     const refused = await meWith(key.token);
     expectError(refused, 429, 'RATE_LIMITED');
@@ -240,14 +225,14 @@ describe('using a key', () => {
   });
 
   it('lets a key without maxRequestsPerDay make many requests', async () => {
-    const key = await createKey(org.admin, { scopes: ['READ_AUDIT'] });
+    const key = await createApiKey(org.admin, ['READ_AUDIT']);
     for (let i = 0; i < 20; i += 1) expectStatus(await meWith(key.token), 200);
   });
 });
 
 describe('PATCH /api/api-keys/{id}', () => {
   it('renames a key and narrows its scopes; the narrowed key loses the dropped scope at once', async () => {
-    const key = await createKey(org.admin, { name: 'before', scopes: ['MANAGE_USERS', 'MANAGE_API_KEYS', 'READ_AUDIT'] });
+    const key = await createApiKey(org.admin, ['MANAGE_USERS', 'MANAGE_API_KEYS', 'READ_AUDIT'], 'before');
     const keyClient = client(app.url, key.token);
     expectStatus(await keyClient.get('/api/users'), 200);
     const response = await org.admin.patch(`/api/api-keys/${key.id}`, { name: 'after', scopes: ['MANAGE_API_KEYS', 'READ_AUDIT'] });
@@ -261,7 +246,7 @@ describe('PATCH /api/api-keys/{id}', () => {
   });
 
   it('refuses widening, or swapping a scope for another, with 403 SCOPE_ESCALATION', async () => {
-    const key = await createKey(org.admin, { name: 'narrow', scopes: ['READ_AUDIT'] });
+    const key = await createApiKey(org.admin, ['READ_AUDIT'], 'narrow');
     expectError(await org.admin.patch(`/api/api-keys/${key.id}`, { scopes: ['READ_AUDIT', 'MANAGE_USERS'] }), 403, 'SCOPE_ESCALATION');
     expectError(await org.admin.patch(`/api/api-keys/${key.id}`, { scopes: ['MANAGE_USERS'] }), 403, 'SCOPE_ESCALATION');
     expectError(await org.admin.patch(`/api/api-keys/${key.id}`, { name: 'renamed too', scopes: [...SCOPES] }), 403, 'SCOPE_ESCALATION');
@@ -270,7 +255,7 @@ describe('PATCH /api/api-keys/{id}', () => {
   });
 
   it('answers 400 for empty or unknown scopes and unknown fields', async () => {
-    const key = await createKey(org.admin, { scopes: ['READ_AUDIT'] });
+    const key = await createApiKey(org.admin, ['READ_AUDIT']);
     expectValidation(await org.admin.patch(`/api/api-keys/${key.id}`, { scopes: [] }), 'scopes');
     expectValidation(await org.admin.patch(`/api/api-keys/${key.id}`, { scopes: ['GOD_MODE'] }), 'scopes');
     expectValidation(await org.admin.patch(`/api/api-keys/${key.id}`, { expiresAt: null }), 'expiresAt');
@@ -279,7 +264,7 @@ describe('PATCH /api/api-keys/{id}', () => {
   });
 
   it('answers 404 for a key of another org, or an unknown key, and changes nothing', async () => {
-    const theirs = await createKey(other.admin, { name: 'theirs', scopes: ['READ_AUDIT', 'MANAGE_USERS'] });
+    const theirs = await createApiKey(other.admin, ['READ_AUDIT', 'MANAGE_USERS'], 'theirs');
     expectError(await org.admin.patch(`/api/api-keys/${theirs.id}`, { name: 'hijacked', scopes: ['READ_AUDIT'] }), 404, 'NOT_FOUND');
     expectError(await org.admin.patch(`/api/api-keys/${randomUUID()}`, { name: 'x' }), 404, 'NOT_FOUND');
     expect(await listed(other.admin, theirs.id)).toMatchObject({ name: 'theirs', scopes: ['READ_AUDIT', 'MANAGE_USERS'] });
@@ -288,7 +273,7 @@ describe('PATCH /api/api-keys/{id}', () => {
 
 describe('DELETE /api/api-keys/{id}', () => {
   it('answers 204; the key is refused from the next request on', async () => {
-    const key = await createKey(org.admin, { scopes: ['READ_AUDIT'] });
+    const key = await createApiKey(org.admin, ['READ_AUDIT']);
     expectStatus(await meWith(key.token), 200);
     const response = await org.admin.delete(`/api/api-keys/${key.id}`);
     expectStatus(response, 204);
@@ -300,14 +285,14 @@ describe('DELETE /api/api-keys/{id}', () => {
   });
 
   it('lets a key delete itself, after which it is refused', async () => {
-    const key = await createKey(org.admin, { scopes: ['MANAGE_API_KEYS'] });
+    const key = await createApiKey(org.admin, ['MANAGE_API_KEYS']);
     const self = client(app.url, key.token);
     expectStatus(await self.delete(`/api/api-keys/${key.id}`), 204);
     expectError(await self.get('/api/api-keys'), 401, 'UNAUTHORIZED');
   });
 
   it('answers 404 for a key of another org and leaves it working', async () => {
-    const theirs = await createKey(other.admin, { scopes: ['READ_AUDIT'] });
+    const theirs = await createApiKey(other.admin, ['READ_AUDIT']);
     expectError(await org.admin.delete(`/api/api-keys/${theirs.id}`), 404, 'NOT_FOUND');
     expectError(await org.admin.delete(`/api/api-keys/${randomUUID()}`), 404, 'NOT_FOUND');
     expectValidation(await org.admin.delete('/api/api-keys/42'), 'id');
@@ -330,7 +315,7 @@ describe('subOrgId', () => {
   });
 
   it('makes a key for a direct child org that acts in that child', async () => {
-    const key = await createKey(org.admin, { name: 'for child', scopes: ['MANAGE_USERS', 'READ_AUDIT'], subOrgId: child.orgId });
+    const key = await createApiKey(org.admin, ['MANAGE_USERS', 'READ_AUDIT'], { name: 'for child', subOrgId: child.orgId });
     expect(key.orgId).toBe(child.orgId);
     const me = await meWith(key.token);
     expectStatus(me, 200);

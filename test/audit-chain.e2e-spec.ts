@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { chainHash, ChainedContent } from '../libs/audit/src/mints/audit-chain';
 import { ManualClock } from '../libs/common/src/clock';
+import { allAuditPages } from './support/audit';
 import { expectStatus, expectValidation, UUID_PATTERN } from './support/assertions';
 import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { client, Client } from './support/http';
@@ -65,26 +66,6 @@ async function mintMany(minter: Client, count: number, userId?: string): Promise
   const responses = await Promise.all(Array.from({ length: count }, () => minter.get(path)));
   const failed = responses.filter((response) => response.status !== 200);
   if (failed.length > 0) throw new Error(`${failed.length} of ${count} mints failed, e.g. ${failed[0].status} ${failed[0].text}`);
-}
-
-/** Every page of a list, `limit` at a time; fails on a repeated cursor or an endless list. */
-async function allPages(reader: Client, path: string, limit: number): Promise<any[]> {
-  const items: any[] = [];
-  const seen = new Set<string>();
-  let cursor: string | null = null;
-  for (let page = 0; page < 1000; page += 1) {
-    const url: string = `${path}${path.includes('?') ? '&' : '?'}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const response = await reader.get(url);
-    expectStatus(response, 200);
-    expect(response.body.items.length).toBeLessThanOrEqual(limit);
-    items.push(...response.body.items);
-    cursor = response.body.nextCursor;
-    if (!cursor) return items;
-    expect(response.body.items).toHaveLength(limit);
-    expect(seen.has(cursor)).toBe(false);
-    seen.add(cursor);
-  }
-  throw new Error('the list did not end');
 }
 
 beforeAll(async () => {
@@ -198,7 +179,7 @@ describe('paging entries that share one timestamp', () => {
     const sql = await app.db.query<{ id: string; at: Date }>('SELECT id, at FROM mint_audit WHERE org_id = $1 ORDER BY at DESC, seq DESC', [a.orgId]);
     expect(new Set(sql.map((row) => row.at.getTime())).size).toBe(1);
     expect(sql.length).toBeGreaterThan(300);
-    const items = await allPages(keyA, '/api/audit/mints', 7);
+    const items = await allAuditPages(keyA, '/api/audit/mints', 7);
     expect(items.map((item) => item.id)).toEqual(sql.map((row) => row.id));
     expect(new Set(items.map((item) => item.id)).size).toBe(items.length);
   });
@@ -209,7 +190,7 @@ describe('paging entries that share one timestamp', () => {
     clock.advance(1_000);
     await mintMany(keyA, 5, a.adminId);
     const sql = await app.db.query<{ id: string }>('SELECT id FROM mint_audit WHERE org_id = $1 ORDER BY at DESC, seq DESC', [a.orgId]);
-    const items = await allPages(keyA, '/api/audit/mints', 13);
+    const items = await allAuditPages(keyA, '/api/audit/mints', 13);
     expect(items.map((item) => item.id)).toEqual(sql.map((row) => row.id));
     // Newest first by time too.
     for (let i = 1; i < items.length; i += 1) expect(Date.parse(items[i].at)).toBeLessThanOrEqual(Date.parse(items[i - 1].at));
@@ -217,7 +198,7 @@ describe('paging entries that share one timestamp', () => {
       'SELECT id FROM mint_audit WHERE org_id = $1 AND actor_id = $2 ORDER BY at DESC, seq DESC',
       [a.orgId, a.adminId],
     );
-    const filtered = await allPages(keyA, `/api/audit/mints?actorId=${a.adminId}`, 11);
+    const filtered = await allAuditPages(keyA, `/api/audit/mints?actorId=${a.adminId}`, 11);
     expect(filtered.map((item) => item.id)).toEqual(byAdmin.map((row) => row.id));
     expectGapless(await chainOf(a.orgId), sql.length);
   });
@@ -473,7 +454,7 @@ describe('GET /api/audit/events paging and filters', () => {
     );
     expect(Number(ties)).toBeGreaterThanOrEqual(12);
     for (const limit of [1, 4, 5]) {
-      const items = await allPages(keyA, '/api/audit/events', limit);
+      const items = await allAuditPages(keyA, '/api/audit/events', limit);
       expect(items.map((item) => item.id)).toEqual(expected);
       for (const item of items) expect(item.orgId).toBe(a.orgId);
     }
@@ -488,7 +469,7 @@ describe('GET /api/audit/events paging and filters', () => {
   ])('filter %s returns exactly what SQL returns', async (query, where) => {
     const expected = await sqlIds(where, []);
     expect(expected.length).toBeGreaterThan(0);
-    const items = await allPages(keyA, `/api/audit/events?${query}`, 3);
+    const items = await allAuditPages(keyA, `/api/audit/events?${query}`, 3);
     expect(items.map((item) => item.id)).toEqual(expected);
   });
 
@@ -504,7 +485,7 @@ describe('GET /api/audit/events paging and filters', () => {
     ];
     for (const [query, where, params] of cases) {
       const expected = await sqlIds(where, params);
-      const items = await allPages(keyA, `/api/audit/events?${query}`, 4);
+      const items = await allAuditPages(keyA, `/api/audit/events?${query}`, 4);
       expect({ query, ids: items.map((item) => item.id) }).toEqual({ query, ids: expected });
     }
     // from=t1 holds the t1 burst whole, to=t1 none of it.
@@ -513,7 +494,7 @@ describe('GET /api/audit/events paging and filters', () => {
   });
 
   it('names who changed what', async () => {
-    const items = await allPages(keyA, '/api/audit/events?action=api_key.deleted', 100);
+    const items = await allAuditPages(keyA, '/api/audit/events?action=api_key.deleted', 100);
     expect(items.length).toBe(5);
     for (const item of items) {
       expect(item).toMatchObject({ orgId: a.orgId, action: 'api_key.deleted', targetType: 'api_key', targetId: expect.stringMatching(UUID_PATTERN) });

@@ -2,6 +2,7 @@ import { CSV_COLUMNS } from '../libs/audit/src/mints/mint-audit.export';
 import { MINT_AUDIT_COLUMNS, mintAuditWhere } from '../libs/audit/src/mints/mint-audit.query';
 import type { MintAuditFilterDto } from '../libs/audit/src/mints/mint-audit.dto';
 import { ManualClock } from '../libs/common/src/clock';
+import { allAuditPages } from './support/audit';
 import { expectError, expectStatus, expectValidation } from './support/assertions';
 import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { client, Client } from './support/http';
@@ -42,22 +43,6 @@ const BULK_ACTOR_7 = `${BULK_ACTOR_PREFIX}000000000007`;
 const SUBJECTS = ['5f0c6f4e-1a2b-4c3d-8e9f-000000000001', '5f0c6f4e-1a2b-4c3d-8e9f-000000000002', '5f0c6f4e-1a2b-4c3d-8e9f-000000000003'];
 
 const iso = (ms: number) => new Date(ms).toISOString();
-
-/** Every page of /api/audit/mints for a query, `limit` at a time. */
-async function allPages(reader: Client, query: string, limit: number): Promise<any[]> {
-  const items: any[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < 2000; page += 1) {
-    const url: string = `/api/audit/mints?${query}${query ? '&' : ''}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const response = await reader.get(url);
-    expectStatus(response, 200);
-    items.push(...response.body.items);
-    cursor = response.body.nextCursor;
-    if (!cursor) return items;
-    expect(response.body.items).toHaveLength(limit);
-  }
-  throw new Error('the list did not end');
-}
 
 /** Ids of org A's entries matching a WHERE (written here by hand), in the API's order. */
 async function sqlIds(orgId: string, where: string, params: unknown[]): Promise<string[]> {
@@ -150,9 +135,7 @@ beforeAll(async () => {
   const child = await a.operator.post('/api/orgs', { name: 'Export C', parentOrgId: a.orgId });
   if (child.status !== 201) throw new Error(`child org: ${child.status} ${child.text}`);
   orgC = child.body.id;
-  const keyC = await a.admin.post('/api/api-keys', { name: 'reader C', scopes: ['READ_AUDIT'], subOrgId: orgC });
-  if (keyC.status !== 201) throw new Error(`key C: ${keyC.status} ${keyC.text}`);
-  tokenC = keyC.body.token;
+  tokenC = (await createApiKey(a.admin, ['READ_AUDIT'], { name: 'reader C', subOrgId: orgC })).token;
   readerC = client(app.url, tokenC);
 
   // Real mints: request metadata (a hostile user agent), an API key's mint, a denied attempt.
@@ -220,7 +203,7 @@ describe('paging', () => {
   it('pages through entries that share a timestamp: every entry once, newest first', async () => {
     const expected = await sqlIds(a.orgId, '', []);
     expect(expected.length).toBe(SQL_ROWS + 4);
-    const items = await allPages(readerA, '', 37);
+    const items = await allAuditPages(readerA, '/api/audit/mints', 37);
     expect(items.map((item) => item.id)).toEqual(expected);
     // Within one window of tied timestamps, page one entry at a time (and three at a time).
     const from = iso(START - 30_000);
@@ -228,7 +211,7 @@ describe('paging', () => {
     const window = await sqlIds(a.orgId, 'at >= $2 AND at < $3', [new Date(from), new Date(to)]);
     expect(window).toHaveLength(50);
     for (const limit of [1, 3]) {
-      const paged = await allPages(readerA, `from=${from}&to=${to}`, limit);
+      const paged = await allAuditPages(readerA, `/api/audit/mints?from=${from}&to=${to}`, limit);
       expect(paged.map((item) => item.id)).toEqual(window);
     }
   });
@@ -298,7 +281,7 @@ describe('filters return exactly what SQL returns', () => {
 
   it.each(cases)('%s', async (_label, query, where, params) => {
     const expected = await sqlIds(a.orgId, where, params);
-    const items = await allPages(readerA, query, 233);
+    const items = await allAuditPages(readerA, `/api/audit/mints?${query}`, 233);
     expect(items.map((item) => item.id)).toEqual(expected);
     for (const item of items) expect(item.orgId).toBe(a.orgId);
   });
@@ -398,7 +381,7 @@ describe('GET /api/audit/mints/export', () => {
     expect(exported.status).toBe(200);
     expect(exported.contentType).toMatch(/^application\/x-ndjson/);
     const entries = ndjsonEntries(exported.text);
-    const paged = await allPages(readerA, '', 500);
+    const paged = await allAuditPages(readerA, '/api/audit/mints', 500);
     expect(entries).toHaveLength(paged.length);
     expect(new Set(entries.map((entry) => JSON.stringify(entry)))).toEqual(new Set(paged.map((entry) => JSON.stringify(entry))));
     expect(entries.map((entry) => entry.id)).toEqual(await sqlIds(a.orgId, '', []));
@@ -420,7 +403,7 @@ describe('GET /api/audit/mints/export', () => {
     for (const query of queries) {
       const ndjson = await exportText(readerA, `format=ndjson&${query}`);
       expect(ndjson.status).toBe(200);
-      const paged = await allPages(readerA, query, 500);
+      const paged = await allAuditPages(readerA, `/api/audit/mints?${query}`, 500);
       expect({ query, ids: ndjsonEntries(ndjson.text).map((entry) => entry.id) }).toEqual({ query, ids: paged.map((entry) => entry.id) });
       const csv = await exportText(readerA, `format=csv&${query}`);
       expect(csv.status).toBe(200);
@@ -435,7 +418,7 @@ describe('GET /api/audit/mints/export', () => {
     expect(exported.text.startsWith(`${CONTRACT_HEADER}\r\n`)).toBe(true);
     const records = parseCsv(exported.text);
     expect(records[0].join(',')).toBe(CONTRACT_HEADER);
-    const paged = await allPages(readerA, '', 500);
+    const paged = await allAuditPages(readerA, '/api/audit/mints', 500);
     expect(records).toHaveLength(paged.length + 1);
     const byId = new Map(paged.map((entry) => [entry.id, entry]));
     for (const record of records.slice(1)) {
@@ -513,12 +496,16 @@ describe('GET /api/audit/mints/export', () => {
       const response = await fetch(`${app.url}/api/audit/mints/export?format=ndjson`, {
         headers: { authorization: `Bearer ${tokenC}` },
         signal: controller.signal,
-      }).catch(() => undefined);
-      if (response?.body) {
-        const reader = response.body.getReader();
-        await reader.read().catch(() => undefined);
-      }
+      });
+      // The export really started streaming (a first chunk of entries arrived) before the client left.
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      const first = await reader.read();
+      expect(first.done).toBe(false);
+      expect(first.value!.byteLength).toBeGreaterThan(0);
       controller.abort();
+      // ... and it was cut off by the abort, not finished.
+      await expect(reader.read()).rejects.toMatchObject({ name: 'AbortError' });
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
     const page = await readerC.get('/api/audit/mints?limit=5');

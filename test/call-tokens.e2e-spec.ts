@@ -4,11 +4,8 @@ import { expectError, expectStatus, expectValidation, ISO_PATTERN, UUID_PATTERN 
 import {
   CALL_TOKEN_PATTERN,
   createEndpoint,
-  createKey,
   createWebrtcOrg,
   expectOneOfRedeemOrRevoke,
-  fingerprint,
-  mintAudit,
   mintCallToken,
   nextMinute,
   setOrg,
@@ -16,6 +13,7 @@ import {
 } from './support/call-tokens';
 import { createOrgWithAdmin, createUser } from './support/fixtures';
 import { client, Client } from './support/http';
+import { allMintEntries, createApiKey, fingerprintOf } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -53,7 +51,7 @@ describe('the browser-SDK flow', () => {
     expect(enabled.body).toEqual(expect.objectContaining({ id: org.orgId, features: { webrtc: true }, limits: { mintsPerMinute: 600 } }));
 
     const endpointId = await createEndpoint(org.admin, 'Website call button');
-    const key = await createKey(org.admin, ['CREATE_CALL_TOKEN', 'READ_CALL_TOKEN']);
+    const key = await createApiKey(org.admin, ['CREATE_CALL_TOKEN', 'READ_CALL_TOKEN']);
     const backend = client(app.url, key.token);
 
     const before = Date.now();
@@ -129,7 +127,7 @@ describe('the browser-SDK flow', () => {
 
   it('GET /api/call-tokens/{id} needs READ_CALL_TOKEN, answers 404 for unknown ids and other orgs, 400 for non-UUIDs', async () => {
     const minted = await mintCallToken(w.backend, w.endpointId);
-    const createOnly = await createKey(w.admin, ['CREATE_CALL_TOKEN']);
+    const createOnly = await createApiKey(w.admin, ['CREATE_CALL_TOKEN']);
     expectError(await client(app.url, createOnly.token).get(`/api/call-tokens/${minted.id}`), 403, 'MISSING_SCOPE');
     expectError(await w.backend.get(`/api/call-tokens/${randomUUID()}`), 404, 'NOT_FOUND');
     expectError(await other.backend.get(`/api/call-tokens/${minted.id}`), 404, 'NOT_FOUND');
@@ -164,7 +162,7 @@ describe('the mint error table', () => {
   });
 
   it('403 MISSING_SCOPE for a key without CREATE_CALL_TOKEN while the flag is on (and for an auditor)', async () => {
-    const readOnly = await createKey(w.admin, ['READ_CALL_TOKEN', 'MANAGE_ENDPOINTS']);
+    const readOnly = await createApiKey(w.admin, ['READ_CALL_TOKEN', 'MANAGE_ENDPOINTS']);
     expectError(await client(app.url, readOnly.token).post('/api/call-tokens', { endpointId: w.endpointId }), 403, 'MISSING_SCOPE');
     const auditor = await createUser(app, w, 'auditor');
     expectError(await auditor.client.post('/api/call-tokens', { endpointId: w.endpointId }), 403, 'MISSING_SCOPE');
@@ -174,7 +172,7 @@ describe('the mint error table', () => {
     const org = await createOrgWithAdmin(app, 'Flag Off Mint Co');
     await setOrg(org, { features: { webrtc: true } });
     const endpointId = await createEndpoint(org.admin);
-    const everything = await createKey(org.admin, [
+    const everything = await createApiKey(org.admin, [
       'CREATE_CALL_TOKEN',
       'READ_CALL_TOKEN',
       'CREATE_CHAT_TOKEN',
@@ -184,7 +182,7 @@ describe('the mint error table', () => {
       'MANAGE_ENDPOINTS',
       'READ_AUDIT',
     ]);
-    const lacking = await createKey(org.admin, ['READ_AUDIT']);
+    const lacking = await createApiKey(org.admin, ['READ_AUDIT']);
     const minted = await mintCallToken(client(app.url, everything.token), endpointId);
     await setOrg(org, { features: { webrtc: false } });
 
@@ -229,7 +227,7 @@ describe('the mint error table', () => {
       expectError(refused, 429, 'RATE_LIMITED');
       // 15 s into the minute: the window ends in 45 s.
       expect(refused.headers.get('retry-after')).toBe('45');
-      const entries = await mintAudit(org.admin, 'provider=call-token');
+      const entries = await allMintEntries(org.admin, 'provider=call-token');
       expect(entries.filter((entry) => entry.requestId === id)).toEqual([
         expect.objectContaining({ provider: 'call-token', action: 'mint', outcome: 'denied', code: 'RATE_LIMITED', tokenFingerprint: null, actor: { kind: 'api_key', id: org.backendKey.id } }),
       ]);
@@ -278,7 +276,7 @@ describe('redemption and revocation', () => {
 
   it('revocation needs CREATE_CALL_TOKEN and the token\'s own org; unknown ids are 404', async () => {
     const minted = await mintCallToken(w.backend, w.endpointId);
-    const readOnly = await createKey(w.admin, ['READ_CALL_TOKEN']);
+    const readOnly = await createApiKey(w.admin, ['READ_CALL_TOKEN']);
     expectError(await client(app.url, readOnly.token).delete(`/api/call-tokens/${minted.id}`), 403, 'MISSING_SCOPE');
     expectError(await other.backend.delete(`/api/call-tokens/${minted.id}`), 404, 'NOT_FOUND');
     expectError(await w.backend.delete(`/api/call-tokens/${randomUUID()}`), 404, 'NOT_FOUND');
@@ -374,7 +372,7 @@ describe('expiry (ManualClock)', () => {
   });
 
   it('the denied redemptions are audited with their codes', async () => {
-    const entries = await mintAudit(org.admin, 'provider=call-token&action=redeem&outcome=denied');
+    const entries = await allMintEntries(org.admin, 'provider=call-token&action=redeem&outcome=denied');
     const codes = entries.map((entry) => entry.code);
     expect(codes).toEqual(expect.arrayContaining(['TOKEN_EXPIRED', 'TOKEN_REDEEMED', 'TOKEN_REVOKED']));
   });
@@ -394,11 +392,11 @@ describe('concurrency', () => {
 
     const rows = await app.db.query<{ session_id: string }>('SELECT session_id FROM call_tokens WHERE id = $1', [minted.id]);
     expect(rows).toEqual([{ session_id: ok[0].body.sessionId }]);
-    const entries = (await mintAudit(w.admin, 'provider=call-token&action=redeem')).filter((entry) => entry.requestId?.startsWith(label));
+    const entries = (await allMintEntries(w.admin, 'provider=call-token&action=redeem')).filter((entry) => entry.requestId?.startsWith(label));
     expect(entries).toHaveLength(50);
     expect(entries.filter((entry) => entry.outcome === 'issued')).toHaveLength(1);
     expect(entries.filter((entry) => entry.outcome === 'denied' && entry.code === 'TOKEN_REDEEMED')).toHaveLength(49);
-    for (const entry of entries) expect(entry.tokenFingerprint).toBe(fingerprint(minted.token));
+    for (const entry of entries) expect(entry.tokenFingerprint).toBe(fingerprintOf(minted.token));
   });
 
   it('redeem racing revoke: each token ends either redeemed (revoke 409) or revoked (redeem 401 TOKEN_REVOKED), never both', async () => {
@@ -448,7 +446,7 @@ describe('token storage', () => {
       const row = rows.find((r) => r.id === m.id)!;
       expect(row.token_hash.equals(createHash('sha256').update(m.token, 'utf8').digest())).toBe(true);
       // The audit keeps a 16-hex fingerprint, nothing more.
-      expect(audit.some((a) => a.token_fingerprint === fingerprint(m.token))).toBe(true);
+      expect(audit.some((a) => a.token_fingerprint === fingerprintOf(m.token))).toBe(true);
     }
     // Nor in any other table, nor in the log.
     const tables = await app.db.query<{ table_name: string }>(
@@ -482,7 +480,7 @@ describe('audit', () => {
     const twiceId = requestId('a-revoke-twice');
     expectStatus(await w.backend.delete(`/api/call-tokens/${second.id}`, { headers: { 'x-request-id': twiceId } }), 204);
 
-    const entries = await mintAudit(w.admin, 'provider=call-token');
+    const entries = await allMintEntries(w.admin, 'provider=call-token');
     const byRequest = (id: string) => entries.filter((entry) => entry.requestId === id);
     const actor = { kind: 'api_key', id: w.backendKey.id };
     const target = `endpoint:${w.endpointId}`;
@@ -499,7 +497,7 @@ describe('audit', () => {
         target,
         outcome: 'issued',
         code: null,
-        tokenFingerprint: fingerprint(minted.token),
+        tokenFingerprint: fingerprintOf(minted.token),
         expiresAt: minted.expiresAt,
         ip: expect.any(String),
         userAgent: 'backend/2.0',
@@ -512,14 +510,14 @@ describe('audit', () => {
     );
     // The redemption is tied to its mint by the fingerprint.
     expect(redeemEntry.tokenFingerprint).toBe(byRequest(mintId)[0].tokenFingerprint);
-    expect(byRequest(againId)).toEqual([expect.objectContaining({ action: 'redeem', outcome: 'denied', code: 'TOKEN_REDEEMED', tokenFingerprint: fingerprint(minted.token) })]);
+    expect(byRequest(againId)).toEqual([expect.objectContaining({ action: 'redeem', outcome: 'denied', code: 'TOKEN_REDEEMED', tokenFingerprint: fingerprintOf(minted.token) })]);
     expect(byRequest(revokeId)).toEqual([expect.objectContaining({ provider: 'call-token', action: 'revoke', outcome: 'issued', actor, target })]);
-    expect(byRequest(revokedRedeemId)).toEqual([expect.objectContaining({ action: 'redeem', outcome: 'denied', code: 'TOKEN_REVOKED', tokenFingerprint: fingerprint(second.token) })]);
+    expect(byRequest(revokedRedeemId)).toEqual([expect.objectContaining({ action: 'redeem', outcome: 'denied', code: 'TOKEN_REVOKED', tokenFingerprint: fingerprintOf(second.token) })]);
     // A no-op second revocation writes no second revoke entry.
     expect(byRequest(twiceId)).toEqual([]);
 
     // The action filter.
-    const revokes = await mintAudit(w.admin, 'provider=call-token&action=revoke');
+    const revokes = await allMintEntries(w.admin, 'provider=call-token&action=revoke');
     expect(revokes.every((entry) => entry.action === 'revoke')).toBe(true);
     expect(revokes.map((entry) => entry.requestId)).toContain(revokeId);
     // Nothing anywhere holds the token.
@@ -539,13 +537,13 @@ describe('audit', () => {
     const archivedId = requestId('d-archived');
     await w.backend.post('/api/call-tokens', { endpointId: archived }, { headers: { 'x-request-id': archivedId } });
 
-    const noScope = await createKey(w.admin, ['READ_CALL_TOKEN']);
+    const noScope = await createApiKey(w.admin, ['READ_CALL_TOKEN']);
     const scopeId = requestId('d-scope');
     expectError(await client(app.url, noScope.token).post('/api/call-tokens', { endpointId: w.endpointId }, { headers: { 'x-request-id': scopeId } }), 403, 'MISSING_SCOPE');
 
     const flagOff = await createOrgWithAdmin(app, 'Audit Flag Off Co');
-    const offKey = await createKey(flagOff.admin, ['CREATE_CALL_TOKEN', 'READ_CALL_TOKEN']);
-    const offNoScope = await createKey(flagOff.admin, ['READ_AUDIT']);
+    const offKey = await createApiKey(flagOff.admin, ['CREATE_CALL_TOKEN', 'READ_CALL_TOKEN']);
+    const offNoScope = await createApiKey(flagOff.admin, ['READ_AUDIT']);
     const flagId = requestId('d-flag');
     expectError(await client(app.url, offKey.token).post('/api/call-tokens', { endpointId: randomUUID() }, { headers: { 'x-request-id': flagId } }), 403, 'FEATURE_DISABLED');
     const flagNoScopeId = requestId('d-flag-noscope');
@@ -555,7 +553,7 @@ describe('audit', () => {
       'FEATURE_DISABLED',
     );
 
-    const entries = await mintAudit(w.admin, 'provider=call-token&outcome=denied');
+    const entries = await allMintEntries(w.admin, 'provider=call-token&outcome=denied');
     const one = (id: string) => entries.filter((entry) => entry.requestId === id);
     expect(one(notFoundId)).toEqual([expect.objectContaining({ action: 'mint', outcome: 'denied', code: 'ENDPOINT_NOT_FOUND', tokenFingerprint: null })]);
     expect(one(notWebrtcId)).toEqual([expect.objectContaining({ outcome: 'denied', code: 'ENDPOINT_NOT_WEBRTC', target: `endpoint:${phoneOnly}` })]);
@@ -564,7 +562,7 @@ describe('audit', () => {
       expect.objectContaining({ provider: 'call-token', action: 'mint', outcome: 'denied', code: 'MISSING_SCOPE', actor: { kind: 'api_key', id: noScope.id }, tokenFingerprint: null }),
     ]);
 
-    const offEntries = await mintAudit(flagOff.admin, 'provider=call-token');
+    const offEntries = await allMintEntries(flagOff.admin, 'provider=call-token');
     expect(offEntries.filter((entry) => entry.requestId === flagId)).toEqual([
       expect.objectContaining({ orgId: flagOff.orgId, provider: 'call-token', action: 'mint', outcome: 'denied', code: 'FEATURE_DISABLED', actor: { kind: 'api_key', id: offKey.id } }),
     ]);
@@ -579,7 +577,7 @@ describe('audit', () => {
     const verify = await w.admin.get('/api/audit/verify');
     expectStatus(verify, 200);
     expect(verify.body).toEqual(expect.objectContaining({ ok: true, firstBrokenId: null }));
-    const entries = await mintAudit(w.admin);
+    const entries = await allMintEntries(w.admin);
     expect(verify.body.checked).toBe(entries.length);
     expect(entries.length).toBeGreaterThan(100);
   });

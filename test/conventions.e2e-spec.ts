@@ -288,9 +288,10 @@ describe('config events', () => {
 
   it('records no event for a refused change', async () => {
     const before = await app.db.query<{ n: string }>('SELECT count(*) AS n FROM config_events');
-    await http(app.url, 'POST', '/api/users', { token: org.adminToken, body: { email: org.adminEmail, password: PASSWORD, role: 'agent' } });
-    await http(app.url, 'PATCH', `/api/users/${org.adminId}`, { token: org.adminToken, body: { role: 'agent' } });
-    await http(app.url, 'POST', '/api/users', { token: org.adminToken, body: { email: uniqueEmail(), password: 'short', role: 'agent' } });
+    // Each change really is refused (else "no event" would prove nothing): a taken email, the last admin, a short password.
+    expectError(await http(app.url, 'POST', '/api/users', { token: org.adminToken, body: { email: org.adminEmail, password: PASSWORD, role: 'agent' } }), 409, 'EMAIL_TAKEN');
+    expectError(await http(app.url, 'PATCH', `/api/users/${org.adminId}`, { token: org.adminToken, body: { role: 'agent' } }), 409, 'LAST_ADMIN');
+    expectValidation(await http(app.url, 'POST', '/api/users', { token: org.adminToken, body: { email: uniqueEmail(), password: 'short', role: 'agent' } }), 'password');
     const after = await app.db.query<{ n: string }>('SELECT count(*) AS n FROM config_events');
     expect(after[0].n).toBe(before[0].n);
   });

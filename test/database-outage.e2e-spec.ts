@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -11,6 +10,7 @@ import { MIGRATIONS } from '../migrations/migrations';
 import { expectStatus } from './support/assertions';
 import { createOrgWithAdmin, OrgFixture, PASSWORD } from './support/fixtures';
 import { fingerprintOf, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './support/minting';
+import { freePort, Load, Outcome, startLoad } from './support/load';
 import { startTestApp, TestApp } from './support/test-app';
 import type { TestDatabase } from './support/test-database';
 
@@ -58,29 +58,8 @@ const READY_ANSWER_MS = 3000;
 /** After the database is back, the service must mint again within this. */
 const RECOVERY_MS = 10_000;
 
-interface Outcome {
-  requestId: string;
-  sentAt: number;
-  doneAt: number;
-  status?: number;
-  body?: any;
-  headerRequestId?: string | null;
-  error?: string;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let sequence = 0;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function call(url: string, path: string, headers: Record<string, string> = {}, timeoutMs = 20_000): Promise<Outcome> {
   const requestId = `outage-${++sequence}-${randomBytes(4).toString('hex')}`;
@@ -197,31 +176,15 @@ function thaw(): void {
   frozen = [];
 }
 
-interface Load {
-  outcomes: Outcome[];
-  stop(): Promise<void>;
-}
-
 /** LOAD_CLIENTS clients minting back to back (pausing 20 ms after a refusal, so an outage is not a busy loop). */
-function startLoad(target: TestApp): Load {
-  const outcomes: Outcome[] = [];
-  let stopped = false;
-  const loops = Promise.all(
-    Array.from({ length: LOAD_CLIENTS }, async () => {
-      while (!stopped) {
-        const outcome = await call(target.url, SINCH, { authorization: `Bearer ${org.adminToken}` });
-        outcomes.push(outcome);
-        if (outcome.status !== 200) await sleep(20);
-      }
-    }),
-  );
-  return {
-    outcomes,
-    stop: async () => {
-      stopped = true;
-      await loops;
+function startMintLoad(target: TestApp): Load<Outcome> {
+  return startLoad(
+    LOAD_CLIENTS,
+    () => call(target.url, SINCH, { authorization: `Bearer ${org.adminToken}` }),
+    async (outcome) => {
+      if (outcome.status !== 200) await sleep(20);
     },
-  };
+  );
 }
 
 /** Polls /health/ready until it answers `status`; each probe must answer within READY_ANSWER_MS. Returns when it did. */
@@ -323,7 +286,7 @@ describe('PostgreSQL goes away under load', () => {
   it('killed (SIGKILL): mints answer 503 UNAVAILABLE promptly, /health/ready turns 503, every 200 has its audit entry, and the service recovers by itself when it is back', async () => {
     const target = app!;
     expect((await call(target.url, '/health/ready')).status).toBe(200);
-    const load = startLoad(target);
+    const load = startMintLoad(target);
     try {
       await sleep(1500);
       expect(load.outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(LOAD_CLIENTS);
@@ -372,7 +335,7 @@ describe('PostgreSQL goes away under load', () => {
   (canFreeze ? it : it.skip)('frozen (SIGSTOP): nothing answers, yet every mint gets 503 UNAVAILABLE within 7 s (never a hang), and the service recovers when it thaws', async () => {
     const target = app!;
     expect((await call(target.url, '/health/ready')).status).toBe(200);
-    const load = startLoad(target);
+    const load = startMintLoad(target);
     try {
       await sleep(1000);
       expect(load.outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(LOAD_CLIENTS);

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { expectError, expectStatus, expectValidation, UUID_PATTERN } from './support/assertions';
-import { createEndpoint, createKey, setOrg } from './support/call-tokens';
+import { createEndpoint, setOrg } from './support/call-tokens';
 import { createOrgWithAdmin, createUser, OrgFixture } from './support/fixtures';
 import { client } from './support/http';
+import { createApiKey } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 
 let app: TestApp;
@@ -152,10 +153,10 @@ describe('with the flag on', () => {
     const auditor = await createUser(app, org, 'auditor');
     expectError(await auditor.client.get('/api/endpoints'), 403, 'MISSING_SCOPE');
 
-    const callKey = await createKey(org.admin, ['CREATE_CALL_TOKEN', 'READ_CALL_TOKEN']);
+    const callKey = await createApiKey(org.admin, ['CREATE_CALL_TOKEN', 'READ_CALL_TOKEN']);
     expectError(await client(app.url, callKey.token).post('/api/endpoints', { name: 'Key line', webrtc: true }), 403, 'MISSING_SCOPE');
 
-    const manageKey = await createKey(org.admin, ['MANAGE_ENDPOINTS']);
+    const manageKey = await createApiKey(org.admin, ['MANAGE_ENDPOINTS']);
     const byKey = await client(app.url, manageKey.token).post('/api/endpoints', { name: 'Key line', webrtc: true });
     expectStatus(byKey, 201);
     expect(byKey.body).toEqual({ id: expect.stringMatching(UUID_PATTERN), name: 'Key line', webrtc: true, state: 'active' });
@@ -207,7 +208,7 @@ describe('with the flag on', () => {
     expect(mine[3].details).toEqual({ state: 'active', webrtc: false });
 
     // A key's change is attributed to the key.
-    const manageKey = await createKey(org.admin, ['MANAGE_ENDPOINTS']);
+    const manageKey = await createApiKey(org.admin, ['MANAGE_ENDPOINTS']);
     await client(app.url, manageKey.token).patch(`/api/endpoints/${id}`, { name: 'By key' });
     const byKey = await org.admin.get(`/api/audit/events?targetType=endpoint&actorId=${manageKey.id}`);
     expect(byKey.body.items).toEqual([expect.objectContaining({ action: 'endpoint.updated', actor: { kind: 'api_key', id: manageKey.id }, details: { name: 'By key' } })]);

@@ -1,8 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { AddressInfo, createServer as createNetServer, connect, Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shutDownGracefully } from '../apps/api/src/shutdown';
@@ -11,8 +11,10 @@ import type { MintAuditInput } from '../libs/audit/src/mints/mint-audit.types';
 import { expectStatus } from './support/assertions';
 import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { client } from './support/http';
+import { entryPoint } from './support/entry-point';
 import { createApiKey, fingerprintOf, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './support/minting';
-import { startTestApp, TestApp } from './support/test-app';
+import { freePort, Load, Outcome, startLoad } from './support/load';
+import { newMasterKey, startTestApp, TestApp } from './support/test-app';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 
 /**
@@ -28,18 +30,6 @@ import { createTestDatabase, TestDatabase } from './support/test-database';
 
 const SINCH = '/api/calls/token/sinch';
 const ROOT = join(__dirname, '..');
-
-interface Outcome {
-  requestId: string;
-  sentAt: number;
-  doneAt: number;
-  status?: number;
-  headers?: Record<string, string | string[] | undefined>;
-  body?: any;
-  text?: string;
-  /** Socket-level failure (ECONNREFUSED, ECONNRESET, ...). */
-  error?: string;
-}
 
 let counter = 0;
 const newId = (label: string) => `${label}-${process.pid}-${++counter}-${randomBytes(4).toString('hex')}`;
@@ -74,32 +64,16 @@ function send(agent: Agent, baseUrl: string, path: string, headers: Record<strin
   });
 }
 
-interface Load {
-  outcomes: Outcome[];
-  /** Resolves when every client has seen the server refuse a new connection (or was stopped). */
-  done: Promise<void>;
-  stop(): void;
-}
-
 /** `clients` keep-alive clients (one connection each) minting back to back until the server refuses them. */
-function startLoad(baseUrl: string, clients: Array<{ headers: Record<string, string>; path: string }>): Load {
-  const outcomes: Outcome[] = [];
-  let stopped = false;
-  const done = Promise.all(
-    clients.map(async ({ headers, path }, index) => {
-      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-      try {
-        while (!stopped) {
-          const outcome = await send(agent, baseUrl, path, headers, `load${index}`);
-          outcomes.push(outcome);
-          if (outcome.error === 'ECONNREFUSED') return;
-        }
-      } finally {
-        agent.destroy();
-      }
-    }),
-  ).then(() => undefined);
-  return { outcomes, done, stop: () => (stopped = true) };
+function startMintLoad(baseUrl: string, clients: Array<{ headers: Record<string, string>; path: string }>): Load<Outcome> {
+  const agents = clients.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
+  const load = startLoad(
+    clients.length,
+    (index) => send(agents[index], baseUrl, clients[index].path, clients[index].headers, `load${index}`),
+    (outcome) => (outcome.error === 'ECONNREFUSED' ? 'stop' : undefined),
+  );
+  void load.done.then(() => agents.forEach((agent) => agent.destroy()));
+  return load;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -173,17 +147,6 @@ async function connectionsLeft(db: TestDatabase): Promise<number> {
   return left;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function connectionRefused(url: string): Promise<boolean> {
   try {
     await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000) });
@@ -229,7 +192,7 @@ describe('shutDownGracefully(app) under load', () => {
   it('finishes in-flight mints (their audit entries commit), answers late arrivals 503 in the envelope, closes the pools, then refuses connections', async () => {
     const port = new URL(app.url).port;
     // Warm up: every client has an open keep-alive connection and some 200s before the shutdown.
-    const load = startLoad(app.url, loadClients(org, keyToken, 6));
+    const load = startMintLoad(app.url, loadClients(org, keyToken, 6));
     await sleep(400);
     expect(load.outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(5);
 
@@ -344,45 +307,8 @@ function parseRaw(text: string, requestId: string, at: number): Outcome {
   return { requestId, sentAt: at, doneAt: at, status: Number(statusLine.split(' ')[1]), headers, body, text: bodyText };
 }
 
-/**
- * The real entry point as a process: built JavaScript when dist/ is up to date, else the TypeScript
- * sources through a small require hook (TypeScript's transpileModule plus tsconfig-paths, both already
- * installed), since the tests cannot build.
- */
-function entryPoint(): { args: string[]; how: string; hookDir?: string } | { skip: string } {
-  const distMain = join(ROOT, 'dist/apps/api/src/main.js');
-  const newest = (path: string): number => {
-    const stat = statSync(path);
-    return stat.isDirectory() ? readdirSync(path).reduce((max, name) => Math.max(max, newest(join(path, name))), 0) : stat.mtimeMs;
-  };
-  if (existsSync(distMain) && existsSync(join(ROOT, 'dist/apps/api/src/shutdown.js'))) {
-    const sources = Math.max(...['apps', 'libs', 'migrations'].map((dir) => newest(join(ROOT, dir))));
-    if (statSync(distMain).mtimeMs >= sources) return { args: [distMain], how: 'dist (up to date)' };
-  }
-  for (const needed of ['typescript', 'tsconfig-paths']) {
-    if (!existsSync(join(ROOT, 'node_modules', needed))) return { skip: `dist/ is missing or older than the sources and ${needed} is not installed to run them` };
-  }
-  const hookDir = mkdtempSync(join(tmpdir(), 'mintline-hook-'));
-  const hook = join(hookDir, 'register-ts.js');
-  writeFileSync(
-    hook,
-    `const { readFileSync } = require('node:fs');
-const { join } = require('node:path');
-const root = ${JSON.stringify(ROOT)};
-const ts = require(join(root, 'node_modules/typescript'));
-const { compilerOptions } = require(join(root, 'tsconfig.json'));
-require(join(root, 'node_modules/tsconfig-paths')).register({ baseUrl: root, paths: compilerOptions.paths });
-const options = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, experimentalDecorators: true, emitDecoratorMetadata: true, esModuleInterop: true, sourceMap: false };
-require.extensions['.ts'] = (module, filename) => {
-  module._compile(ts.transpileModule(readFileSync(filename, 'utf8'), { compilerOptions: options, fileName: filename }).outputText, filename);
-};
-`,
-  );
-  return { args: ['-r', hook, join(ROOT, 'apps/api/src/main.ts')], how: 'sources via a transpile-only require hook (dist/ is missing or stale)', hookDir };
-}
-
 describe('the server process on SIGTERM', () => {
-  const entry = entryPoint();
+  const entry = entryPoint('api', ['apps/api/src/shutdown.js']);
   let child: ChildProcess | undefined;
   let db: TestDatabase;
   let dataDir: string;
@@ -392,7 +318,7 @@ describe('the server process on SIGTERM', () => {
     if (child && child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
     await db?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if ('hookDir' in entry && entry.hookDir) rmSync(entry.hookDir, { recursive: true, force: true });
+    if (!('skip' in entry)) entry.cleanup();
   });
 
   const run = 'skip' in entry ? it.skip : it;
@@ -413,7 +339,7 @@ describe('the server process on SIGTERM', () => {
         PORT: String(port),
         HOST: '127.0.0.1',
         OPERATOR_TOKEN: operatorToken,
-        MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+        MASTER_KEYS: newMasterKey('k1'),
         JWT_SECRET: randomBytes(32).toString('base64url'),
         MINTLINE_DATA_DIR: dataDir,
         LOG_LEVEL: 'info',
@@ -434,7 +360,7 @@ describe('the server process on SIGTERM', () => {
     const { org, keyToken } = await prepareOrg({ url, operatorToken }, 'Process Org');
     expectStatus(await client(url, org.adminToken).get(SINCH), 200);
 
-    const load = startLoad(url, loadClients(org, keyToken, 4));
+    const load = startMintLoad(url, loadClients(org, keyToken, 4));
     await sleep(400);
     const signalledAt = Date.now();
     child.kill('SIGTERM');

@@ -4,9 +4,9 @@ import { rotateKeys } from '../apps/cli/src/keys.command';
 import { expectError, expectStatus } from './support/assertions';
 import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { client, HttpResult } from './support/http';
-import { putSinchVoice, randomSinchSecret, verifySinchToken } from './support/minting';
+import { putSinchVoice, randomSinchSecret, twilioCredentials, verifySinchToken } from './support/minting';
 import { startSecondInstance } from './support/call-tokens';
-import { startTestApp, TestApp } from './support/test-app';
+import { newMasterKey, startTestApp, TestApp } from './support/test-app';
 
 /**
  * Master key rotation without downtime (issue: "keys:rotate re-encrypts every credential under the
@@ -21,17 +21,8 @@ import { startTestApp, TestApp } from './support/test-app';
 const SINCH_PATH = '/api/calls/token/sinch';
 const TWILIO_PATH = '/api/calls/token/twilio';
 
-const newKey = () => randomBytes(32).toString('base64');
-const K1 = `k1:${newKey()}`;
-const K2 = `k2:${newKey()}`;
-
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const twilioCredentials = () => ({
-  accountSid: `AC${hex(16)}`,
-  apiKeySid: `SK${hex(16)}`,
-  apiKeySecret: randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(32, 'q').slice(0, 32),
-  twimlAppSid: `AP${hex(16)}`,
-});
+const K1 = newMasterKey('k1');
+const K2 = newMasterKey('k2');
 
 interface OrgWithCredentials {
   org: OrgFixture;
@@ -136,10 +127,13 @@ describe('master key rotation', () => {
     // Steady minting on the rotating instance during the rotation: every mint must succeed.
     let stop = false;
     const minted: number[] = [];
+    const spans: Array<{ sent: number; done: number }> = [];
     const load = Promise.all(
       [orgA, orgB, orgA, orgB].map(async (owner) => {
         while (!stop) {
+          const sent = performance.now();
           const response = await client(rotating.url, owner.org.adminToken).get(SINCH_PATH);
+          spans.push({ sent, done: performance.now() });
           minted.push(response.status);
           if (response.status === 200) verifySinchToken(response.body.token, owner.sinch.applicationKey, owner.sinch.applicationSecret, owner.org.adminId);
         }
@@ -147,10 +141,17 @@ describe('master key rotation', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 200));
     // As `keys:rotate` runs it: the CLI, as the owner, beside the serving instance.
+    const rotationStart = performance.now();
     const result = await rotateKeys(rotating.config, pino({ level: 'silent' }), rotating.db.url);
+    const rotationEnd = performance.now();
     await new Promise((resolve) => setTimeout(resolve, 200));
     stop = true;
     await load;
+
+    // The mints really ran before, during and after the rotation (else "every mint succeeded" says little).
+    expect(spans.filter((span) => span.done < rotationStart).length).toBeGreaterThan(0);
+    expect(spans.filter((span) => span.sent < rotationEnd && span.done > rotationStart).length).toBeGreaterThan(0);
+    expect(spans.filter((span) => span.sent > rotationEnd).length).toBeGreaterThan(0);
 
     expect(result).toEqual({ primaryKeyId: 'k2', rowsChecked: 3, rowsRewrapped: 3, secretsRewrapped: 3 });
     expect(minted.length).toBeGreaterThan(4);

@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { ManualClock } from '../libs/common/src/clock';
 import { expectError, expectStatus, expectValidation } from './support/assertions';
-import { createKey, createWebrtcOrg, mintAudit, mintCallToken, must, nextMinute, setOrg, SINCH_APP, startSecondInstance, WebrtcOrg } from './support/call-tokens';
+import { createWebrtcOrg, mintCallToken, must, nextMinute, setOrg, SINCH_APP, startSecondInstance, WebrtcOrg } from './support/call-tokens';
 import { client, Client, HttpResult } from './support/http';
+import { allMintEntries, createApiKey } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -55,10 +56,10 @@ describe('Redis unreachable', () => {
       expectError(await org.sinch(onBroken), 503, 'UNAVAILABLE');
       expectError(await org.sinch(client(broken.url, org.adminToken)), 503, 'UNAVAILABLE');
       expect(await healthy.db.query('SELECT id FROM call_tokens WHERE org_id = $1', [org.orgId])).toEqual([]);
-      const entries = await mintAudit(org.admin, 'provider=call-token');
+      const entries = await allMintEntries(org.admin, 'provider=call-token');
       expect(entries.filter((entry) => entry.requestId === id)).toEqual([expect.objectContaining({ outcome: 'failed', code: 'UNAVAILABLE', tokenFingerprint: null })]);
       // A key with a daily quota cannot be counted, so it is not let through.
-      const quota = await createKey(org.admin, ['READ_CALL_TOKEN'], { maxRequestsPerDay: 100 });
+      const quota = await createApiKey(org.admin, ['READ_CALL_TOKEN'], { maxRequestsPerDay: 100 });
       expectError(await client(broken.url, quota.token).get('/api/auth/me'), 503, 'UNAVAILABLE');
       // Routes that count nothing keep working.
       expectStatus(await client(broken.url, org.adminToken).get('/api/endpoints'), 200);
@@ -114,9 +115,9 @@ describe('one instance (memory counters)', () => {
     expect(callRefused.headers.get('retry-after')).toBe('50');
 
     // The refusals are audited as denied RATE_LIMITED under their own providers.
-    const denied = await mintAudit(org.admin, 'outcome=denied');
+    const denied = await allMintEntries(org.admin, 'outcome=denied');
     expect(denied.filter((entry) => entry.code === 'RATE_LIMITED').map((entry) => entry.provider).sort()).toEqual(['call-token', 'sinch']);
-    const issued = await mintAudit(org.admin, 'outcome=issued');
+    const issued = await allMintEntries(org.admin, 'outcome=issued');
     expect(issued.map((entry) => entry.provider).sort()).toEqual(['call-token', 'call-token', 'sinch', 'sinch']);
   });
 
@@ -194,7 +195,7 @@ describe('one instance (memory counters)', () => {
 
   it('requests refused before the mint (validation, scope, flag) do not use up the limit', async () => {
     const org = await mixedOrg(app, 'Refusals Co', 2);
-    const noScope = await createKey(org.admin, ['READ_CALL_TOKEN']);
+    const noScope = await createApiKey(org.admin, ['READ_CALL_TOKEN']);
     for (let i = 0; i < 5; i++) {
       expectError(await client(app.url, noScope.token).post('/api/call-tokens', { endpointId: org.endpointId }), 403, 'MISSING_SCOPE');
       expectValidation(await org.backend.post('/api/call-tokens', { endpointId: org.endpointId, ttlSeconds: 5 }), 'ttlSeconds');
@@ -263,7 +264,7 @@ describe('two instances on one database', () => {
       expectError(await org.sinch(onB), 429, 'RATE_LIMITED');
 
       // Both instances audit their refusals into the one log.
-      const denied = (await mintAudit(org.admin, 'outcome=denied')).filter((entry) => entry.code === 'RATE_LIMITED');
+      const denied = (await allMintEntries(org.admin, 'outcome=denied')).filter((entry) => entry.code === 'RATE_LIMITED');
       expect(denied).toHaveLength(17);
 
       // The one count lives in Redis, and expires with its window.
@@ -296,7 +297,7 @@ describe('two instances on one database', () => {
 
     it("an API key's maxRequestsPerDay is enforced across both instances (429 past it, every request counted)", async () => {
       const org = await mixedOrg(a, `Redis Quota ${randomBytes(3).toString('hex')}`);
-      const key = await createKey(org.admin, ['CREATE_CALL_TOKEN', 'READ_CALL_TOKEN'], { maxRequestsPerDay: 6 });
+      const key = await createApiKey(org.admin, ['CREATE_CALL_TOKEN', 'READ_CALL_TOKEN'], { maxRequestsPerDay: 6 });
       const onA = client(a.url, key.token);
       const onB = client(b.url, key.token);
       // Alternate instances and routes: 6 requests in all are allowed.

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { expectError, expectStatus, UUID_PATTERN } from './support/assertions';
-import { createEndpoint, createKey, createWebrtcOrg, expectOneOfRedeemOrRevoke, fingerprint, mintAudit, mintCallToken, setOrg, startSecondInstance, WebrtcOrg } from './support/call-tokens';
+import { createEndpoint, createWebrtcOrg, expectOneOfRedeemOrRevoke, mintCallToken, setOrg, startSecondInstance, WebrtcOrg } from './support/call-tokens';
 import { client, Client, HttpResult } from './support/http';
+import { allMintEntries, createApiKey, fingerprintOf } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -62,10 +63,10 @@ describe('call tokens across two instances', () => {
         const state = await backend.get(`/api/call-tokens/${minted.id}`);
         expect(state.body).toEqual(expect.objectContaining({ status: 'redeemed', redeemedAt: expect.any(String) }));
       }
-      const entries = (await mintAudit(org.admin, 'provider=call-token&action=redeem')).filter((entry) => entry.requestId?.startsWith(label));
+      const entries = (await allMintEntries(org.admin, 'provider=call-token&action=redeem')).filter((entry) => entry.requestId?.startsWith(label));
       expect(entries).toHaveLength(50);
       expect(entries.filter((entry) => entry.outcome === 'issued')).toHaveLength(1);
-      for (const entry of entries) expect(entry.tokenFingerprint).toBe(fingerprint(minted.token));
+      for (const entry of entries) expect(entry.tokenFingerprint).toBe(fingerprintOf(minted.token));
     }
   });
 
@@ -155,7 +156,7 @@ describe('shared state is seen at once by the other instance', () => {
   it('an API key deleted through A is refused on B from the very next request', async () => {
     const stale: number[] = [];
     for (let i = 0; i < STRICT_TRIES; i++) {
-      const key = await createKey(org.admin, ['READ_CALL_TOKEN']);
+      const key = await createApiKey(org.admin, ['READ_CALL_TOKEN']);
       expectStatus(await client(b.url, key.token).get('/api/auth/me'), 200); // cached on B
       expectStatus(await org.admin.delete(`/api/api-keys/${key.id}`), 204);
       const after = await client(b.url, key.token).get('/api/auth/me');
@@ -189,9 +190,9 @@ describe('the audit log both instances write', () => {
     // Redeem half, alternating instances, concurrently.
     await Promise.all(tokens.slice(0, 20).map((token, i) => redeemOn(i % 2 ? a : b, token)));
 
-    const entries = await mintAudit(fresh.admin, 'provider=call-token');
+    const entries = await allMintEntries(fresh.admin, 'provider=call-token');
     const mints = entries.filter((entry) => entry.action === 'mint' && entry.outcome === 'issued');
-    expect(mints.map((entry) => entry.tokenFingerprint).sort()).toEqual(tokens.map(fingerprint).sort());
+    expect(mints.map((entry) => entry.tokenFingerprint).sort()).toEqual(tokens.map(fingerprintOf).sort());
     expect(entries.filter((entry) => entry.action === 'redeem' && entry.outcome === 'issued')).toHaveLength(20);
 
     // The chain, read straight from the database: seq 1..n without gaps, each entry linked to the one before.

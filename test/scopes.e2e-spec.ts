@@ -3,6 +3,7 @@ import { Scope, SCOPES } from '../libs/access/src/scopes';
 import { expectError, expectStatus } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture, PASSWORD, uniqueEmail } from './support/fixtures';
 import { client, Client } from './support/http';
+import { createApiKey } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 
 let app: TestApp;
@@ -13,9 +14,7 @@ let someUserId: string;
 let someKeyId: string;
 
 async function apiKeyClient(scopes: Scope[]): Promise<Client> {
-  const created = await org.admin.post('/api/api-keys', { name: `key ${scopes.join('+')}`, scopes });
-  if (created.status !== 201) throw new Error(`key create failed: ${created.status} ${created.text}`);
-  return client(app.url, created.body.token);
+  return client(app.url, (await createApiKey(org.admin, scopes)).token);
 }
 
 beforeAll(async () => {

@@ -4,22 +4,13 @@ import twilio from 'twilio';
 import { decodeJwt, expectError, expectStatus, ISO_PATTERN } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture } from './support/fixtures';
 import { Client } from './support/http';
-import { createApiKey, expectNoSecrets, fingerprintOf, mintEntryOf, newRequestId } from './support/minting';
+import { createApiKey, expectNoSecrets, fingerprintOf, mintEntryOf, newRequestId, twilioCredentials } from './support/minting';
 import { readWholeAudit, ResponseSink, tappedClient } from './support/provider-e2e';
 import { startTestApp, TestApp } from './support/test-app';
 
 /** GET /api/calls/token/twilio end to end: a Twilio Voice AccessToken checked claim by claim and against the twilio package. */
 
 const TWILIO_PATH = '/api/calls/token/twilio';
-
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-const twilioCredentials = () => ({
-  accountSid: `AC${hex(16)}`,
-  apiKeySid: `SK${hex(16)}`,
-  // Twilio API key secrets are 32 alphanumeric characters.
-  apiKeySecret: randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(32, 'q').slice(0, 32),
-  twimlAppSid: `AP${hex(16)}`,
-});
 
 let app: TestApp;
 let org: OrgFixture;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client as PgClient } from 'pg';
 import { expectError, expectStatus, expectValidation, UUID_PATTERN } from './support/assertions';
 import { createOrgWithAdmin, createUser, login, OrgFixture, PASSWORD, uniqueEmail } from './support/fixtures';
 import { client, http } from './support/http';
@@ -250,15 +251,51 @@ describe('the org keeps one enabled admin (409 LAST_ADMIN)', () => {
 
   it('lets only one of two concurrent demotions of the last two admins through', async () => {
     const second = await createUser(app, solo, 'admin');
-    const [a, b] = await Promise.all([
-      solo.admin.patch(`/api/users/${solo.adminId}`, { role: 'agent' }),
-      solo.admin.patch(`/api/users/${second.id}`, { disabled: true }),
-    ]);
+    // Force the overlap: hold the org row that every change to the org's users locks first, so that both
+    // requests are authorized and waiting inside their transactions before either may go on.
+    const [a, b] = await whileOrgLocked(solo.orgId, 2, () =>
+      Promise.all([
+        solo.admin.patch(`/api/users/${solo.adminId}`, { role: 'agent' }),
+        solo.admin.patch(`/api/users/${second.id}`, { disabled: true }),
+      ]),
+    );
     // The loser is refused either by the last-admin rule (409) or, when the caller's own demotion
     // committed before its second request was authorized, for the admin scope it no longer holds (403).
     const statuses = [a.status, b.status].sort();
     expect([[200, 403], [200, 409]]).toContainEqual(statuses);
+    // Here both were authorized before either committed, so only the last-admin rule can refuse.
+    expectError([a, b].find((response) => response.status !== 200)!, 409, 'LAST_ADMIN');
     const rows = await app.db.query<{ n: string }>(`SELECT count(*) AS n FROM users WHERE org_id = $1 AND role = 'admin' AND NOT disabled`, [solo.orgId]);
     expect(Number(rows[0].n)).toBe(1);
   });
 });
+
+/**
+ * Runs `requests` while another connection holds the org row FOR UPDATE, and lets go only once `waiting`
+ * backends of the app are blocked on a lock, so the requests really do overlap.
+ */
+async function whileOrgLocked<T>(orgId: string, waiting: number, requests: () => Promise<T>): Promise<T> {
+  const holder = new PgClient({ connectionString: app.db.url });
+  await holder.connect();
+  try {
+    const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE', [orgId]);
+    let settled = false;
+    const sent = requests().finally(() => (settled = true));
+    // Until both wait (or, if the service stopped taking the lock, the requests are already done).
+    while (!settled) {
+      const [{ n }] = await app.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> $1`,
+        [holderPid],
+      );
+      if (n >= waiting) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(settled).toBe(false);
+    await holder.query('COMMIT');
+    return await sent;
+  } finally {
+    await holder.end();
+  }
+}

@@ -1,23 +1,18 @@
-import { createHash } from 'node:crypto';
 import { expectError, expectStatus } from './assertions';
 import { createOrgWithAdmin, OrgFixture } from './fixtures';
 import { client, Client, HttpResult } from './http';
+import { createApiKey, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './minting';
 import { startTestApp, TestApp, TestAppOptions } from './test-app';
 
 /** Shared helpers for the WebRTC endpoint, call-token, rate-limit and scale-out specs. */
 
 export const CALL_TOKEN_PATTERN = /^mct_[A-Za-z0-9_-]+$/;
 /** Sinch's published example application (API.md, Minting). */
-export const SINCH_APP = { applicationKey: 'a32e5a8d-f7d8-411c-9645-9038e8dd051d', applicationSecret: 'ax8hTTQJF0OPXL32r1LHMA==' };
+export const SINCH_APP = { applicationKey: SINCH_EXAMPLE_KEY, applicationSecret: SINCH_EXAMPLE_SECRET };
 
 export function must(response: HttpResult, status: number, what: string): HttpResult {
   if (response.status !== status) throw new Error(`${what}: expected ${status}, got ${response.status} ${response.text}`);
   return response;
-}
-
-/** The first 16 hex characters of SHA-256 of the token (API.md, Audit). */
-export function fingerprint(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 16);
 }
 
 export async function setOrg(org: OrgFixture, patch: { features?: { webrtc?: boolean }; limits?: { mintsPerMinute?: number } }): Promise<HttpResult> {
@@ -27,11 +22,6 @@ export async function setOrg(org: OrgFixture, patch: { features?: { webrtc?: boo
 export async function createEndpoint(admin: Client, name = 'Support line', webrtc = true): Promise<string> {
   const created = must(await admin.post('/api/endpoints', { name, webrtc }), 201, 'create endpoint');
   return created.body.id as string;
-}
-
-export async function createKey(admin: Client, scopes: string[], extra: Record<string, unknown> = {}): Promise<{ id: string; token: string }> {
-  const created = must(await admin.post('/api/api-keys', { name: `key ${scopes.join(' ')}`.slice(0, 100), scopes, ...extra }), 201, 'create API key');
-  return { id: created.body.id, token: created.body.token };
 }
 
 export interface WebrtcOrg extends OrgFixture {
@@ -46,27 +36,13 @@ export async function createWebrtcOrg(app: TestApp, name = 'WebRTC Co', options:
   const org = await createOrgWithAdmin(app, name);
   await setOrg(org, { features: { webrtc: true }, ...(options.mintsPerMinute ? { limits: { mintsPerMinute: options.mintsPerMinute } } : {}) });
   const endpointId = await createEndpoint(org.admin);
-  const backendKey = await createKey(org.admin, ['CREATE_CALL_TOKEN', 'READ_CALL_TOKEN']);
+  const backendKey = await createApiKey(org.admin, ['CREATE_CALL_TOKEN', 'READ_CALL_TOKEN']);
   return { ...org, endpointId, backendKey, backend: client(app.url, backendKey.token) };
 }
 
 export async function mintCallToken(backend: Client, endpointId: string, ttlSeconds?: number): Promise<{ id: string; token: string; endpointId: string; expiresAt: string }> {
   const minted = must(await backend.post('/api/call-tokens', ttlSeconds === undefined ? { endpointId } : { endpointId, ttlSeconds }), 201, 'mint call token');
   return minted.body;
-}
-
-/** Every mint audit entry of the reader's org matching the query, all pages, newest first. */
-export async function mintAudit(reader: Client, query = ''): Promise<any[]> {
-  const items: any[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < 50; page++) {
-    const path: string = `/api/audit/mints?${query}${query ? '&' : ''}limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const response = must(await reader.get(path), 200, 'read mint audit');
-    items.push(...response.body.items);
-    cursor = response.body.nextCursor;
-    if (!cursor) return items;
-  }
-  throw new Error('too many audit pages');
 }
 
 /** The start of the next real-time minute plus `offsetMs`, for a ManualClock whose windows do not roll over mid-test. */

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { allAuditPages } from './audit';
 import type { Client, HttpResult } from './http';
 import type { TestApp } from './test-app';
 
@@ -18,6 +19,16 @@ export function randomSinchSecret(): string {
 
 export function randomHex(bytes: number): string {
   return randomBytes(bytes).toString('hex');
+}
+
+/** Fresh twilio credentials in Twilio's formats (SIDs of prefix + 32 hex; an API key secret of 32 alphanumerics). */
+export function twilioCredentials(): { accountSid: string; apiKeySid: string; apiKeySecret: string; twimlAppSid: string } {
+  return {
+    accountSid: `AC${randomHex(16)}`,
+    apiKeySid: `SK${randomHex(16)}`,
+    apiKeySecret: randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(32, 'q').slice(0, 32),
+    twimlAppSid: `AP${randomHex(16)}`,
+  };
 }
 
 /** The first 16 hex characters of SHA-256 of the token (API.md, Audit). */
@@ -81,11 +92,26 @@ export async function putSinchVoice(admin: Client, applicationKey: string, appli
   return response;
 }
 
-/** An org API key with these scopes, made by the given admin; returns its id and token. */
-export async function createApiKey(admin: Client, scopes: string[], name = 'backend'): Promise<{ id: string; token: string }> {
-  const response = await admin.post('/api/api-keys', { name, scopes });
+/** POST /api/api-keys's answer: the key, with its token (shown this once). */
+export interface CreatedApiKey {
+  id: string;
+  name: string;
+  scopes: string[];
+  orgId: string;
+  expiresAt: string | null;
+  maxRequestsPerDay: number | null;
+  token: string;
+}
+
+/**
+ * An API key with these scopes, made by `by` (insisting on 201). The third argument is its name, or the
+ * rest of the body (`name`, `expiresAt`, `maxRequestsPerDay`, `subOrgId`, or a field under test).
+ */
+export async function createApiKey(by: Client, scopes: readonly string[], nameOrBody: string | Record<string, unknown> = {}): Promise<CreatedApiKey> {
+  const body = typeof nameOrBody === 'string' ? { name: nameOrBody } : nameOrBody;
+  const response = await by.post('/api/api-keys', { name: `key ${scopes.join(' ')}`.slice(0, 100), scopes, ...body });
   if (response.status !== 201) throw new Error(`API key create failed: ${response.status} ${response.text}`);
-  return { id: response.body.id, token: response.body.token };
+  return response.body;
 }
 
 /** Every (non-empty) way a secret could be written down trivially: as is, base64/base64url/hex of its text, and of its decoded bytes. */
@@ -142,18 +168,7 @@ export async function dumpDatabase(app: TestApp): Promise<string> {
 
 /** Every mint audit entry of the caller's org matching the query, all pages, newest first. */
 export async function allMintEntries(reader: Client, query = ''): Promise<any[]> {
-  const items: any[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < 100; page++) {
-    const separator = query ? '&' : '';
-    const path: string = `/api/audit/mints?${query}${separator}limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const response = await reader.get(path);
-    if (response.status !== 200) throw new Error(`audit read failed: ${response.status} ${response.text}`);
-    items.push(...response.body.items);
-    cursor = response.body.nextCursor;
-    if (!cursor) return items;
-  }
-  throw new Error('too many audit pages');
+  return allAuditPages(reader, `/api/audit/mints${query ? `?${query}` : ''}`);
 }
 
 /** The audit entry of one request, found by its request id (undefined when there is none). */

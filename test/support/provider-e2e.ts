@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { allAuditPages } from './audit';
 import { client, Client, HttpResult } from './http';
 
 /**
@@ -38,15 +39,7 @@ export function tappedClient(baseUrl: string, token: string | undefined, sink: R
  * through `reader`, so a tapped reader puts them all in its sink for the secret scans.
  */
 export async function readWholeAudit(reader: Client): Promise<void> {
-  for (const base of ['/api/audit/events?limit=500', '/api/audit/mints?limit=500']) {
-    let cursor: string | null = null;
-    for (let page = 0; page < 50; page++) {
-      const response: HttpResult = await reader.get(`${base}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      if (response.status !== 200) throw new Error(`audit read failed: ${response.status} ${response.text}`);
-      cursor = response.body.nextCursor ?? null;
-      if (!cursor) break;
-    }
-  }
+  for (const path of ['/api/audit/events', '/api/audit/mints']) await allAuditPages(reader, path);
   const exported = await reader.get('/api/audit/mints/export?format=ndjson');
   if (exported.status !== 200) throw new Error(`audit export failed: ${exported.status} ${exported.text}`);
 }

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -9,6 +9,7 @@ import { Clock } from '../../libs/common/src/clock';
 import type { OutboundLookup } from '../../libs/common/src/dns-lookup';
 import { AppConfig } from '../../libs/common/src/config';
 import { createLogger } from '../../libs/common/src/logging/logger';
+import type { ProviderHttpOptions } from '../../libs/providers/src/http/provider-http.client';
 import { createTestDatabase, TestDatabase } from './test-database';
 
 export interface TestApp {
@@ -29,6 +30,13 @@ export interface TestAppOptions {
   db?: TestDatabase;
   /** How the service resolves provider host names (default dns.lookup). */
   dnsLookup?: OutboundLookup;
+  /** The provider HTTP client's options, e.g. a short timeoutMs so a hanging fake fails fast. */
+  providerHttp?: ProviderHttpOptions;
+}
+
+/** A MASTER_KEYS entry: this key id and 32 fresh random bytes (base64). */
+export function newMasterKey(id: string): string {
+  return `${id}:${randomBytes(32).toString('base64')}`;
 }
 
 /**
@@ -45,7 +53,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir, LOG_LEVEL: 'debug' }).with({
     databaseUrl: db.url,
     operatorToken,
-    masterKeys: `test1:${randomBytes(32).toString('base64')}`,
+    masterKeys: newMasterKey('test1'),
     jwtSecret: randomBytes(32).toString('base64url'),
     auditSigningKeys: TEST_AUDIT_SIGNING_KEYS,
     ...options.config,
@@ -58,7 +66,14 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     },
   });
   const logger = createLogger(config.logLevel, sink);
-  const app = await createApp({ config, logger, databaseUrl: db.url, clock: options.clock, dnsLookup: options.dnsLookup });
+  const app = await createApp({
+    config,
+    logger,
+    databaseUrl: db.url,
+    clock: options.clock,
+    dnsLookup: options.dnsLookup,
+    providerHttp: options.providerHttp,
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -72,6 +87,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     async close() {
       await app.close();
       if (!options.db) await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -7,6 +7,8 @@ import { scopedDataSource } from '@mintline/common/database/scoped-data-source';
 import { typeOrmOptions } from '@mintline/common/database/typeorm-options';
 import { CredentialsModule } from '@mintline/credentials/credentials.module';
 import { MintingModule } from '@mintline/minting/minting.module';
+import { ProviderHttpOptionsModule } from '@mintline/providers/http/provider-http-options.module';
+import type { ProviderHttpOptions } from '@mintline/providers/http/provider-http.client';
 import { TenancyModule } from '@mintline/tenancy/tenancy.module';
 import { HealthController } from './ops/health.controller';
 import { MetricsController } from './ops/metrics.controller';
@@ -14,6 +16,8 @@ import { MetricsController } from './ops/metrics.controller';
 export interface AppModuleOptions extends CoreOptions {
   /** The connection the service works through: the service role (see service-role.ts), or the owner in the CLI. */
   databaseUrl: string;
+  /** Options of the outbound provider HTTP client (the tests shorten its timeout); defaults otherwise. */
+  providerHttp?: ProviderHttpOptions;
 }
 
 @Module({})
@@ -23,6 +27,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(options),
+        ProviderHttpOptionsModule.forRoot(options.providerHttp),
         TypeOrmModule.forRootAsync({
           useFactory: () => typeOrmOptions(options.databaseUrl),
           // Every query runner carries the request's tenant into PostgreSQL's row-level security.

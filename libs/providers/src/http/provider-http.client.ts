@@ -92,6 +92,11 @@ export class ProviderHttpClient implements OnModuleDestroy {
     this.checkedLookup = guardedLookup(this.lookup);
   }
 
+  /** The budget of a request that names none (PROVIDER_HTTP_OPTIONS, else 5000 ms). */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
   async request(request: ProviderHttpRequest): Promise<ProviderHttpResponse> {
     const url = this.checkUrl(request.method, request.url);
     const target = `${url.origin}${url.pathname}`;

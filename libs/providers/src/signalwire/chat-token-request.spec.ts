@@ -89,7 +89,10 @@ describe('parseChatTokenRequest', () => {
       expect(violations({ ttl: 1, channels: { sw_room: { read: true, write: true } } })).toEqual([
         { field: 'channels.sw_room', message: 'channel name must not start with the reserved prefix "sw_"' },
       ]);
-      expect(parseChatTokenRequest({ ttl: 1, channels: { my_sw_room: { read: true, write: true }, sw: { read: true, write: true } } }).channels).toBeDefined();
+      expect(parseChatTokenRequest({ ttl: 1, channels: { my_sw_room: { read: true, write: true }, sw: { read: true, write: true } } }).channels).toEqual({
+        my_sw_room: { read: true, write: true },
+        sw: { read: true, write: true },
+      });
     });
     it('requires read and write, both booleans, and nothing else', () => {
       expect(violations({ ttl: 1, channels: { a: { read: true } } })).toEqual([{ field: 'channels.a.write', message: 'is required' }]);

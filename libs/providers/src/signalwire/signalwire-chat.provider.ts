@@ -46,7 +46,8 @@ export class SignalWireChatProvider implements TokenProvider<SignalWireCredentia
     private readonly http: ProviderHttpClient,
     @Optional() @Inject(SIGNALWIRE_CHAT_OPTIONS) options?: SignalWireChatProviderOptions,
   ) {
-    this.timeoutMs = options?.timeoutMs ?? 5000;
+    // Else the HTTP client's budget: 5000 ms unless PROVIDER_HTTP_OPTIONS says otherwise (tests shorten it).
+    this.timeoutMs = options?.timeoutMs ?? http.timeoutMs;
     this.breaker = new CircuitBreaker(clock, PROVIDER, options?.breaker);
   }
 

@@ -65,7 +65,8 @@ export class SinchOAuthClient {
     private readonly http: ProviderHttpClient,
     @Optional() @Inject(SINCH_OAUTH_OPTIONS) options?: SinchOAuthClientOptions,
   ) {
-    this.timeoutMs = options?.timeoutMs ?? 5000;
+    // Else the HTTP client's budget: 5000 ms unless PROVIDER_HTTP_OPTIONS says otherwise (tests shorten it).
+    this.timeoutMs = options?.timeoutMs ?? http.timeoutMs;
     this.refreshBeforeExpiryMs = options?.refreshBeforeExpiryMs ?? 60_000;
     this.breaker = new CircuitBreaker(clock, PROVIDER, options?.breaker);
     this.onTokenFetched = options?.onTokenFetched;

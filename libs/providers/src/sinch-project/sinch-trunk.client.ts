@@ -55,7 +55,8 @@ export class SinchTrunkClient {
     private readonly oauth: SinchOAuthClient,
     @Optional() @Inject(SINCH_TRUNK_OPTIONS) options?: SinchTrunkClientOptions,
   ) {
-    this.timeoutMs = options?.timeoutMs ?? 5000;
+    // Else the HTTP client's budget: 5000 ms unless PROVIDER_HTTP_OPTIONS says otherwise (tests shorten it).
+    this.timeoutMs = options?.timeoutMs ?? http.timeoutMs;
     this.pageSize = Math.min(500, Math.max(1, options?.pageSize ?? 500));
     this.maxPages = Math.max(1, options?.maxPages ?? 50);
     this.breaker = new CircuitBreaker(clock, PROVIDER, options?.breaker);
