@@ -1,5 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { SERVICE_ROLE } from '@mintline/common/database/service-role';
+// Relative, not @mintline/common: jest's global setup loads the migrations without the path aliases.
+import { SERVICE_ROLE } from '../libs/common/src/database/service-role';
 
 /** Tables holding one org's rows, and the condition under which a row belongs to the current tenant. */
 const TENANT_TABLES: Array<{ table: string; rights: string; visible: string; writable?: string }> = [
