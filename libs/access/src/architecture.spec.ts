@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 /**
  * The import rules of .dependency-cruiser.cjs, held over apps/, libs/ and migrations/ with tsconfig.json's
  * path aliases resolved: no cycle between files or between libraries, libs/access a kernel on common only,
- * common on nothing of ours, migrations on common only (by relative path). A fixture with one violation of each kind shows
- * that the check sees them (a check that sees nothing would pass the code base too).
+ * common on nothing of ours, migrations on common only (by relative path). A fixture with one violation
+ * of each kind shows that the check sees them (a check that sees nothing would pass the code base too).
  */
 
 const ROOT = join(__dirname, '..', '..', '..');
