@@ -77,7 +77,14 @@ async function chainFaults(orgId: string): Promise<string[]> {
 }
 
 async function settled(promises: Array<Promise<void>>): Promise<Array<'committed' | ApiError>> {
-  return Promise.all(promises.map((promise) => promise.then(() => 'committed' as const, (error: ApiError) => error)));
+  return Promise.all(
+    promises.map((promise) =>
+      promise.then(
+        () => 'committed' as const,
+        (error: ApiError) => error,
+      ),
+    ),
+  );
 }
 
 beforeAll(async () => {

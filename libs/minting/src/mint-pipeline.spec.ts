@@ -107,7 +107,7 @@ describe('MintPipeline.run', () => {
     await expect(run).resolves.toEqual({ token: 'tok.en.value' });
   });
 
-  it("starts from the principal: an API key is the actor, a user is also the subject until the mint says otherwise", async () => {
+  it('starts from the principal: an API key is the actor, a user is also the subject until the mint says otherwise', async () => {
     const { pipeline, audit } = setUp();
     const refusal = ApiError.forbidden('NOPE', 'no');
     await rejection(pipeline.run('sinch', backendKey, meta, failing(refusal)));
