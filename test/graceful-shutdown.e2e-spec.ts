@@ -11,19 +11,23 @@ import type { MintAuditInput } from '../libs/audit/src/mints/mint-audit.types';
 import { expectStatus } from './support/assertions';
 import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { client } from './support/http';
-import { entryPoint } from './support/entry-point';
+import { startSignalWireFake, SignalWireFake } from './fakes/signalwire.fake';
 import { createApiKey, fingerprintOf, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './support/minting';
-import { freePort, Load, Outcome, startLoad } from './support/load';
-import { newMasterKey, startTestApp, TestApp } from './support/test-app';
+import { entryPoint } from './support/entry-point';
+import { freePort, Load, Outcome as LoadOutcome, startLoad } from './support/load';
+import { MINT_KINDS, MintMix, MixRequest, prepareMintMix, successStatus, tokenOf } from './support/mint-mix';
+import { startTestApp, TestApp } from './support/test-app';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 
 /**
  * Graceful shutdown (issue: "SIGTERM stops accepting, finishes in-flight mints (their audit batches
  * commit), closes pools, exits 0"). In process: shutDownGracefully(app) under a steady mint load from
- * several keep-alive clients. As a process: the real entry point (apps/api/src/main) gets SIGTERM.
+ * several keep-alive clients, over every mint path (Sinch and Twilio voice, SignalWire chat from a fake
+ * space, call-token mints and redemptions: see MintMix). As a process: the real entry point
+ * (apps/api/src/main) gets SIGTERM.
  *
- * What counts as correct: every answer is 200, or 503 UNAVAILABLE in the envelope for a request that
- * reached a closing server; a request that failed at the socket level was never handled (no log line,
+ * What counts as correct: every answer is its path's success (200; a call-token mint 201), or 503
+ * UNAVAILABLE in the envelope for a request that reached a closing server; a request that failed at the socket level was never handled (no log line,
  * no audit entry); every 200 has its committed audit entry and every issued entry had its 200 (no token
  * was minted and then lost with a cut connection); afterwards new connections are refused.
  */
@@ -31,17 +35,36 @@ import { createTestDatabase, TestDatabase } from './support/test-database';
 const SINCH = '/api/calls/token/sinch';
 const ROOT = join(__dirname, '..');
 
+interface Outcome extends LoadOutcome {
+  /** What was asked (the raw connection's requests are Sinch mints). */
+  request: MixRequest;
+}
+
+const SINCH_REQUEST: MixRequest = { kind: 'sinch', method: 'GET', path: SINCH, anonymous: false };
+/** An answer with its path's success status. */
+const succeeded = (outcome: Outcome) => outcome.status === successStatus(outcome.request.kind);
+
 let counter = 0;
 const newId = (label: string) => `${label}-${process.pid}-${++counter}-${randomBytes(4).toString('hex')}`;
 
-/** One GET over `agent`, never rejecting: a socket failure is an outcome too. */
-function send(agent: Agent, baseUrl: string, path: string, headers: Record<string, string>, label: string): Promise<Outcome> {
+/** One request over `agent`, never rejecting: a socket failure is an outcome too. */
+function send(agent: Agent, baseUrl: string, request: MixRequest, headers: Record<string, string>, label: string): Promise<Omit<Outcome, 'request'>> {
   const requestId = newId(label);
   const sentAt = Date.now();
-  const url = new URL(path, baseUrl);
+  const url = new URL(request.path, baseUrl);
+  const payload = request.body !== undefined ? JSON.stringify(request.body) : undefined;
+  const bodyHeaders: Record<string, string> = payload !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {};
   return new Promise((resolve) => {
     const req = httpRequest(
-      { agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'GET', headers: { ...headers, 'x-request-id': requestId }, timeout: 15_000 },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: request.method,
+        headers: { ...headers, ...bodyHeaders, 'x-request-id': requestId },
+        timeout: 15_000,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -60,19 +83,26 @@ function send(agent: Agent, baseUrl: string, path: string, headers: Record<strin
     );
     req.on('timeout', () => req.destroy(Object.assign(new Error('client timeout'), { code: 'CLIENT_TIMEOUT' })));
     req.on('error', (error: NodeJS.ErrnoException) => resolve({ requestId, sentAt, doneAt: Date.now(), error: error.code ?? error.message }));
-    req.end();
+    req.end(payload);
   });
 }
 
-/** `clients` keep-alive clients (one connection each) minting back to back until the server refuses them. */
-function startMintLoad(baseUrl: string, clients: Array<{ headers: Record<string, string>; path: string }>): Load<Outcome> {
+/** `clients` keep-alive clients (one connection each) minting over the mix back to back until the server refuses them. */
+function startMixLoad(baseUrl: string, mix: MintMix, clients: Array<{ headers: Record<string, string>; byApiKey: boolean }>): Load<Outcome> {
   const agents = clients.map(() => new Agent({ keepAlive: true, maxSockets: 1 }));
+  const sent = clients.map(() => 0);
   const load = startLoad(
     clients.length,
-    (index) => send(agents[index], baseUrl, clients[index].path, clients[index].headers, `load${index}`),
+    async (index) => {
+      const { headers, byApiKey } = clients[index];
+      const request = mix.next(index, sent[index]++, byApiKey);
+      const outcome: Outcome = { ...(await send(agents[index], baseUrl, request, request.anonymous ? {} : headers, `load${index}`)), request };
+      mix.answered(request, outcome.status, outcome.body);
+      return outcome;
+    },
     (outcome) => (outcome.error === 'ECONNREFUSED' ? 'stop' : undefined),
   );
-  void load.done.then(() => agents.forEach((agent) => agent.destroy()));
+  void load.done.finally(() => agents.forEach((agent) => agent.destroy()));
   return load;
 }
 
@@ -85,20 +115,22 @@ async function issuedEntries(db: TestDatabase, orgId: string): Promise<Array<{ r
 }
 
 /**
- * The checks every shutdown must pass, whatever the timing: answers are 200 or 503 in the envelope,
- * socket failures were never handled by the server, and 200s and issued audit entries match one to one.
+ * The checks every shutdown must pass, whatever the timing: answers are their path's success (a token;
+ * a redemption: a session) or 503 in the envelope, socket failures were never handled by the server, and
+ * successes and issued audit entries match one to one.
  */
 async function checkOutcomes(outcomes: Outcome[], db: TestDatabase, orgId: string, logs: string): Promise<{ ok: Outcome[]; refused: Outcome[] }> {
   const problems: string[] = [];
-  const ok = outcomes.filter((outcome) => outcome.status === 200);
+  const ok = outcomes.filter(succeeded);
   for (const outcome of outcomes) {
     if (outcome.error) continue;
-    if (outcome.status === 200) {
-      if (typeof outcome.body?.token !== 'string') problems.push(`${outcome.requestId}: 200 without a token: ${outcome.text}`);
+    if (succeeded(outcome)) {
+      const token = tokenOf(outcome.request, outcome.body);
+      if ('problem' in token) problems.push(`${outcome.requestId}: ${outcome.request.kind} ${token.problem}: ${outcome.text}`);
       continue;
     }
     if (outcome.status !== 503) {
-      problems.push(`${outcome.requestId}: status ${outcome.status} ${outcome.text}`);
+      problems.push(`${outcome.requestId}: ${outcome.request.kind} status ${outcome.status} ${outcome.text}`);
       continue;
     }
     const body = outcome.body;
@@ -116,14 +148,15 @@ async function checkOutcomes(outcomes: Outcome[], db: TestDatabase, orgId: strin
     if (byRequest.has(outcome.requestId)) problems.push(`${outcome.requestId}: ${outcome.error} but the server audited it (${byRequest.get(outcome.requestId)!.outcome})`);
     if (logs.includes(`"reqId":"${outcome.requestId}"`)) problems.push(`${outcome.requestId}: ${outcome.error} but the server answered it`);
   }
-  // Every 200 has its committed issued entry with the token's fingerprint ...
+  // Every success has its committed issued entry with the token's fingerprint ...
   for (const outcome of ok) {
     const entry = byRequest.get(outcome.requestId);
-    if (!entry || entry.outcome !== 'issued' || entry.token_fingerprint !== fingerprintOf(outcome.body.token)) {
-      problems.push(`${outcome.requestId}: 200 but its audit entry is ${JSON.stringify(entry)}`);
+    const token = tokenOf(outcome.request, outcome.body);
+    if (!entry || entry.outcome !== 'issued' || !('token' in token) || entry.token_fingerprint !== fingerprintOf(token.token)) {
+      problems.push(`${outcome.requestId}: ${outcome.request.kind} ${outcome.status} but its audit entry is ${JSON.stringify(entry)}`);
     }
   }
-  // ... and every issued entry of the load had its 200 (no token minted, then lost with its connection).
+  // ... and every issued entry of the load had its success (no token minted, then lost with its connection).
   const answered = new Set(ok.map((outcome) => outcome.requestId));
   const loadIds = new Set(outcomes.map((outcome) => outcome.requestId));
   for (const entry of entries) {
@@ -156,20 +189,22 @@ async function connectionRefused(url: string): Promise<boolean> {
   }
 }
 
-async function prepareOrg(target: { url: string; operatorToken: string }, name: string): Promise<{ org: OrgFixture; keyToken: string }> {
+async function prepareOrg(target: { url: string; operatorToken: string }, name: string, sw: SignalWireFake): Promise<{ org: OrgFixture; keyToken: string; mix: MintMix }> {
   const org = await createOrgWithAdmin(target as TestApp, name);
   expectStatus(await org.operator.patch(`/api/orgs/${org.orgId}`, { limits: { mintsPerMinute: 1_000_000 } }), 200);
   await putSinchVoice(org.admin, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET);
-  const key = await createApiKey(org.admin, ['CREATE_CALL_TOKEN'], 'shutdown load');
-  return { org, keyToken: key.token };
+  const { endpointId } = await prepareMintMix(org.admin, org.operator, org.orgId, sw);
+  const key = await createApiKey(org.admin, ['CREATE_CALL_TOKEN', 'CREATE_CHAT_TOKEN'], 'shutdown load');
+  return { org, keyToken: key.token, mix: new MintMix(endpointId, org.adminId) };
 }
 
-function loadClients(org: OrgFixture, keyToken: string, count: number): Array<{ headers: Record<string, string>; path: string }> {
+/** Half the clients mint as the admin user, half with the API key (naming the admin as the user). */
+function loadClients(org: OrgFixture, keyToken: string, count: number): Array<{ headers: Record<string, string>; byApiKey: boolean }> {
   return Array.from({ length: count }, (_, index) => {
     const headers: Record<string, string> = {};
     if (index % 2 === 0) headers.authorization = `Bearer ${org.adminToken}`;
     else headers['x-api-key'] = keyToken;
-    return { headers, path: index % 2 === 0 ? SINCH : `${SINCH}?userId=${org.adminId}` };
+    return { headers, byApiKey: index % 2 !== 0 };
   });
 }
 
@@ -177,22 +212,27 @@ describe('shutDownGracefully(app) under load', () => {
   let app: TestApp;
   let org: OrgFixture;
   let keyToken: string;
+  let mix: MintMix;
+  let sw: SignalWireFake;
   let closed = false;
 
   beforeAll(async () => {
-    app = await startTestApp();
-    ({ org, keyToken } = await prepareOrg(app, 'Shutdown Org'));
+    sw = await startSignalWireFake();
+    // The fake SignalWire space is plain http on 127.0.0.1.
+    app = await startTestApp({ config: { allowInsecureProviderUrls: true } });
+    ({ org, keyToken, mix } = await prepareOrg(app, 'Shutdown Org', sw));
   });
 
   afterAll(async () => {
     if (!closed) await app?.app.close().catch(() => undefined);
     await app?.db.drop();
+    await sw?.close();
   });
 
   it('finishes in-flight mints (their audit entries commit), answers late arrivals 503 in the envelope, closes the pools, then refuses connections', async () => {
     const port = new URL(app.url).port;
     // Warm up: every client has an open keep-alive connection and some 200s before the shutdown.
-    const load = startMintLoad(app.url, loadClients(org, keyToken, 6));
+    const load = startMixLoad(app.url, mix, loadClients(org, keyToken, 6));
     await sleep(400);
     expect(load.outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(5);
 
@@ -253,20 +293,22 @@ describe('shutDownGracefully(app) under load', () => {
     expect(answers.length).toBeGreaterThanOrEqual(1);
     expect(answers[0]).toMatch(/^HTTP\/1\.1 200 /);
     expect(answers[0].toLowerCase()).toContain(`x-request-id: ${rawFirst}`);
-    const rawOutcomes: Outcome[] = [parseRaw(answers[0], rawFirst, shutdownCalledAt)];
+    const rawOutcomes: Outcome[] = [{ ...parseRaw(answers[0], rawFirst, shutdownCalledAt), request: SINCH_REQUEST }];
     if (answers[1]) {
-      const late = parseRaw(answers[1], rawLate, shutdownCalledAt);
+      const late: Outcome = { ...parseRaw(answers[1], rawLate, shutdownCalledAt), request: SINCH_REQUEST };
       expect([200, 503]).toContain(late.status);
       if (late.status === 503) expect(String(late.headers?.connection).toLowerCase()).toBe('close');
       rawOutcomes.push(late);
     } else {
       // Not answered: then it must never have been handled (checked below with the socket failures).
-      rawOutcomes.push({ requestId: rawLate, sentAt: shutdownCalledAt, doneAt: Date.now(), error: 'closed before an answer' });
+      rawOutcomes.push({ requestId: rawLate, sentAt: shutdownCalledAt, doneAt: Date.now(), error: 'closed before an answer', request: SINCH_REQUEST });
     }
 
     const all = [...load.outcomes, ...rawOutcomes];
     const { ok, refused } = await checkOutcomes(all, app.db, org.orgId, app.logs.join(''));
     expect(refused.length).toBeGreaterThan(0);
+    // The load went down every mint path.
+    expect(MINT_KINDS.filter((kind) => ok.some((o) => o.request.kind === kind))).toEqual(MINT_KINDS);
     // Mints that were in flight when the shutdown began completed with 200 (at least the raw one).
     expect(ok.filter((o) => o.sentAt <= shutdownCalledAt && o.doneAt >= shutdownCalledAt).length).toBeGreaterThanOrEqual(1);
     const unexpected = all.filter((o) => o.error && o.error !== 'ECONNREFUSED' && o.error !== 'ECONNRESET' && o.error !== 'closed before an answer');
@@ -277,7 +319,7 @@ describe('shutDownGracefully(app) under load', () => {
   });
 });
 
-function parseRaw(text: string, requestId: string, at: number): Outcome {
+function parseRaw(text: string, requestId: string, at: number): Omit<Outcome, 'request'> {
   const [head, ...rest] = text.split('\r\n\r\n');
   const [statusLine, ...headerLines] = head.split('\r\n');
   const headers: Record<string, string> = {};
@@ -310,6 +352,7 @@ function parseRaw(text: string, requestId: string, at: number): Outcome {
 describe('the server process on SIGTERM', () => {
   const entry = entryPoint('api', ['apps/api/src/shutdown.js']);
   let child: ChildProcess | undefined;
+  let sw: SignalWireFake | undefined;
   let db: TestDatabase;
   let dataDir: string;
   const output: string[] = [];
@@ -317,6 +360,7 @@ describe('the server process on SIGTERM', () => {
   afterAll(async () => {
     if (child && child.exitCode === null && child.signalCode === null && child.pid) process.kill(child.pid, 'SIGKILL');
     await db?.drop();
+    await sw?.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     if (!('skip' in entry)) entry.cleanup();
   });
@@ -339,10 +383,12 @@ describe('the server process on SIGTERM', () => {
         PORT: String(port),
         HOST: '127.0.0.1',
         OPERATOR_TOKEN: operatorToken,
-        MASTER_KEYS: newMasterKey('k1'),
+        MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
         JWT_SECRET: randomBytes(32).toString('base64url'),
         MINTLINE_DATA_DIR: dataDir,
         LOG_LEVEL: 'info',
+        // The fake SignalWire space of the load is plain http on 127.0.0.1.
+        ALLOW_INSECURE_PROVIDER_URLS: 'true',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -357,10 +403,11 @@ describe('the server process on SIGTERM', () => {
     }
     if (!ready) throw new Error(`the server (${entry.how}) did not become ready:\n${output.join('').slice(-3000)}`);
 
-    const { org, keyToken } = await prepareOrg({ url, operatorToken }, 'Process Org');
+    sw = await startSignalWireFake();
+    const { org, keyToken, mix } = await prepareOrg({ url, operatorToken }, 'Process Org', sw);
     expectStatus(await client(url, org.adminToken).get(SINCH), 200);
 
-    const load = startMintLoad(url, loadClients(org, keyToken, 4));
+    const load = startMixLoad(url, mix, loadClients(org, keyToken, 4));
     await sleep(400);
     const signalledAt = Date.now();
     child.kill('SIGTERM');

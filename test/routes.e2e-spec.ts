@@ -13,6 +13,62 @@ let org: OrgFixture;
 const EXPECTED_PUBLIC = ['GET /health', 'GET /health/ready', 'GET /metrics', 'POST /api/auth/login'];
 const REDEEM = 'POST /api/call-tokens/redeem';
 
+/**
+ * Who may call each route, from the contract (/work/shared/API.md): `public`, `operator`, `any-principal`,
+ * or the scopes it requires (joined with ` + `, sorted). Compared both ways with what the routes declare,
+ * so a route added, removed or re-scoped without the contract's say fails here. Routes the contract
+ * lists without a scope of their own take their section's (`GET /api/endpoints/{id}`: MANAGE_ENDPOINTS).
+ */
+const ACCESS: Record<string, string> = {
+  'GET /health': 'public',
+  'GET /health/ready': 'public',
+  'GET /metrics': 'public',
+  'POST /api/auth/login': 'public',
+  'POST /api/call-tokens/redeem': 'public',
+  'GET /api/auth/me': 'any-principal',
+  'POST /api/orgs': 'operator',
+  'GET /api/orgs/:orgId': 'operator',
+  'PATCH /api/orgs/:orgId': 'operator',
+  'POST /api/orgs/:orgId/users': 'operator',
+  'POST /api/users': 'MANAGE_USERS',
+  'GET /api/users': 'MANAGE_USERS',
+  'GET /api/users/:id': 'MANAGE_USERS',
+  'PATCH /api/users/:id': 'MANAGE_USERS',
+  'DELETE /api/users/:id': 'MANAGE_USERS',
+  'POST /api/users/:id/phone-numbers': 'MANAGE_USERS',
+  'GET /api/users/:id/phone-numbers': 'MANAGE_USERS',
+  'DELETE /api/users/:id/phone-numbers/:numberId': 'MANAGE_USERS',
+  'POST /api/api-keys': 'MANAGE_API_KEYS',
+  'GET /api/api-keys': 'MANAGE_API_KEYS',
+  'PATCH /api/api-keys/:id': 'MANAGE_API_KEYS',
+  'DELETE /api/api-keys/:id': 'MANAGE_API_KEYS',
+  'GET /api/credentials': 'MANAGE_CREDENTIALS',
+  'GET /api/credentials/:provider': 'MANAGE_CREDENTIALS',
+  'PUT /api/credentials/:provider': 'MANAGE_CREDENTIALS',
+  'DELETE /api/credentials/:provider': 'MANAGE_CREDENTIALS',
+  'POST /api/credentials/:provider/verify': 'MANAGE_CREDENTIALS',
+  'GET /api/calls/token/sinch': 'CREATE_CALL_TOKEN',
+  'GET /api/calls/token/twilio': 'CREATE_CALL_TOKEN',
+  'POST /api/chat/tokens': 'CREATE_CHAT_TOKEN',
+  'POST /api/endpoints': 'MANAGE_ENDPOINTS',
+  'GET /api/endpoints': 'MANAGE_ENDPOINTS',
+  'GET /api/endpoints/:id': 'MANAGE_ENDPOINTS',
+  'PATCH /api/endpoints/:id': 'MANAGE_ENDPOINTS',
+  'POST /api/call-tokens': 'CREATE_CALL_TOKEN',
+  'GET /api/call-tokens/:id': 'READ_CALL_TOKEN',
+  'DELETE /api/call-tokens/:id': 'CREATE_CALL_TOKEN',
+  'GET /api/audit/mints': 'READ_AUDIT',
+  'GET /api/audit/mints/export': 'READ_AUDIT',
+  'GET /api/audit/verify': 'READ_AUDIT',
+  'GET /api/audit/events': 'READ_AUDIT',
+};
+
+/** A route's declared access in the notation of ACCESS. */
+function declaredAccess(route: NestRoute): string {
+  if (!route.rule) return '(none)';
+  return route.rule.kind === 'scopes' ? [...route.rule.scopes].sort().join(' + ') : route.rule.kind;
+}
+
 /** Fastify's own route table (every route, Nest's or not), from printRoutes' tree. */
 function fastifyRoutes(testApp: TestApp): string[] {
   const tree = testApp.app.getHttpAdapter().getInstance().printRoutes({ commonPrefix: false });
@@ -91,9 +147,21 @@ describe('the route table', () => {
 
   it('opens exactly the public routes of the contract', () => {
     const keys = routes.map(key);
-    const expected = [...EXPECTED_PUBLIC, ...(keys.includes(REDEEM) ? [REDEEM] : [])].sort();
+    // The redeem route is public by contract; its absence is a failure, not a smaller expectation.
+    expect(keys).toContain(REDEEM);
+    const expected = [...EXPECTED_PUBLIC, REDEEM].sort();
     const open = routes.filter((route) => route.rule?.kind === 'public').map(key).sort();
     expect(open).toEqual(expected);
+  });
+
+  it('pins every route to the access the contract gives it, both ways', () => {
+    const declared = new Map(routes.map((route) => [key(route), declaredAccess(route)]));
+    const unlisted = [...declared.keys()].filter((route) => !(route in ACCESS)).map((route) => `${route} (declares ${declared.get(route)}): add it to ACCESS`);
+    const gone = Object.keys(ACCESS).filter((route) => !declared.has(route)).map((route) => `${route}: in ACCESS but not served`);
+    const mismatched = Object.entries(ACCESS)
+      .filter(([route, access]) => declared.has(route) && declared.get(route) !== access)
+      .map(([route, access]) => `${route}: the contract says ${access}, the route declares ${declared.get(route)}`);
+    expect({ unlisted, gone, mismatched }).toEqual({ unlisted: [], gone: [], mismatched: [] });
   });
 
   it('serves no Fastify route that is not a Nest route, apart from the Swagger UI under /docs', () => {

@@ -15,6 +15,7 @@ import {
   SINCH_TOKEN_PREFIX,
   verifySinchToken,
 } from './support/minting';
+import { refuseAuditWrites, restoreAuditWrites } from './support/audit-outage';
 import { startTestApp, TestApp } from './support/test-app';
 
 const SINCH_PATH = '/api/calls/token/sinch';
@@ -343,9 +344,7 @@ describe('every refusal, and its audit entry', () => {
 
 describe('fail-closed audit', () => {
   afterEach(async () => {
-    await app.db.query('DROP TRIGGER IF EXISTS mint_audit_refuse ON mint_audit');
-    await app.db.query('DROP TRIGGER IF EXISTS mint_audit_refuse ON audit_chain_heads');
-    await app.db.query('DROP FUNCTION IF EXISTS mint_audit_refuse()');
+    await restoreAuditWrites(app);
   });
 
   it('hands out no token when the audit entry cannot be written, and works again once it can', async () => {
@@ -354,9 +353,7 @@ describe('fail-closed audit', () => {
     const before = await mintAuditCount(org.orgId);
     const logLinesBefore = app.logs.length;
 
-    await app.db.query(`CREATE FUNCTION mint_audit_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'audit storage refuses writes (test)'; END $$`);
-    await app.db.query('CREATE TRIGGER mint_audit_refuse BEFORE INSERT ON mint_audit FOR EACH ROW EXECUTE FUNCTION mint_audit_refuse()');
+    await refuseAuditWrites(app);
 
     const key = await createApiKey(org.admin, ['CREATE_CALL_TOKEN'], 'fail closed key');
     const attempts = await Promise.all([
@@ -373,7 +370,7 @@ describe('fail-closed audit', () => {
     // The token that could not be audited is not in the logs either.
     expect(app.logs.slice(logLinesBefore).join('')).not.toContain(SINCH_TOKEN_PREFIX);
 
-    await app.db.query('DROP TRIGGER mint_audit_refuse ON mint_audit');
+    await restoreAuditWrites(app);
     const again = await agent.client.get(SINCH_PATH);
     expectStatus(again, 200);
     verifySinchToken(again.body.token, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET, agent.id);
@@ -387,16 +384,14 @@ describe('fail-closed audit', () => {
   });
 
   it('also refuses when the audit fails on an update of the chain head', async () => {
-    await app.db.query(`CREATE FUNCTION mint_audit_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN RAISE EXCEPTION 'chain head refuses writes (test)'; END $$`);
-    await app.db.query('CREATE TRIGGER mint_audit_refuse BEFORE UPDATE ON audit_chain_heads FOR EACH ROW EXECUTE FUNCTION mint_audit_refuse()');
+    await refuseAuditWrites(app, { table: 'audit_chain_heads', operation: 'UPDATE' });
     const before = await mintAuditCount(org.orgId);
     const response = await agent.client.get(SINCH_PATH);
     expectError(response, 503, 'UNAVAILABLE');
     expect(response.text).not.toContain(SINCH_TOKEN_PREFIX);
     // The whole batch rolled back: no entry without its chain head.
     expect(await mintAuditCount(org.orgId)).toBe(before);
-    await app.db.query('DROP TRIGGER mint_audit_refuse ON audit_chain_heads');
+    await restoreAuditWrites(app);
     expectStatus(await agent.client.get(SINCH_PATH), 200);
   });
 });

@@ -3,6 +3,7 @@ import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import type { TenantPrincipal } from '@mintline/access/principal';
 import { ApiError } from '@mintline/common/errors/api-error';
+import { isDatabaseUnavailable } from '@mintline/common/errors/database-errors';
 import { toApiError } from '@mintline/common/errors/error-envelope.filter';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
@@ -55,6 +56,12 @@ export class MintPipeline {
       const refusal = toApiError(error);
       const outcome = refusal.status >= 500 ? 'failed' : 'denied';
       this.metrics.mints.inc({ provider, outcome });
+      if (isDatabaseUnavailable(error)) {
+        // The database is away: its entry would wait out the same outage before the caller hears a word.
+        // A refusal hands out nothing, so it is answered now and its entry written if the database lets it.
+        void this.audit.record({ ...base, ...attempt, outcome, code: refusal.code, expiresAt: null }).catch(() => undefined);
+        throw error;
+      }
       try {
         await this.audit.record({ ...base, ...attempt, outcome, code: refusal.code, expiresAt: null });
       } catch {

@@ -7,6 +7,7 @@ import { Clock } from '@mintline/common/clock';
 import { queryInOneTrip } from '@mintline/common/database/scoped-data-source';
 import { SYSTEM_SCOPE, TenantScope } from '@mintline/common/database/tenant-scope';
 import { ApiError } from '@mintline/common/errors/api-error';
+import { isDatabaseUnavailable } from '@mintline/common/errors/database-errors';
 import { AuditCheckpointWriter, CommittedHead } from '../checkpoints/audit-checkpoint.writer';
 import { chainHash, ChainedContent, GENESIS_HASH, tokenFingerprint } from './audit-chain';
 import type { MintAuditInput } from './mint-audit.types';
@@ -136,6 +137,9 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
       this.logger.error({ err: error, entries: batch.length }, 'audit batch failed to commit; no token from it is handed out');
       const failure = ApiError.unavailable('The audit log is unavailable, so no token was issued');
       for (const pending of batch) pending.reject(failure);
+      // Entries that queued behind a batch the database did not answer would only wait out the same
+      // silence again in the next batch (answering after two timeouts): refuse them now.
+      if (isDatabaseUnavailable(error)) for (const pending of this.queue.splice(0)) pending.reject(failure);
     }
   }
 

@@ -23,6 +23,8 @@ const UNAVAILABLE_MESSAGES = [
   'is not currently accepting connections',
   // node-postgres's query_timeout: the server accepted the query but never answered (hung or partitioned).
   'Query read timeout',
+  // TypeORM lets go of a query runner whose connection broke; its next statement fails with this.
+  'Query runner already released',
 ];
 
 export function isDatabaseUnavailable(error: unknown): boolean {

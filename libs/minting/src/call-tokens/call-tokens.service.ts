@@ -1,16 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import type { TenantPrincipal } from '@mintline/access/principal';
 import { Clock } from '@mintline/common/clock';
-import { queryRows } from '@mintline/common/database/query-rows';
 import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { CALL_TOKEN_TTL, CallTokenProvider, hashCallToken } from '@mintline/providers/call-token/call-token.provider';
 import { MintPipeline } from '../mint-pipeline.service';
+import { BUSY, CallTokenRowLock } from './call-token-row-lock';
 import { CallTokenView, CreateCallTokenDto, CreatedCallTokenView, RedeemedCallTokenView } from './call-token.dto';
 
 interface CallTokenRow {
@@ -23,19 +23,31 @@ interface CallTokenRow {
   revoked_at: Date | null;
   minted_by_kind: 'user' | 'api_key';
   minted_by_id: string;
+  /** Its endpoint is active and WebRTC-capable and its org has WebRTC on. */
+  usable: boolean;
+}
+
+/** The rows of an UPDATE ... RETURNING run in a transaction (TypeORM answers those with `[rows, count]`). */
+async function rowsOf(manager: EntityManager, sql: string, params: unknown[]): Promise<unknown[]> {
+  const result = await manager.queryRunner!.query(sql, params, true);
+  return result.records ?? [];
 }
 
 const invalid = (code: string, message: string) => ApiError.unauthorized(message, code);
 
 @Injectable()
 export class CallTokensService {
+  private readonly rowLock: CallTokenRowLock;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly pipeline: MintPipeline,
     private readonly provider: CallTokenProvider,
     private readonly audit: MintAuditWriter,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.rowLock = new CallTokenRowLock(dataSource);
+  }
 
   mint(principal: TenantPrincipal, dto: CreateCallTokenDto, meta: RequestMeta): Promise<CreatedCallTokenView> {
     return this.pipeline.run('call-token', principal, meta, async (attempt) => {
@@ -74,7 +86,7 @@ export class CallTokensService {
   }
 
   async get(orgId: string, id: string): Promise<CallTokenView> {
-    const row = await this.find('id = $1 AND org_id = $2', [id, orgId]);
+    const row = await this.find('t.id = $1 AND t.org_id = $2', [id, orgId]);
     if (!row) throw ApiError.notFound('Call token not found');
     return {
       id: row.id,
@@ -87,28 +99,95 @@ export class CallTokensService {
     };
   }
 
-  /** Revokes a token that has not been redeemed; revoking twice is harmless. */
+  /**
+   * Revokes a token that has not been redeemed; revoking twice is harmless. The revocation and its audit
+   * entry commit together (see CallTokenRowLock): a revocation that could not be audited did not happen.
+   */
   async revoke(principal: TenantPrincipal, id: string, meta: RequestMeta): Promise<void> {
-    const row = await this.find('id = $1 AND org_id = $2', [id, principal.orgId]);
-    if (!row) throw ApiError.notFound('Call token not found');
-    if (row.redeemed_at) throw ApiError.conflict('TOKEN_REDEEMED', 'The token was already redeemed');
-    if (row.revoked_at) return;
-    const revoked = await queryRows(
-      this.dataSource,
-      'UPDATE call_tokens SET revoked_at = $2 WHERE id = $1 AND redeemed_at IS NULL AND revoked_at IS NULL RETURNING id',
-      [id, this.clock.now()],
+    await this.rowLock.retrying(async () => {
+      const row = await this.find('t.id = $1 AND t.org_id = $2', [id, principal.orgId]);
+      if (!row) throw ApiError.notFound('Call token not found');
+      if (row.redeemed_at) throw ApiError.conflict('TOKEN_REDEEMED', 'The token was already redeemed');
+      if (row.revoked_at) return;
+      return this.rowLock.locked(id, async (manager) => {
+        const revoked = await rowsOf(manager, 'UPDATE call_tokens SET revoked_at = $2 WHERE id = $1 AND redeemed_at IS NULL AND revoked_at IS NULL RETURNING id', [
+          id,
+          this.clock.now(),
+        ]);
+        // Redeemed or revoked since it was read: look again and answer as that outcome would have.
+        if (revoked.length === 0) return BUSY;
+        await this.audit.record({
+          orgId: principal.orgId,
+          provider: 'call-token',
+          action: 'revoke',
+          actor: principal.kind === 'user' ? { kind: 'user', id: principal.userId } : { kind: 'api_key', id: principal.apiKeyId },
+          subjectUserId: null,
+          target: `endpoint:${row.endpoint_id}`,
+          outcome: 'issued',
+          code: null,
+          expiresAt: row.expires_at,
+          ip: meta.ip,
+          userAgent: meta.userAgent,
+          requestId: meta.requestId,
+        });
+      });
+    });
+  }
+
+  /**
+   * Exchanges a token for a session exactly once. The conditional UPDATE, under the row's lock, is the
+   * decision: of any number of concurrent redeemers (on any instance) one changes the row; the others
+   * see it redeemed. The redemption and its audit entry commit together (see CallTokenRowLock), so the
+   * session is handed out only once its entry is committed, and a redemption that could not be audited
+   * leaves the token redeemable.
+   */
+  async redeem(token: string, meta: RequestMeta): Promise<RedeemedCallTokenView> {
+    if (!/^mct_[A-Za-z0-9_-]{43}$/.test(token)) throw invalid('TOKEN_INVALID', 'Invalid call token');
+    const hash = hashCallToken(token);
+    // The token is all the (anonymous) caller has: it names its org, so finding it is cross-tenant.
+    return TenantScope.system(() =>
+      this.rowLock.retrying(async () => {
+        const now = this.clock.now();
+        const row = await this.find('t.token_hash = $1', [hash]);
+        if (!row) throw invalid('TOKEN_INVALID', 'Invalid call token');
+        const refusal = this.refusalOf(row, now);
+        if (refusal) {
+          await this.recordRedemption(row, token, meta, refusal);
+          throw refusal;
+        }
+        const sessionId = randomUUID();
+        return this.rowLock.locked(row.id, async (manager) => {
+          const redeemed = await rowsOf(
+            manager,
+            `UPDATE call_tokens t SET redeemed_at = $2, session_id = $3
+              WHERE t.id = $1 AND t.redeemed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2
+                AND EXISTS (SELECT 1 FROM endpoints e JOIN orgs o ON o.id = e.org_id
+                             WHERE e.id = t.endpoint_id AND e.state = 'active' AND e.webrtc AND o.webrtc_enabled)
+              RETURNING t.id`,
+            [row.id, now, sessionId],
+          );
+          // Redeemed, revoked or made unusable since it was read: look again, and refuse for that.
+          if (redeemed.length === 0) return BUSY;
+          // Throws (503) when the entry cannot be committed; the redemption then rolls back with it.
+          await this.recordRedemption(row, token, meta, undefined);
+          return { sessionId, endpointId: row.endpoint_id, orgId: row.org_id };
+        });
+      }),
     );
-    // Lost a race with a redemption (or another revocation): answer as that outcome would have.
-    if (revoked.length === 0) return this.revoke(principal, id, meta);
-    await this.audit.record({
-      orgId: principal.orgId,
+  }
+
+  private recordRedemption(row: CallTokenRow, token: string, meta: RequestMeta, refusal: ApiError | undefined): Promise<void> {
+    return this.audit.record({
+      orgId: row.org_id,
       provider: 'call-token',
-      action: 'revoke',
-      actor: principal.kind === 'user' ? { kind: 'user', id: principal.userId } : { kind: 'api_key', id: principal.apiKeyId },
+      action: 'redeem',
+      // The redeemer is anonymous: the entry is attributed to whoever minted the token.
+      actor: { kind: row.minted_by_kind, id: row.minted_by_id },
       subjectUserId: null,
       target: `endpoint:${row.endpoint_id}`,
-      outcome: 'issued',
-      code: null,
+      outcome: refusal ? 'denied' : 'issued',
+      code: refusal?.code ?? null,
+      token,
       expiresAt: row.expires_at,
       ip: meta.ip,
       userAgent: meta.userAgent,
@@ -116,65 +195,14 @@ export class CallTokensService {
     });
   }
 
-  /**
-   * Exchanges a token for a session exactly once. The single UPDATE is the whole decision: PostgreSQL
-   * lets one of any number of concurrent redeemers (on any instance) change the row; the others see it
-   * already redeemed. The session is handed out only once its audit entry is committed.
-   */
-  async redeem(token: string, meta: RequestMeta): Promise<RedeemedCallTokenView> {
-    if (!/^mct_[A-Za-z0-9_-]{43}$/.test(token)) throw invalid('TOKEN_INVALID', 'Invalid call token');
-    const hash = hashCallToken(token);
-    const now = this.clock.now();
-    const sessionId = randomUUID();
-    // The token is all the (anonymous) caller has: it names its org, so finding it is cross-tenant.
-    const redeemed = await TenantScope.system(() =>
-      queryRows<CallTokenRow>(
-        this.dataSource,
-        `UPDATE call_tokens t SET redeemed_at = $2, session_id = $3
-          WHERE t.token_hash = $1 AND t.redeemed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2
-            AND EXISTS (SELECT 1 FROM endpoints e JOIN orgs o ON o.id = e.org_id
-                         WHERE e.id = t.endpoint_id AND e.state = 'active' AND e.webrtc AND o.webrtc_enabled)
-          RETURNING t.id, t.org_id, t.endpoint_id, t.created_at, t.expires_at, t.redeemed_at, t.revoked_at, t.minted_by_kind, t.minted_by_id`,
-        [hash, now, sessionId],
-      ),
-    );
-    const row = redeemed[0] ?? (await TenantScope.system(() => this.find('token_hash = $1', [hash])));
-    if (!row) throw invalid('TOKEN_INVALID', 'Invalid call token');
-    const refusal = redeemed[0] ? undefined : this.refusalOf(row, now);
-    try {
-      await this.audit.record({
-        orgId: row.org_id,
-        provider: 'call-token',
-        action: 'redeem',
-        // The redeemer is anonymous: the entry is attributed to whoever minted the token.
-        actor: { kind: row.minted_by_kind, id: row.minted_by_id },
-        subjectUserId: null,
-        target: `endpoint:${row.endpoint_id}`,
-        outcome: refusal ? 'denied' : 'issued',
-        code: refusal?.code ?? null,
-        token,
-        expiresAt: row.expires_at,
-        ip: meta.ip,
-        userAgent: meta.userAgent,
-        requestId: meta.requestId,
-      });
-    } catch (error) {
-      if (!refusal) {
-        // No session without its audit entry: put the token back so it can be redeemed once the log is back.
-        await this.dataSource.query('UPDATE call_tokens SET redeemed_at = NULL, session_id = NULL WHERE id = $1 AND session_id = $2', [row.id, sessionId]);
-      }
-      throw error;
-    }
-    if (refusal) throw refusal;
-    return { sessionId, endpointId: row.endpoint_id, orgId: row.org_id };
-  }
-
-  private refusalOf(row: CallTokenRow, now: Date): ApiError {
+  /** Why this token cannot be redeemed now, or undefined if it can. */
+  private refusalOf(row: CallTokenRow, now: Date): ApiError | undefined {
     if (row.redeemed_at) return invalid('TOKEN_REDEEMED', 'The call token was already redeemed');
     if (row.revoked_at) return invalid('TOKEN_REVOKED', 'The call token was revoked');
     if (row.expires_at.getTime() <= now.getTime()) return invalid('TOKEN_EXPIRED', 'The call token has expired');
     // Valid token, but its endpoint was archived or WebRTC switched off since it was minted.
-    return invalid('TOKEN_INVALID', 'The call token can no longer be used');
+    if (!row.usable) return invalid('TOKEN_INVALID', 'The call token can no longer be used');
+    return undefined;
   }
 
   private statusOf(row: CallTokenRow): CallTokenView['status'] {
@@ -186,7 +214,10 @@ export class CallTokensService {
 
   private async find(where: string, params: unknown[]): Promise<CallTokenRow | undefined> {
     const rows: CallTokenRow[] = await this.dataSource.query(
-      `SELECT id, org_id, endpoint_id, created_at, expires_at, redeemed_at, revoked_at, minted_by_kind, minted_by_id FROM call_tokens WHERE ${where}`,
+      `SELECT t.id, t.org_id, t.endpoint_id, t.created_at, t.expires_at, t.redeemed_at, t.revoked_at, t.minted_by_kind, t.minted_by_id,
+              EXISTS (SELECT 1 FROM endpoints e JOIN orgs o ON o.id = e.org_id
+                       WHERE e.id = t.endpoint_id AND e.state = 'active' AND e.webrtc AND o.webrtc_enabled) AS usable
+         FROM call_tokens t WHERE ${where}`,
       params,
     );
     return rows[0];
