@@ -159,6 +159,27 @@ describe('MintPipeline.run', () => {
     expect(await rejection(pipeline.run('sinch', agent, meta, failing(ApiError.notFound())))).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
   });
 
+  it('answers a refusal caused by the database being away at once, and still writes its entry when it can', async () => {
+    const { pipeline, audit, counted } = setUp();
+    let commit!: () => void;
+    audit.hold = new Promise<void>((resolve) => (commit = resolve));
+    const outage = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    // The entry is still waiting (the database is away), yet the caller hears at once.
+    expect(await rejection(pipeline.run('sinch', agent, meta, failing(outage)))).toBe(outage);
+    expect(audit.entries).toEqual([]);
+    commit();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(audit.entries).toEqual([expect.objectContaining({ outcome: 'failed', code: 'UNAVAILABLE', target: 'sinch:app-key' })]);
+    expect(await counted('failed')).toBe(1);
+  });
+
+  it('does not fail such a refusal again when its entry cannot be written either', async () => {
+    const { pipeline, audit } = setUp();
+    audit.failing = true;
+    const outage = new Error('Connection terminated unexpectedly');
+    expect(await rejection(pipeline.run('sinch', agent, meta, failing(outage)))).toBe(outage);
+  });
+
   it("refuses past the org's mints per minute with 429 and Retry-After, audited as denied, without calling the provider step", async () => {
     const { pipeline, audit, counted } = setUp({ mintsPerMinute: 2 });
     await pipeline.run('sinch', agent, meta, issuing());
