@@ -201,7 +201,7 @@ describe('the OpenAPI document', () => {
     const openapi: any = await (await fetch(`${app.url}/docs/openapi.json`)).json();
     const resolve = (schema: any): any => (schema?.$ref ? openapi.components.schemas[schema.$ref.split('/').pop()] : schema);
     const publicKeys = openapi.paths['/api/audit/public-keys'].get;
-    expect(Object.keys(publicKeys.responses).sort()).toEqual(['200', '401', '403']);
+    expect(Object.keys(publicKeys.responses).sort()).toEqual(['200', '400', '401', '403', '429', '500', '503']);
     const list = publicKeys.responses['200'].content['application/json'].schema;
     expect(list.type).toBe('array');
     expect(resolve(list.items).required).toEqual(expect.arrayContaining(['keyId', 'algorithm', 'publicKey']));

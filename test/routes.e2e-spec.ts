@@ -60,6 +60,7 @@ const ACCESS: Record<string, string> = {
   'GET /api/audit/mints': 'READ_AUDIT',
   'GET /api/audit/mints/export': 'READ_AUDIT',
   'GET /api/audit/verify': 'READ_AUDIT',
+  'GET /api/audit/public-keys': 'READ_AUDIT',
   'GET /api/audit/events': 'READ_AUDIT',
 };
 

@@ -1,4 +1,9 @@
-/** A small fetch wrapper for end-to-end tests: JSON in, status + parsed body + headers out. */
+import { checkAgainstDocument } from './openapi-contract';
+
+/**
+ * A small fetch wrapper for end-to-end tests: JSON in, status + parsed body + headers out. Every answer
+ * is checked against the served OpenAPI document (openapi-contract.ts).
+ */
 export interface HttpResult<T = any> {
   status: number;
   body: T;
@@ -31,7 +36,9 @@ export async function http<T = any>(baseUrl: string, method: string, path: strin
   const text = await response.text();
   let parsed: unknown = text;
   if (/^application\/json\b/.test(response.headers.get('content-type') ?? '') && text.length > 0) parsed = JSON.parse(text);
-  return { status: response.status, body: parsed as T, text, headers: response.headers };
+  const result = { status: response.status, body: parsed as T, text, headers: response.headers };
+  await checkAgainstDocument(baseUrl, method, path, result);
+  return result;
 }
 
 /** Binds a base URL and a default credential: `const admin = client(app.url, token); await admin.get('/api/users')`. */

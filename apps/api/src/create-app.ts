@@ -3,7 +3,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { ErrorEnvelopeFilter, sendError, toApiError } from '@mintline/common/errors/error-envelope.filter';
@@ -14,6 +14,7 @@ import { requestIdFor } from '@mintline/common/http/request-id';
 import { PinoNestLogger } from '@mintline/common/logging/logger';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
 import { AppModule, AppModuleOptions } from './app.module';
+import { buildOpenApiDocument } from './openapi-document';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -125,16 +126,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     );
   });
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Mintline')
-      .setDescription('Multi-tenant broker for short-lived voice and chat client tokens. Errors: {success: false, error, code, requestId, details?}.')
-      .setVersion('1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Access JWT, API key (mlk_...) or operator token' })
-      .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, 'apiKey')
-      .build(),
-  );
+  const document = buildOpenApiDocument(app, BODY_LIMIT_BYTES);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', useGlobalPrefix: false });
 
   await app.init();

@@ -1,6 +1,7 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
 import { applyDecorators } from '@nestjs/common';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import type { OrgFeature } from './org-features';
 import type { Principal } from './principal';
 import type { Scope } from './scopes';
@@ -21,8 +22,12 @@ const authenticatedDocs = () =>
   applyDecorators(
     ApiBearerAuth(),
     ApiSecurity('apiKey'),
-    ApiUnauthorizedResponse({ description: 'No or bad credential (UNAUTHORIZED); two different credentials (AMBIGUOUS_CREDENTIALS)' }),
+    ApiErrorResponse(401, 'UNAUTHORIZED: no credential, or one that is unknown, expired, revoked or disabled'),
+    ApiErrorResponse(401, 'AMBIGUOUS_CREDENTIALS: two different credentials, in Authorization and X-API-Key'),
   );
+
+/** An API key may carry a daily request quota (maxRequestsPerDay): past it, every route it calls answers 429. */
+const apiKeyQuotaDocs = () => ApiErrorResponse(429, "RATE_LIMITED: the API key has used its requests for today (UTC), with Retry-After");
 
 /** Open to anyone; no credential is read. */
 export const Public = () => SetMetadata(ACCESS_RULE, { kind: 'public' } satisfies AccessRule);
@@ -32,7 +37,8 @@ export const RequireScopes = (...scopes: Scope[]) =>
   applyDecorators(
     SetMetadata(ACCESS_RULE, { kind: 'scopes', scopes } satisfies AccessRule),
     authenticatedDocs(),
-    ApiForbiddenResponse({ description: `Missing scope (MISSING_SCOPE); needs ${scopes.join(', ')}` }),
+    apiKeyQuotaDocs(),
+    ApiErrorResponse(403, `MISSING_SCOPE: needs ${scopes.join(', ')}`),
   );
 
 /** The operator token only. */
@@ -40,12 +46,12 @@ export const OperatorOnly = () =>
   applyDecorators(
     SetMetadata(ACCESS_RULE, { kind: 'operator' } satisfies AccessRule),
     authenticatedDocs(),
-    ApiForbiddenResponse({ description: 'Only the operator token may call this (OPERATOR_ONLY)' }),
+    ApiErrorResponse(403, 'OPERATOR_ONLY: only the operator token may call this'),
   );
 
 /** Any valid credential: user, API key or operator. */
 export const AnyPrincipal = () =>
-  applyDecorators(SetMetadata(ACCESS_RULE, { kind: 'any-principal' } satisfies AccessRule), authenticatedDocs());
+  applyDecorators(SetMetadata(ACCESS_RULE, { kind: 'any-principal' } satisfies AccessRule), authenticatedDocs(), apiKeyQuotaDocs());
 
 export const REQUIRED_FEATURE = 'mintline:required-feature';
 
@@ -56,7 +62,7 @@ export const REQUIRED_FEATURE = 'mintline:required-feature';
 export const RequireFeature = (feature: OrgFeature) =>
   applyDecorators(
     SetMetadata(REQUIRED_FEATURE, feature),
-    ApiForbiddenResponse({ description: `FEATURE_DISABLED when the org's ${feature} feature is off` }),
+    ApiErrorResponse(403, `FEATURE_DISABLED: the org's ${feature} feature is off`),
   );
 
 /** The authenticated principal of this request (set by the bearer strategy). */

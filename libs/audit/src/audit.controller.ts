@@ -1,9 +1,10 @@
 import { Controller, Get, Query, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
 import type { TenantPrincipal } from '@mintline/access/principal';
-import { AuditSigningKeys } from './checkpoints/audit-signing-keys';
+import { AuditSigningKeys, MAX_AUDIT_SIGNING_KEYS } from './checkpoints/audit-signing-keys';
 import { ConfigEventPageView, ConfigEventQueryDto } from './events/config-event.dto';
 import { ConfigEventsQuery } from './events/config-events.query';
 import { AuditVerifier, ChainVerification } from './mints/audit-verifier.service';
@@ -12,6 +13,7 @@ import { MintAuditExport } from './mints/mint-audit.export';
 import { MintAuditQuery } from './mints/mint-audit.query';
 
 @ApiTags('Audit')
+@ApiExtraModels(AuditPublicKeyView)
 @Controller('audit')
 @RequireScopes('READ_AUDIT')
 export class AuditController {
@@ -37,9 +39,12 @@ export class AuditController {
     summary: 'Stream every matching entry, newest first, as NDJSON or CSV (with a header row); with checkpoints=true, NDJSON carrying the chain and its signed checkpoints',
   })
   @ApiProduces('application/x-ndjson', 'text/csv')
-  @ApiOkResponse({ description: 'One entry per line (and, with checkpoints=true, a checkpoint line after each entry a checkpoint signed)' })
-  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED: a bad filter, or checkpoints=true with format=csv or with a filter other than from/to' })
-  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE: the database cannot be reached' })
+  @ApiOkResponse({
+    description:
+      'One entry per line: a JSON MintAuditEntry per line (format=ndjson; with checkpoints=true also a checkpoint line after each entry a checkpoint signed) or CSV with a header row (format=csv)',
+    schema: { type: 'string' },
+  })
+  @ApiErrorResponse(400, 'VALIDATION_FAILED: a bad filter, or checkpoints=true with format=csv or with a filter other than from/to')
   exportMints(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintAuditExportQueryDto, @Res() reply: FastifyReply): void {
     const { format, checkpoints, ...filter } = query;
     const body = this.exporter.stream(principal.orgId, filter, format, checkpoints === true);
@@ -64,7 +69,7 @@ export class AuditController {
 
   @Get('public-keys')
   @ApiOperation({ summary: 'The Ed25519 public keys that sign and signed audit checkpoints (the signing key first), for verifying exports offline' })
-  @ApiOkResponse({ type: AuditPublicKeyView, isArray: true })
+  @ApiOkResponse({ schema: { type: 'array', maxItems: MAX_AUDIT_SIGNING_KEYS, items: { $ref: getSchemaPath(AuditPublicKeyView) } } })
   publicKeys(): AuditPublicKeyView[] {
     return this.signingKeys.views();
   }

@@ -4,20 +4,20 @@ import { IsString, Length } from 'class-validator';
 import { ROLES, SCOPES } from '@mintline/access/scopes';
 
 export class LoginDto {
-  @ApiProperty({ example: 'admin@example.com' })
+  @ApiProperty({ example: 'admin@example.com', minLength: 1, maxLength: 254 })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value))
   @IsString()
   @Length(1, 254)
   email: string;
 
-  @ApiProperty({ writeOnly: true })
+  @ApiProperty({ writeOnly: true, minLength: 1, maxLength: 512 })
   @IsString()
   @Length(1, 512)
   password: string;
 }
 
 export class LoginView {
-  @ApiProperty({ description: 'A JWT for Authorization: Bearer' })
+  @ApiProperty({ maxLength: 4096, description: 'A JWT for Authorization: Bearer' })
   accessToken: string;
 
   @ApiProperty({ enum: ['Bearer'] })
@@ -43,6 +43,6 @@ export class PrincipalView {
   @ApiPropertyOptional({ enum: ROLES })
   role?: string;
 
-  @ApiProperty({ enum: SCOPES, isArray: true })
+  @ApiProperty({ enum: SCOPES, isArray: true, maxItems: SCOPES.length })
   scopes: string[];
 }

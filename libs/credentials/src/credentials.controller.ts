@@ -1,8 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import { ApiBody, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { getSchemaPath, ApiBody, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
 import type { TenantPrincipal } from '@mintline/access/principal';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
+import { credentialBodySchema } from './credential-fields.schema';
 import { CredentialView } from './credential.dto';
 import { CredentialsService } from './credentials.service';
 import { CREDENTIAL_PROVIDERS } from './provider-fields';
@@ -17,7 +18,7 @@ export class CredentialsController {
 
   @Get()
   @ApiOperation({ summary: "List the org's provider credentials, secrets masked" })
-  @ApiOkResponse({ type: CredentialView, isArray: true })
+  @ApiOkResponse({ schema: { type: 'array', maxItems: CREDENTIAL_PROVIDERS.length, items: { $ref: getSchemaPath(CredentialView) } } })
   list(@CurrentPrincipal() principal: TenantPrincipal): Promise<CredentialView[]> {
     return this.credentials.list(principal.orgId);
   }
@@ -40,7 +41,7 @@ export class CredentialsController {
       'signalwire: spaceUrl (https), projectId, apiToken*. twilio: accountSid, apiKeySid, apiKeySecret*, twimlAppSid. ' +
       'Secret fields (*) are encrypted at rest and never returned.',
   })
-  @ApiBody({ schema: { type: 'object', additionalProperties: { type: 'string' }, example: { applicationKey: 'a32e5a8d-...', applicationSecret: 'ax8hTTQJF0OPXL32r1LHMA==' } } })
+  @ApiBody({ schema: { ...credentialBodySchema(), example: { applicationKey: 'a32e5a8d-...', applicationSecret: 'ax8hTTQJF0OPXL32r1LHMA==' } } })
   @ApiOkResponse({ type: CredentialView })
   put(
     @CurrentPrincipal() principal: TenantPrincipal,

@@ -1,5 +1,6 @@
 import { applyDecorators, SetMetadata, UseFilters } from '@nestjs/common';
 import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { MINT_ROUTE, MintRefusalFilter } from './mint-refusal.filter';
 
 /**
@@ -7,4 +8,9 @@ import { MINT_ROUTE, MintRefusalFilter } from './mint-refusal.filter';
  * feature) are recorded in the mint audit too, as denied attempts of this provider, by the pipeline
  * (through MintRefusalFilter; the access guard itself knows nothing of mints).
  */
-export const MintRoute = (provider: MintAuditProvider) => applyDecorators(SetMetadata(MINT_ROUTE, provider), UseFilters(MintRefusalFilter));
+export const MintRoute = (provider: MintAuditProvider) =>
+  applyDecorators(
+    SetMetadata(MINT_ROUTE, provider),
+    UseFilters(MintRefusalFilter),
+    ApiErrorResponse(429, "RATE_LIMITED: the org's mintsPerMinute is used up, with Retry-After"),
+  );

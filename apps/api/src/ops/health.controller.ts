@@ -1,10 +1,24 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { Public } from '@mintline/access/access.decorators';
 import { ApiError } from '@mintline/common/errors/api-error';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 
 const READY_TIMEOUT_MS = 2000;
+
+class LivenessView {
+  @ApiProperty({ enum: ['ok'] })
+  status: 'ok';
+}
+
+class ReadinessView {
+  @ApiProperty({ enum: ['ok'] })
+  status: 'ok';
+
+  @ApiProperty({ enum: ['up'] })
+  database: 'up';
+}
 
 @ApiTags('Operations')
 @Controller('health')
@@ -14,17 +28,17 @@ export class HealthController {
   @Get()
   @Public()
   @ApiOperation({ summary: 'Liveness: the process is serving' })
-  @ApiOkResponse({ schema: { example: { status: 'ok' } } })
-  live(): { status: string } {
+  @ApiOkResponse({ type: LivenessView })
+  live(): LivenessView {
     return { status: 'ok' };
   }
 
   @Get('ready')
   @Public()
   @ApiOperation({ summary: 'Readiness: the database answers' })
-  @ApiOkResponse({ schema: { example: { status: 'ok', database: 'up' } } })
-  @ApiServiceUnavailableResponse({ description: 'The database is unreachable (UNAVAILABLE)' })
-  async ready(): Promise<{ status: string; database: string }> {
+  @ApiOkResponse({ type: ReadinessView })
+  @ApiErrorResponse(503, 'UNAVAILABLE: the database is unreachable')
+  async ready(): Promise<ReadinessView> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(ApiError.unavailable('Database did not answer in time')), READY_TIMEOUT_MS);

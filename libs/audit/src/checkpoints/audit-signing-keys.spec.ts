@@ -25,6 +25,7 @@ describe('AuditSigningKeys.parse', () => {
     ['no id', () => ed25519(), /entry 1 has no "keyId:" prefix/],
     ['a bad id', () => `a b:${ed25519()}`, /entry 1 has an invalid key id/],
     ['a repeated id', () => `a:${ed25519()},a:${ed25519()}`, /key id "a" appears more than once/],
+    ['more keys than the documented bound', () => Array.from({ length: 65 }, (_, i) => `k${i}:${ed25519()}`).join(','), /holds 65 keys; at most 64/],
     ['not base64', () => 'a:***', /not valid base64/],
     ['not a key', () => `a:${Buffer.from('not a key at all').toString('base64')}`, /not a PKCS#8 DER private key/],
     [

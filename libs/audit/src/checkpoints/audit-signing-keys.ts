@@ -1,6 +1,8 @@
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 
 export const AUDIT_SIGNING_KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+/** A ring this size covers years of rotations; the public-keys answer documents it as its bound. */
+export const MAX_AUDIT_SIGNING_KEYS = 64;
 const PADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** A public key as `GET /api/audit/public-keys` answers it and `--public-keys FILE` reads it. */
@@ -39,7 +41,9 @@ export class AuditSigningKeys {
       throw new Error('AUDIT_SIGNING_KEYS is empty: expected "keyId:base64 PKCS#8 DER Ed25519 private key,..." with at least one key');
     }
     const keys = new Map<string, KeyObject>();
-    for (const [index, rawEntry] of value.split(',').entries()) {
+    const entries = value.split(',');
+    if (entries.length > MAX_AUDIT_SIGNING_KEYS) throw new Error(`AUDIT_SIGNING_KEYS holds ${entries.length} keys; at most ${MAX_AUDIT_SIGNING_KEYS}`);
+    for (const [index, rawEntry] of entries.entries()) {
       const position = `AUDIT_SIGNING_KEYS entry ${index + 1}`;
       const entry = rawEntry.trim();
       if (entry === '') throw new Error(`${position} is empty`);

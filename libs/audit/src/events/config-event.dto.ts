@@ -3,13 +3,13 @@ import { Type } from 'class-transformer';
 import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 
 export class ConfigEventQueryDto {
-  @ApiPropertyOptional({ description: 'e.g. user, api_key, credentials, org, endpoint' })
+  @ApiPropertyOptional({ pattern: '^[a-z_]{1,40}$', maxLength: 40, description: 'e.g. user, api_key, credentials, org, endpoint' })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z_]{1,40}$/)
   targetType?: string;
 
-  @ApiPropertyOptional({ description: 'e.g. user.created, credentials.replaced' })
+  @ApiPropertyOptional({ pattern: '^[a-z_.]{1,60}$', maxLength: 60, description: 'e.g. user.created, credentials.replaced' })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z_.]{1,60}$/)
@@ -17,7 +17,7 @@ export class ConfigEventQueryDto {
 
   // Actor ids are user and API key ids, UUIDs; the operator and the system act without one (id null),
   // so there is nothing else to filter on.
-  @ApiPropertyOptional({ format: 'uuid', description: 'The user or API key id that made the change' })
+  @ApiPropertyOptional({ format: 'uuid', maxLength: 36, description: 'The user or API key id that made the change' })
   @IsOptional()
   @IsUUID()
   actorId?: string;
@@ -40,7 +40,7 @@ export class ConfigEventQueryDto {
   @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 512, description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(512)
@@ -51,7 +51,7 @@ export class ConfigEventActorView {
   @ApiProperty({ enum: ['user', 'api_key', 'operator', 'system'] })
   kind: string;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, maxLength: 64 })
   id: string | null;
 }
 
@@ -60,17 +60,17 @@ export class ConfigEventView {
   @ApiProperty({ format: 'uuid' }) orgId: string;
   @ApiProperty({ format: 'date-time' }) at: string;
   @ApiProperty({ type: ConfigEventActorView }) actor: ConfigEventActorView;
-  @ApiProperty({ example: 'credentials.replaced' }) action: string;
-  @ApiProperty({ example: 'credentials' }) targetType: string;
-  @ApiProperty({ nullable: true, type: String }) targetId: string | null;
+  @ApiProperty({ example: 'credentials.replaced', maxLength: 60 }) action: string;
+  @ApiProperty({ example: 'credentials', maxLength: 40 }) targetType: string;
+  @ApiProperty({ nullable: true, type: String, maxLength: 64, description: 'The id, or the provider of credentials' }) targetId: string | null;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'What changed; never a secret value' }) details: Record<string, unknown>;
-  @ApiProperty({ nullable: true, type: String }) requestId: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 128 }) requestId: string | null;
 }
 
 export class ConfigEventPageView {
-  @ApiProperty({ type: ConfigEventView, isArray: true, description: 'Newest first' })
+  @ApiProperty({ type: ConfigEventView, isArray: true, maxItems: 500, description: 'Newest first, at most limit' })
   items: ConfigEventView[];
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, maxLength: 512 })
   nextCursor: string | null;
 }

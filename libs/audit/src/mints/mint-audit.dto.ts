@@ -24,7 +24,7 @@ export class MintAuditFilterDto {
 
   // Actor ids are user and API key ids, UUIDs; the operator and the system act without one (id null),
   // so there is nothing else to filter on.
-  @ApiPropertyOptional({ format: 'uuid', description: 'The user or API key id that asked for the token' })
+  @ApiPropertyOptional({ format: 'uuid', maxLength: 36, description: 'The user or API key id that asked for the token' })
   @IsOptional()
   @IsUUID()
   actorId?: string;
@@ -54,7 +54,7 @@ export class MintAuditQueryDto extends MintAuditFilterDto {
   @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
+  @ApiPropertyOptional({ maxLength: 512, description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(512)
@@ -89,29 +89,32 @@ export class ChainVerificationView {
     description: 'The first entry that does not follow from the one before it, or whose checkpoint does not hold (null when the break is at the end of the chain)',
   })
   firstBrokenId: string | null;
-  @ApiProperty({ type: 'integer', description: 'Checkpoints whose Ed25519 signature (by a configured key) and position in the chain were checked and found right' })
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Checkpoints whose Ed25519 signature (by a configured key) and position in the chain were checked and found right' })
   checkpoints: number;
-  @ApiProperty({ type: 'integer', nullable: true, description: 'The seq of the newest entry a valid checkpoint vouches for; null when none does yet' })
+  @ApiProperty({ type: 'integer', format: 'int64', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, nullable: true, description: 'The seq of the newest entry a valid checkpoint vouches for; null when none does yet' })
   signedThroughSeq: number | null;
   @ApiProperty({
     type: 'integer',
+    format: 'int64',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
     description: 'Entries after the newest valid checkpoint: their hashes link up but no signature covers them yet, so an entry forged there with database access is not told apart',
   })
   unsignedTail: number;
-  @ApiProperty({ description: 'What was found, in words' }) detail: string;
+  @ApiProperty({ maxLength: 4096, description: 'What was found, in words' }) detail: string;
 }
 
 export class AuditPublicKeyView {
-  @ApiProperty({ description: 'The key id checkpoints name' }) keyId: string;
+  @ApiProperty({ maxLength: 64, description: 'The key id checkpoints name' }) keyId: string;
   @ApiProperty({ enum: ['Ed25519'] }) algorithm: 'Ed25519';
-  @ApiProperty({ format: 'byte', description: 'The public key, SPKI DER in standard base64' }) publicKey: string;
+  @ApiProperty({ format: 'byte', maxLength: 128, description: 'The public key, SPKI DER in standard base64' }) publicKey: string;
 }
 
 export class AuditActorView {
   @ApiProperty({ enum: ['user', 'api_key', 'system'] })
   kind: string;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, maxLength: 64 })
   id: string | null;
 }
 
@@ -123,20 +126,20 @@ export class MintAuditEntryView {
   @ApiProperty({ enum: MINT_ACTIONS, description: 'mint; for call tokens also redeem and revoke' }) action: string;
   @ApiProperty({ type: AuditActorView }) actor: AuditActorView;
   @ApiProperty({ format: 'uuid', nullable: true, type: String }) subjectUserId: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'What the token is for, e.g. sinch:<applicationKey>' }) target: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 4096, description: 'What the token is for, e.g. sinch:<applicationKey>' }) target: string | null;
   @ApiProperty({ enum: MINT_OUTCOMES }) outcome: string;
-  @ApiProperty({ nullable: true, type: String, description: 'The error code of a denied or failed attempt' }) code: string | null;
-  @ApiProperty({ nullable: true, type: String, description: 'First 16 hex characters of SHA-256 of the token' }) tokenFingerprint: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 64, description: 'The error code of a denied or failed attempt' }) code: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 16, pattern: '^[0-9a-f]{16}$', description: 'First 16 hex characters of SHA-256 of the token' }) tokenFingerprint: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) expiresAt: string | null;
-  @ApiProperty({ nullable: true, type: String }) ip: string | null;
-  @ApiProperty({ nullable: true, type: String }) userAgent: string | null;
-  @ApiProperty({ nullable: true, type: String }) requestId: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 45 }) ip: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 512, description: 'Its first 512 characters' }) userAgent: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 128 }) requestId: string | null;
 }
 
 export class MintAuditPageView {
-  @ApiProperty({ type: MintAuditEntryView, isArray: true, description: 'Newest first' })
+  @ApiProperty({ type: MintAuditEntryView, isArray: true, maxItems: 500, description: 'Newest first, at most limit' })
   items: MintAuditEntryView[];
 
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null on the last page' })
+  @ApiProperty({ nullable: true, type: String, maxLength: 512, description: 'Pass as cursor for the next page; null on the last page' })
   nextCursor: string | null;
 }

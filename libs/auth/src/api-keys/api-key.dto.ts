@@ -9,7 +9,7 @@ export class CreateApiKeyDto {
   @Length(1, 200)
   name: string;
 
-  @ApiProperty({ enum: SCOPES, isArray: true, description: 'A subset of your own scopes' })
+  @ApiProperty({ enum: SCOPES, isArray: true, minItems: 1, maxItems: SCOPES.length, uniqueItems: true, description: 'A subset of your own scopes' })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(SCOPES.length)
@@ -42,7 +42,7 @@ export class UpdateApiKeyDto {
   @Length(1, 200)
   name?: string;
 
-  @ApiPropertyOptional({ enum: SCOPES, isArray: true, description: 'May only narrow the current scopes' })
+  @ApiPropertyOptional({ enum: SCOPES, isArray: true, minItems: 1, maxItems: SCOPES.length, uniqueItems: true, description: 'May only narrow the current scopes' })
   @IsOmittable()
   @IsArray()
   @ArrayMinSize(1)
@@ -56,16 +56,16 @@ export class ApiKeyView {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
-  @ApiProperty({ enum: SCOPES, isArray: true })
+  @ApiProperty({ enum: SCOPES, isArray: true, maxItems: SCOPES.length })
   scopes: Scope[];
 
   @ApiProperty({ format: 'uuid', description: 'The org the key acts in' })
   orgId: string;
 
-  @ApiProperty({ description: 'The first characters of the token, to recognise it' })
+  @ApiProperty({ maxLength: 12, description: 'The first characters of the token, to recognise it' })
   prefix: string;
 
   @ApiProperty({ format: 'date-time' })
@@ -85,10 +85,10 @@ export class CreatedApiKeyView {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
-  @ApiProperty({ enum: SCOPES, isArray: true })
+  @ApiProperty({ enum: SCOPES, isArray: true, maxItems: SCOPES.length })
   scopes: Scope[];
 
   @ApiProperty({ format: 'uuid' })
@@ -100,6 +100,6 @@ export class CreatedApiKeyView {
   @ApiProperty({ nullable: true, type: Number })
   maxRequestsPerDay: number | null;
 
-  @ApiProperty({ description: 'The key itself. Shown only in this answer; store it now.', example: 'mlk_...' })
+  @ApiProperty({ maxLength: 47, pattern: '^mlk_[A-Za-z0-9_-]+$', description: 'The key itself. Shown only in this answer; store it now.', example: 'mlk_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXh' })
   token: string;
 }

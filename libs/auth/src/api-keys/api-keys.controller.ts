@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { ParseIdPipe } from '@mintline/common/http/parse-id.pipe';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
@@ -16,7 +17,7 @@ export class ApiKeysController {
   @Post()
   @ApiOperation({ summary: 'Create an API key; its token is shown only in this answer' })
   @ApiCreatedResponse({ type: CreatedApiKeyView })
-  @ApiForbiddenResponse({ description: 'MISSING_SCOPE (needs MANAGE_API_KEYS); SCOPE_ESCALATION: scopes beyond your own' })
+  @ApiErrorResponse(403, 'SCOPE_ESCALATION: scopes beyond your own')
   @ApiUnprocessableEntityResponse({ description: 'INVALID_SUB_ORG' })
   create(@CurrentPrincipal() principal: TenantPrincipal, @Body() dto: CreateApiKeyDto, @RequestContext() meta: RequestMeta): Promise<CreatedApiKeyView> {
     return this.apiKeys.create(principal, dto, meta.requestId);
@@ -33,7 +34,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Rename a key or narrow its scopes' })
   @ApiOkResponse({ type: ApiKeyView })
   @ApiNotFoundResponse()
-  @ApiForbiddenResponse({ description: "MISSING_SCOPE (needs MANAGE_API_KEYS); SCOPE_ESCALATION: the key's scopes are not all among your own, or scopes may only be narrowed" })
+  @ApiErrorResponse(403, "SCOPE_ESCALATION: the key's scopes are not all among your own, or scopes may only be narrowed")
   update(
     @CurrentPrincipal() principal: TenantPrincipal,
     @Param('id', ParseIdPipe) id: string,
@@ -48,7 +49,7 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Delete a key; it is refused from the next request on' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse()
-  @ApiForbiddenResponse({ description: "MISSING_SCOPE (needs MANAGE_API_KEYS); SCOPE_ESCALATION: the key's scopes are not all among your own" })
+  @ApiErrorResponse(403, "SCOPE_ESCALATION: the key's scopes are not all among your own")
   async remove(@CurrentPrincipal() principal: TenantPrincipal, @Param('id', ParseIdPipe) id: string, @RequestContext() meta: RequestMeta): Promise<void> {
     await this.apiKeys.remove(principal, id, meta.requestId);
   }

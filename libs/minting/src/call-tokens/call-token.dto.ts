@@ -7,7 +7,8 @@ export class CreateCallTokenDto {
   @IsUUID()
   endpointId: string;
 
-  @ApiPropertyOptional({ minimum: CALL_TOKEN_TTL.min, maximum: CALL_TOKEN_TTL.max, default: CALL_TOKEN_TTL.default })
+  // The default is stated in words, not as `default`: generated clients type a field with a default as required.
+  @ApiPropertyOptional({ type: 'integer', format: 'int32', minimum: CALL_TOKEN_TTL.min, maximum: CALL_TOKEN_TTL.max, description: `Seconds; ${CALL_TOKEN_TTL.default} when absent` })
   @IsOptional()
   @IsInt()
   @Min(CALL_TOKEN_TTL.min)
@@ -16,7 +17,7 @@ export class CreateCallTokenDto {
 }
 
 export class RedeemCallTokenDto {
-  @ApiProperty({ description: 'The call token a backend minted (mct_...)' })
+  @ApiProperty({ maxLength: 256, description: 'The call token a backend minted (mct_...)' })
   @IsString()
   @MaxLength(256)
   token: string;
@@ -24,14 +25,14 @@ export class RedeemCallTokenDto {
 
 export class CreatedCallTokenView {
   @ApiProperty({ format: 'uuid' }) id: string;
-  @ApiProperty({ description: 'Single use; shown only in this answer', example: 'mct_...' }) token: string;
+  @ApiProperty({ maxLength: 256, pattern: '^mct_', description: 'Single use; shown only in this answer', example: 'mct_...' }) token: string;
   @ApiProperty({ format: 'uuid' }) endpointId: string;
   @ApiProperty({ format: 'date-time' }) expiresAt: string;
 }
 
 export class CallTokenMinterView {
   @ApiProperty({ enum: ['user', 'api_key'] }) kind: string;
-  @ApiProperty() id: string;
+  @ApiProperty({ maxLength: 64 }) id: string;
 }
 
 export class CallTokenView {

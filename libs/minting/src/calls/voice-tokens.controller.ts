@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
 import type { TenantPrincipal } from '@mintline/access/principal';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
@@ -20,6 +21,8 @@ export class VoiceTokensController {
     description: "A 10-minute Sinch RTC JWT for the user, the application key and the user's default sinch caller ID.",
   })
   @ApiOkResponse({ type: SinchTokenView })
+  @ApiErrorResponse(404, 'NOT_FOUND: userId names no user of your org')
+  @ApiErrorResponse(422, 'USER_DISABLED: no token is minted for a disabled user')
   @ApiBadRequestResponse({ description: 'SINCH_NOT_CONFIGURED, VALIDATION_FAILED' })
   @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE: the audit entry could not be written, so no token' })
   sinch(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintForUserQuery, @RequestContext() meta: RequestMeta): Promise<SinchTokenView> {
@@ -34,6 +37,8 @@ export class VoiceTokensController {
     description: 'A 1-hour Twilio AccessToken with a voice grant (outgoing: the TwiML app; incoming allowed) for the user.',
   })
   @ApiOkResponse({ type: TwilioTokenView })
+  @ApiErrorResponse(404, 'NOT_FOUND: userId names no user of your org')
+  @ApiErrorResponse(422, 'USER_DISABLED: no token is minted for a disabled user')
   @ApiBadRequestResponse({ description: 'TWILIO_NOT_CONFIGURED, VALIDATION_FAILED' })
   @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE: the audit entry could not be written, so no token' })
   twilio(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintForUserQuery, @RequestContext() meta: RequestMeta): Promise<TwilioTokenView> {

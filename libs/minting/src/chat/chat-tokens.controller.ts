@@ -9,6 +9,7 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
 import type { TenantPrincipal } from '@mintline/access/principal';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
@@ -17,7 +18,7 @@ import { MintForUserQuery } from '../calls/voice-token.dto';
 import { ChatTokensService } from './chat-tokens.service';
 
 class ChatTokenView {
-  @ApiProperty({ description: "A SignalWire Chat token from the org's space" })
+  @ApiProperty({ maxLength: 65536, description: "A SignalWire Chat token from the org's space (as the provider issues it)" })
   token: string;
 }
 
@@ -42,18 +43,24 @@ export class ChatTokensController {
       type: 'object',
       required: ['ttl', 'channels'],
       properties: {
-        ttl: { type: 'integer', minimum: 1, maximum: 43200 },
-        channels: { type: 'object', additionalProperties: { type: 'object', properties: { read: { type: 'boolean' }, write: { type: 'boolean' } } } },
+        ttl: { type: 'integer', format: 'int32', minimum: 1, maximum: 43200 },
+        channels: {
+          type: 'object',
+          minProperties: 1,
+          maxProperties: 500,
+          additionalProperties: { type: 'object', additionalProperties: false, properties: { read: { type: 'boolean' }, write: { type: 'boolean' } } },
+        },
         member_id: { type: 'string', maxLength: 250 },
         state: { type: 'object' },
-        userId: { type: 'string', format: 'uuid' },
+        userId: { type: 'string', format: 'uuid', maxLength: 64 },
       },
       example: { ttl: 60, channels: { support: { read: true, write: true } } },
     },
   })
   @ApiOkResponse({ type: ChatTokenView })
+  @ApiErrorResponse(404, 'NOT_FOUND: userId names no user of your org')
   @ApiBadRequestResponse({ description: 'SIGNALWIRE_NOT_CONFIGURED' })
-  @ApiUnprocessableEntityResponse({ description: 'VALIDATION_FAILED with details' })
+  @ApiUnprocessableEntityResponse({ description: 'VALIDATION_FAILED with details; USER_DISABLED: no token is minted for a disabled user' })
   @ApiBadGatewayResponse({ description: 'PROVIDER_AUTH_FAILED, PROVIDER_UNAVAILABLE, PROVIDER_ERROR' })
   mint(
     @CurrentPrincipal() principal: TenantPrincipal,

@@ -9,7 +9,7 @@ class VerifyResultView {
   @ApiProperty({ description: 'Whether the credentials work (or, where the provider offers no check, are well-formed)' })
   ok: boolean;
 
-  @ApiProperty({ description: 'What was checked and what was found; never a secret' })
+  @ApiProperty({ maxLength: 4096, description: 'What was checked and what was found; never a secret' })
   detail: string;
 }
 

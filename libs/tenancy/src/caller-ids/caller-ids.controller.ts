@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
 import type { TenantPrincipal } from '@mintline/access/principal';
 import { ParseIdPipe } from '@mintline/common/http/parse-id.pipe';
@@ -19,6 +20,7 @@ export class CallerIdsController {
   @ApiNotFoundResponse({ description: 'No such user in your org' })
   @ApiConflictResponse({ description: 'PHONE_NUMBER_TAKEN' })
   @ApiUnprocessableEntityResponse({ description: "NUMBER_NOT_ON_TRUNK: a sinch number that is not on the org's SIP trunk" })
+  @ApiErrorResponse(502, 'PROVIDER_AUTH_FAILED, PROVIDER_UNAVAILABLE, PROVIDER_ERROR: the SIP trunk could not be checked with Sinch')
   add(
     @CurrentPrincipal() principal: TenantPrincipal,
     @Param('id', ParseIdPipe) userId: string,

@@ -7,7 +7,7 @@ export class CreatePhoneNumberDto {
   @IsIn(['sinch', 'twilio'])
   provider: 'sinch' | 'twilio';
 
-  @ApiProperty({ example: '+14165550100', description: 'E.164' })
+  @ApiProperty({ example: '+14165550100', maxLength: 20, description: 'E.164' })
   @IsString()
   @MaxLength(20)
   @IsE164()
@@ -36,12 +36,12 @@ export class PhoneNumberView {
   @ApiProperty({ enum: ['sinch', 'twilio'] })
   provider: string;
 
-  @ApiProperty({ example: '+14165550100' })
+  @ApiProperty({ example: '+14165550100', maxLength: 16, pattern: '^\\+[1-9][0-9]{1,14}$' })
   phoneNumber: string;
 
   @ApiProperty()
   isDefault: boolean;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, maxLength: 100 })
   label: string | null;
 }

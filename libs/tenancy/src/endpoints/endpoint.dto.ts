@@ -35,7 +35,7 @@ export class EndpointView {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
   @ApiProperty()

@@ -67,7 +67,7 @@ export class OrgView {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
   @ApiProperty({ format: 'uuid', nullable: true, type: String })

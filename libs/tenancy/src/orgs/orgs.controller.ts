@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { CurrentPrincipal, OperatorOnly } from '@mintline/access/access.decorators';
 import { actorOf, Principal } from '@mintline/access/principal';
 import { ParseIdPipe } from '@mintline/common/http/parse-id.pipe';
@@ -50,7 +51,8 @@ export class OrgsController {
   @Post(':orgId/users')
   @ApiOperation({ summary: "Create a user in an org, typically the org's first admin" })
   @ApiCreatedResponse({ type: UserView })
-  @ApiNotFoundResponse()
+  @ApiNotFoundResponse({ description: 'NOT_FOUND: no such org' })
+  @ApiErrorResponse(409, 'EMAIL_TAKEN')
   createUser(
     @CurrentPrincipal() principal: Principal,
     @Param('orgId', ParseIdPipe) orgId: string,

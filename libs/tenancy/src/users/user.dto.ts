@@ -58,10 +58,10 @@ export class UserView {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'email', maxLength: 254 })
   email: string;
 
-  @ApiProperty({ nullable: true, type: String })
+  @ApiProperty({ nullable: true, type: String, maxLength: 200 })
   name: string | null;
 
   @ApiProperty({ enum: ROLES })

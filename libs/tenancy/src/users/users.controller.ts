@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
 import type { TenantPrincipal } from '@mintline/access/principal';
 import { ParseIdPipe } from '@mintline/common/http/parse-id.pipe';
@@ -16,8 +17,8 @@ export class UsersController {
   @Post()
   @ApiOperation({ summary: 'Create a user in your org' })
   @ApiCreatedResponse({ type: UserView })
-  @ApiForbiddenResponse({ description: "MISSING_SCOPE (needs MANAGE_USERS); SCOPE_ESCALATION: the role's scopes are not all among your own" })
   @ApiConflictResponse({ description: 'EMAIL_TAKEN' })
+  @ApiErrorResponse(403, "SCOPE_ESCALATION: the role's scopes are not all among your own")
   create(@CurrentPrincipal() principal: TenantPrincipal, @Body() dto: CreateUserDto, @RequestContext() meta: RequestMeta): Promise<UserView> {
     return this.users.create(principal.orgId, dto, principal, meta.requestId);
   }
@@ -41,8 +42,8 @@ export class UsersController {
   @ApiOperation({ summary: 'Change a user: name, role, password, disabled' })
   @ApiOkResponse({ type: UserView })
   @ApiNotFoundResponse({ description: 'No such user in your org' })
-  @ApiForbiddenResponse({ description: "MISSING_SCOPE (needs MANAGE_USERS); SCOPE_ESCALATION: the user's role's scopes, or the new role's, are not all among your own" })
   @ApiConflictResponse({ description: 'LAST_ADMIN: the org must keep one enabled admin' })
+  @ApiErrorResponse(403, "SCOPE_ESCALATION: the user's role's scopes, or the new role's, are not all among your own")
   update(
     @CurrentPrincipal() principal: TenantPrincipal,
     @Param('id', ParseIdPipe) id: string,
@@ -57,7 +58,8 @@ export class UsersController {
   @ApiOperation({ summary: 'Delete a user; their live access tokens are refused from the next request on' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ description: 'No such user in your org' })
-  @ApiForbiddenResponse({ description: "MISSING_SCOPE (needs MANAGE_USERS); SCOPE_ESCALATION: the user's role's scopes are not all among your own" })
+  @ApiErrorResponse(403, "SCOPE_ESCALATION: the user's role's scopes are not all among your own")
+  @ApiErrorResponse(409, 'LAST_ADMIN: the org must keep one enabled admin')
   async remove(@CurrentPrincipal() principal: TenantPrincipal, @Param('id', ParseIdPipe) id: string, @RequestContext() meta: RequestMeta): Promise<void> {
     await this.users.remove(principal.orgId, id, principal, meta.requestId);
   }
