@@ -2,14 +2,12 @@ import { ArgumentsHost, Catch, ExceptionFilter, Injectable } from '@nestjs/commo
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessRefusal } from '@mintline/access/access-refusal';
+import { MINT_ROUTE } from '@mintline/access/mint-route';
 import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { sendError, toApiError } from '@mintline/common/errors/error-envelope.filter';
 import { requestMetaOf } from '@mintline/common/http/request-context';
 import { MintPipeline } from './mint-pipeline.service';
-
-/** The metadata `@MintRoute` sets on a mint handler: which provider's mints it hands out. */
-export const MINT_ROUTE = 'mintline:mint-route';
 
 /**
  * On a mint route, the access guard's refusal of an authenticated tenant principal (a missing scope, the

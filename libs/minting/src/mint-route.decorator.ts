@@ -1,7 +1,8 @@
 import { applyDecorators, SetMetadata, UseFilters } from '@nestjs/common';
+import { MINT_ROUTE } from '@mintline/access/mint-route';
 import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
 import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
-import { MINT_ROUTE, MintRefusalFilter } from './mint-refusal.filter';
+import { MintRefusalFilter } from './mint-refusal.filter';
 
 /**
  * Marks a route as a mint: refusals that happen before its handler runs (a missing scope, a disabled
