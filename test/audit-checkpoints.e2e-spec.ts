@@ -11,6 +11,7 @@ import { client, Client } from './support/http';
 import { createApiKey, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 import { createTestDatabase, TestDatabase } from './support/test-database';
+import type { ChainVerification } from '../libs/audit/src/mints/audit-verifier.service';
 
 /**
  * Signed audit checkpoints (issue 11.6): after each committed batch the service signs every touched org's
@@ -25,15 +26,8 @@ const SINCH_PATH = '/api/calls/token/sinch';
 
 type Row = MintAuditRow & { prev_hash: Buffer; hash: Buffer };
 
-interface Verification {
-  ok: boolean;
-  checked: number;
-  firstBrokenId: string | null;
-  checkpoints: number;
-  signedThroughSeq: number | null;
-  unsignedTail: number;
-  detail: string;
-}
+/** What GET /api/audit/verify answers. */
+type Verification = ChainVerification;
 
 const keyPair = () => generateKeyPairSync('ed25519').privateKey;
 const keyA = keyPair();

@@ -5,6 +5,7 @@ import { createOrgWithAdmin, createUser, OrgFixture, PASSWORD, uniqueEmail } fro
 import { http, HttpResult } from './support/http';
 import { startSecondInstance } from './support/call-tokens';
 import { startTestApp, TestApp } from './support/test-app';
+import { LOGIN_WINDOW_MS, LOGIN_WINDOW_OFFSET_MS, loginWindowStart, moveToNextLoginWindow } from './support/login-window';
 
 /**
  * Login limits under concurrency (API.md "Login limits"): an attempt is counted before its password is
@@ -17,21 +18,10 @@ import { startTestApp, TestApp } from './support/test-app';
  */
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const WINDOW_MS = 15 * 60_000;
-const START_OFFSET_MS = 10_000;
 
 let app: TestApp;
 let clock: ManualClock;
 let org: OrgFixture;
-
-function windowStart(at: number): number {
-  return at - (at % WINDOW_MS);
-}
-
-/** Moves the service's clock 10 s into the next 15-minute window, where every counter starts at 0. */
-function nextWindow(): void {
-  clock.set(windowStart(clock.nowMs()) + WINDOW_MS + START_OFFSET_MS);
-}
 
 const loginOn = (target: TestApp, email: string, password: string): Promise<HttpResult> =>
   http(target.url, 'POST', '/api/auth/login', { body: { email, password } });
@@ -69,7 +59,7 @@ async function metric(target: TestApp, name: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  clock = new ManualClock(windowStart(Date.now()) + START_OFFSET_MS);
+  clock = new ManualClock(loginWindowStart(Date.now()) + LOGIN_WINDOW_OFFSET_MS);
   // The counting tests fire hundreds of logins at once: the bound on checks in flight is set far above
   // them here, so what refuses is the counting; the bound has its own instance below.
   app = await startTestApp({ clock, config: { loginConcurrency: 1000 } });
@@ -82,7 +72,7 @@ afterAll(async () => {
 
 describe('per account, under concurrency', () => {
   it('of 150 concurrent wrong passwords for one account exactly 10 are checked, the rest are 429 with Retry-After; then the right password is 429', async () => {
-    nextWindow();
+    moveToNextLoginWindow(clock);
     const victim = await createUser(app, org, 'agent');
     const { ok, invalid, limited } = await burst(
       app,
@@ -94,13 +84,13 @@ describe('per account, under concurrency', () => {
 
     const after = await loginOn(app, victim.email, PASSWORD);
     expectRateLimited(after);
-    expect(Number(after.headers.get('retry-after'))).toBe((WINDOW_MS - START_OFFSET_MS) / 1000);
+    expect(Number(after.headers.get('retry-after'))).toBe((LOGIN_WINDOW_MS - LOGIN_WINDOW_OFFSET_MS) / 1000);
   }, 120_000);
 });
 
 describe('per address, under concurrency', () => {
   it('of 300 concurrent wrong logins for different accounts from one address exactly 100 are checked, the rest are 429; then a right password from there is 429', async () => {
-    nextWindow();
+    moveToNextLoginWindow(clock);
     const user = await createUser(app, org, 'agent');
     const { ok, invalid, limited } = await burst(
       app,
@@ -116,7 +106,7 @@ describe('per address, under concurrency', () => {
 
 describe('successful logins', () => {
   it('in a fresh window are not blocked and do not use up the failure budget, even when they arrive together with failures', async () => {
-    nextWindow();
+    moveToNextLoginWindow(clock);
     const user = await createUser(app, org, 'agent');
     // Successes first, five at a time (well under the account's 10 attempts in flight) ...
     for (let round = 0; round < 3; round++) {
@@ -145,7 +135,7 @@ describe('password checks in flight per instance', () => {
   it('with the bound at 2, a burst of 40 logins never has more than 2 checks in flight and the rest are refused at once with 429, not queued', async () => {
     const bounded = await startSecondInstance(app, { clock, config: { loginConcurrency: 2 } });
     try {
-      nextWindow();
+      moveToNextLoginWindow(clock);
       const user = await createUser(app, org, 'agent');
       const { ok, invalid, limited } = await burst(
         bounded,
@@ -182,9 +172,9 @@ describe('with REDIS_URL, across instances', () => {
     const b = await startSecondInstance(app, { clock, config: { redisUrl: REDIS_URL, loginConcurrency: 1000 } });
     const redis = new Redis(REDIS_URL, { keyPrefix: 'mintline:' });
     try {
-      nextWindow();
+      moveToNextLoginWindow(clock);
       const user = await createUser(app, org, 'agent');
-      const counter = `login-account:${user.email}:${windowStart(clock.nowMs())}`;
+      const counter = `login-account:${user.email}:${loginWindowStart(clock.nowMs())}`;
       // Successes on either instance hand their count back.
       expectStatus(await loginOn(a, user.email, PASSWORD), 200);
       expectStatus(await loginOn(b, user.email, PASSWORD), 200);

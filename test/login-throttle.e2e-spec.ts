@@ -4,6 +4,7 @@ import { expectError, expectStatus } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture, PASSWORD, uniqueEmail } from './support/fixtures';
 import { http, HttpResult } from './support/http';
 import { startTestApp, TestApp } from './support/test-app';
+import { LOGIN_WINDOW_MS, LOGIN_WINDOW_OFFSET_MS, loginWindowStart, moveToNextLoginWindow } from './support/login-window';
 
 /**
  * Login throttling (issue: "Login is rate limited per account and per IP"): failed logins are counted per
@@ -15,21 +16,9 @@ import { startTestApp, TestApp } from './support/test-app';
  * accident, Retry-After is exact, and "the window passes" is one `advance`.
  */
 
-const WINDOW_MS = 15 * 60_000;
-const START_OFFSET_MS = 10_000;
-
 let app: TestApp;
 let clock: ManualClock;
 let org: OrgFixture;
-
-function windowStart(at: number): number {
-  return at - (at % WINDOW_MS);
-}
-
-/** Moves the service's clock 10 s into the next 15-minute window. */
-function nextWindow(): void {
-  clock.set(windowStart(clock.nowMs()) + WINDOW_MS + START_OFFSET_MS);
-}
 
 const loginAs = (email: string, password: string, headers: Record<string, string> = {}): Promise<HttpResult> =>
   http(app.url, 'POST', '/api/auth/login', { body: { email, password }, headers });
@@ -59,7 +48,7 @@ function expectRateLimited(response: HttpResult, secondsLeft: number): void {
 }
 
 beforeAll(async () => {
-  clock = new ManualClock(windowStart(Date.now()) + START_OFFSET_MS);
+  clock = new ManualClock(loginWindowStart(Date.now()) + LOGIN_WINDOW_OFFSET_MS);
   // Up to 8 logins at once here; the per-instance bound on checks in flight is login-limits.e2e-spec's subject.
   app = await startTestApp({ clock, config: { loginConcurrency: 16 } });
   org = await createOrgWithAdmin(app, 'Throttle Org');
@@ -70,20 +59,20 @@ afterAll(async () => {
 });
 
 it('uses the limits the issue names: 10 per account and 100 per IP, per 15 minutes', () => {
-  expect(LOGIN_LIMITS.perAccount).toEqual({ failures: 10, windowMs: WINDOW_MS });
-  expect(LOGIN_LIMITS.perIp).toEqual({ failures: 100, windowMs: WINDOW_MS });
+  expect(LOGIN_LIMITS.perAccount).toEqual({ failures: 10, windowMs: LOGIN_WINDOW_MS });
+  expect(LOGIN_LIMITS.perIp).toEqual({ failures: 100, windowMs: LOGIN_WINDOW_MS });
 });
 
 describe('per account', () => {
   it('refuses the 11th attempt after 10 failures, even with the right password, until the window passes; other accounts are unaffected', async () => {
-    nextWindow();
+    moveToNextLoginWindow(clock);
     const victim = await createUser(app, org, 'agent');
     const bystander = await createUser(app, org, 'agent');
 
     for (let attempt = 1; attempt <= 10; attempt++) {
       expectError(await loginAs(victim.email, `wrong password number ${attempt}`), 401, 'INVALID_CREDENTIALS');
     }
-    const secondsLeft = (WINDOW_MS - START_OFFSET_MS) / 1000;
+    const secondsLeft = (LOGIN_WINDOW_MS - LOGIN_WINDOW_OFFSET_MS) / 1000;
     // The right password no longer helps, nor does a wrong one, nor another spelling of the same email.
     expectRateLimited(await loginAs(victim.email, PASSWORD), secondsLeft);
     expectRateLimited(await loginAs(victim.email, 'yet another wrong password'), secondsLeft);
@@ -105,16 +94,16 @@ describe('per account', () => {
   });
 
   it('counts failures for an email nobody has too (no hint whether the account exists)', async () => {
-    nextWindow();
+    moveToNextLoginWindow(clock);
     const nobody = uniqueEmail('nobody');
     for (let attempt = 1; attempt <= 10; attempt++) {
       expectError(await loginAs(nobody, `guess ${attempt} for nobody`), 401, 'INVALID_CREDENTIALS');
     }
-    expectRateLimited(await loginAs(nobody, PASSWORD), (WINDOW_MS - START_OFFSET_MS) / 1000);
+    expectRateLimited(await loginAs(nobody, PASSWORD), (LOGIN_WINDOW_MS - LOGIN_WINDOW_OFFSET_MS) / 1000);
   });
 
   it('does not count successful logins: many successes then 9 failures still leave the account open', async () => {
-    nextWindow();
+    moveToNextLoginWindow(clock);
     const user = await createUser(app, org, 'agent');
     const successes = await inParallel(Array.from({ length: 15 }, () => () => loginAs(user.email, PASSWORD)), 5);
     for (const success of successes) expectStatus(success, 200);
@@ -124,13 +113,13 @@ describe('per account', () => {
     expectStatus(await loginAs(user.email, PASSWORD), 200);
     // The 10th failure is still an ordinary 401; only after it is the account closed.
     expectError(await loginAs(user.email, 'not it 10'), 401, 'INVALID_CREDENTIALS');
-    expectRateLimited(await loginAs(user.email, PASSWORD), (WINDOW_MS - START_OFFSET_MS) / 1000);
+    expectRateLimited(await loginAs(user.email, PASSWORD), (LOGIN_WINDOW_MS - LOGIN_WINDOW_OFFSET_MS) / 1000);
   });
 });
 
 describe('per IP', () => {
   it('refuses every login from an address after 100 failures across different emails; successes do not count; X-Forwarded-For does not escape it', async () => {
-    nextWindow();
+    moveToNextLoginWindow(clock);
     const user = await createUser(app, org, 'agent');
 
     // 99 failures, each for a different email (so no account reaches its own limit) ...
@@ -146,7 +135,7 @@ describe('per IP', () => {
     expectError(await loginAs(uniqueEmail('spray99'), 'a password nobody has'), 401, 'INVALID_CREDENTIALS');
 
     // ... after which a new email, and a real user with the right password, are refused from this address.
-    const secondsLeft = (WINDOW_MS - START_OFFSET_MS) / 1000;
+    const secondsLeft = (LOGIN_WINDOW_MS - LOGIN_WINDOW_OFFSET_MS) / 1000;
     expectRateLimited(await loginAs(uniqueEmail('fresh'), 'whatever password'), secondsLeft);
     expectRateLimited(await loginAs(user.email, PASSWORD), secondsLeft);
     // The service does not trust X-Forwarded-For (TRUST_PROXY is off), so a forged one changes nothing.
@@ -155,7 +144,7 @@ describe('per IP', () => {
     // Credentials already issued keep working: the throttle is about logging in, not about access.
     expectStatus(await http(app.url, 'GET', '/api/auth/me', { token: user.token }), 200);
 
-    clock.advance(WINDOW_MS);
+    clock.advance(LOGIN_WINDOW_MS);
     expectStatus(await loginAs(user.email, PASSWORD), 200);
     expectError(await loginAs(uniqueEmail('later'), 'wrong again'), 401, 'INVALID_CREDENTIALS');
     // Every login verifies an argon2id hash (64 MiB, 3 passes), so 110 of them take a while on a small machine.

@@ -5,6 +5,8 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import { createLogger } from '@mintline/common/logging/logger';
 import { verifyExportFile } from './verify-export.command';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 const USAGE = `Usage: npm run cli -- <command> [options]
 
 Commands:
@@ -14,6 +16,10 @@ Commands:
   audit:verify [--org ID]              walk the mint audit hash chain of one org (or all); exit 1 if broken
   audit:prune --before YYYY-MM         drop whole monthly audit partitions before that month, keeping
                                        an anchor so the rest still verifies
+  audit:sign-head --org ID --seq SEQ --hash HEX
+                                       after investigating a withheld (unsigned) chain head, sign it with
+                                       the primary AUDIT_SIGNING_KEYS key, only if it is still the org's
+                                       head and the chain up to it verifies; instances then sign again
   audit:verify-export FILE --public-keys KEYS
                                        verify an export made with ?format=ndjson&checkpoints=true offline
                                        (no database): KEYS holds what GET /api/audit/public-keys answers;
@@ -39,10 +45,27 @@ async function main(argv: string[]): Promise<number> {
     return ok ? 0 : 1;
   }
   // Loaded only for the commands that use the database (they bring the whole service with them).
-  const [{ pruneAudit, verifyAudit }, { bootstrap }, { rotateKeys }, { migrate, openDatabase }] = await Promise.all([
+  let headArgs: { orgId: string; seq: number; hash: string } | undefined;
+  if (command === 'audit:sign-head') {
+    // Checked before the database is opened: a usage error changes nothing.
+    let values: { org?: string; seq?: string; hash?: string } = {};
+    try {
+      values = parseArgs({ args: rest, options: { org: { type: 'string' }, seq: { type: 'string' }, hash: { type: 'string' } }, strict: true }).values;
+    } catch (error) {
+      console.error((error as Error).message);
+    }
+    const hash = values.hash?.toLowerCase();
+    if (!values.org || !UUID.test(values.org) || !values.seq || !/^[1-9]\d*$/.test(values.seq) || !Number.isSafeInteger(Number(values.seq)) || !hash || !/^[0-9a-f]{64}$/.test(hash)) {
+      console.error('audit:sign-head needs --org ORG_ID (a UUID), --seq SEQ (a positive integer) and --hash HEX (64 hex characters): the head to sign');
+      return 2;
+    }
+    headArgs = { orgId: values.org.toLowerCase(), seq: Number(values.seq), hash };
+  }
+  const [{ pruneAudit, verifyAudit }, { bootstrap }, { rotateKeys }, { signHead }, { migrate, openDatabase }] = await Promise.all([
     import('./audit.commands'),
     import('./bootstrap.command'),
     import('./keys.command'),
+    import('./sign-head.command'),
     import('./database'),
   ]);
   const config = AppConfig.fromEnv();
@@ -85,6 +108,13 @@ async function main(argv: string[]): Promise<number> {
         }
         const result = await pruneAudit(config, logger, database.url, values.before);
         console.log(JSON.stringify(result, null, 2));
+        return 0;
+      }
+      case 'audit:sign-head': {
+        const { orgId, seq, hash } = headArgs!;
+        const signed = await signHead(config, logger, database.url, orgId, seq, hash);
+        console.log(JSON.stringify(signed, null, 2));
+        console.log(`\nSigned entry ${signed.seq} of org ${signed.orgId} with key "${signed.keyId}"; recorded as audit.head_vouched.`);
         return 0;
       }
       default:

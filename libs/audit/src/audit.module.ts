@@ -4,6 +4,7 @@ import { AppConfig } from '@mintline/common/config';
 import { AuditController } from './audit.controller';
 import { AuditCheckpointWriter } from './checkpoints/audit-checkpoint.writer';
 import { AuditSigningKeys } from './checkpoints/audit-signing-keys';
+import { CheckpointCovers } from './checkpoints/checkpoint-covers';
 import { ConfigEventEntity } from './events/config-event.entity';
 import { ConfigEventsQuery } from './events/config-events.query';
 import { ConfigEventsService } from './events/config-events.service';
@@ -22,6 +23,7 @@ import { AuditPartitionsService } from './retention/audit-partitions.service';
     AuditPartitionsService,
     { provide: AuditSigningKeys, inject: [AppConfig], useFactory: (config: AppConfig) => AuditSigningKeys.parse(config.auditSigningKeys) },
     AuditVerifier,
+    CheckpointCovers,
     ConfigEventsQuery,
     ConfigEventsService,
     CursorCodec,

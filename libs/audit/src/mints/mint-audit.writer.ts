@@ -285,7 +285,10 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
 }
 
 function committedHeads(moves: HeadMove[], moved: Set<string>): CommittedHead[] {
-  return moves.filter((move) => moved.has(move.orgId)).map((move) => ({ orgId: move.orgId, seq: move.seq, hash: move.hash }));
+  // `from` is where the batch found the head: the checkpoint writer signs only on top of a head it trusts.
+  return moves
+    .filter((move) => moved.has(move.orgId))
+    .map((move) => ({ orgId: move.orgId, seq: move.seq, hash: move.hash, from: { seq: move.expectedSeq, hash: move.expectedHash } }));
 }
 
 /** The batch statement; `entries` and `heads` are SQL expressions of the two JSON documents (parameters or literals). */
