@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { AuditCheckpointWriter } from '../libs/audit/src/checkpoints/audit-checkpoint.writer';
 import { AuditSigningKeys } from '../libs/audit/src/checkpoints/audit-signing-keys';
+import { CheckpointCovers } from '../libs/audit/src/checkpoints/checkpoint-covers';
 import { chainHash, GENESIS_HASH, tokenFingerprint } from '../libs/audit/src/mints/audit-chain';
 import type { MintAuditInput } from '../libs/audit/src/mints/mint-audit.types';
 import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from '../libs/audit/src/mints/mint-audit.query';
@@ -11,6 +12,7 @@ import { scopedDataSource } from '../libs/common/src/database/scoped-data-source
 import { serviceDatabaseUrl } from '../libs/common/src/database/service-role';
 import { typeOrmOptions } from '../libs/common/src/database/typeorm-options';
 import { ApiError } from '../libs/common/src/errors/api-error';
+import { MetricsService } from '../libs/common/src/metrics/metrics.service';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 
 /**
@@ -29,7 +31,8 @@ const running: Array<{ writer: MintAuditWriter; dataSource: DataSource }> = [];
 async function startWriter(): Promise<MintAuditWriter> {
   const dataSource = await scopedDataSource(typeOrmOptions(serviceUrl) as never).initialize();
   const clock = new Clock();
-  const writer = new MintAuditWriter(dataSource, clock, new AuditCheckpointWriter(dataSource, keys, clock));
+  const checkpoints = new AuditCheckpointWriter(dataSource, keys, new CheckpointCovers(dataSource, keys), clock, new MetricsService());
+  const writer = new MintAuditWriter(dataSource, clock, checkpoints);
   running.push({ writer, dataSource });
   return writer;
 }
