@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
@@ -10,13 +10,21 @@ import { AppConfig } from '@mintline/common/config';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { CredentialEntity } from './credential.entity';
 import { CredentialView } from './credential.dto';
+import { CREDENTIALS_CHANGED, CredentialsChangedListener } from './credentials-changed';
 import { DecryptionError, EnvelopeCipher } from './envelope-cipher';
-import { credentialFields, CredentialProvider, isCredentialProvider, maskFields, validateCredentialFields } from './provider-fields';
+import {
+  credentialFields,
+  CredentialProvider,
+  FieldsOf,
+  isCredentialProvider,
+  maskFields,
+  MintCredentialProvider,
+  notConfigured,
+  validateCredentialFields,
+} from './provider-fields';
 
 /** How long decrypted credentials may stay in memory; any change drops them at once on every instance. */
 const CACHE_TTL_MS = 30_000;
-
-type Listener = (orgId: string, provider: CredentialProvider) => void;
 
 @Injectable()
 export class CredentialsService {
@@ -30,15 +38,13 @@ export class CredentialsService {
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly bus: InvalidationBus,
+    @Inject(CREDENTIALS_CHANGED) changed: CredentialsChangedListener,
   ) {
     this.cache = new ReadThroughCache(bus, 'credentials', { ttlMs: CACHE_TTL_MS, maxEntries: 20_000, now: () => clock.nowMs() });
-  }
-
-  /** Lets other services (e.g. an OAuth token cache) hear that an org's credentials changed, on any instance. */
-  onChange(listener: Listener): void {
-    this.bus.on('credentials', (key) => {
+    // Every change is published on the bus (see put and remove), so every instance hears of it.
+    bus.on('credentials', (key) => {
       const [orgId, provider] = key.split('/');
-      if (orgId && isCredentialProvider(provider)) listener(orgId, provider);
+      if (orgId && isCredentialProvider(provider)) changed.credentialsChanged(orgId, provider);
     });
   }
 
@@ -108,10 +114,26 @@ export class CredentialsService {
   }
 
   /**
-   * The decrypted fields for minting, or undefined when the org has none for this provider. Served from
-   * a short in-memory cache; a ciphertext that fails to decrypt is an error, never a silent miss.
+   * The org's fields of a mint's provider, typed from the provider's table, or its 400
+   * `{PROVIDER}_NOT_CONFIGURED` when the org has none.
    */
-  async decrypted(orgId: string, provider: CredentialProvider): Promise<Record<string, string> | undefined> {
+  async require<P extends MintCredentialProvider>(provider: P, orgId: string): Promise<FieldsOf<P>> {
+    const fields = await this.find(provider, orgId);
+    if (!fields) throw notConfigured(provider);
+    return fields;
+  }
+
+  /** The org's fields of the provider, typed from the provider's table, or undefined when it has none. */
+  async find<P extends CredentialProvider>(provider: P, orgId: string): Promise<FieldsOf<P> | undefined> {
+    // Stored fields were checked against the same table when they were put (validateCredentialFields).
+    return (await this.decrypted(orgId, provider)) as FieldsOf<P> | undefined;
+  }
+
+  /**
+   * The decrypted fields, or undefined when the org has none for this provider. Served from a short
+   * in-memory cache; a ciphertext that fails to decrypt is an error, never a silent miss.
+   */
+  private async decrypted(orgId: string, provider: CredentialProvider): Promise<Record<string, string> | undefined> {
     const fields = await this.cache.get(cacheKey(orgId, provider), async () => {
       const row = await this.dataSource.getRepository(CredentialEntity).findOneBy({ orgId, provider });
       return row ? this.decryptRow(row) : null;

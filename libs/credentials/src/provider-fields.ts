@@ -22,11 +22,14 @@ export const MAX_FIELD_LENGTH = 2048;
 
 type Check = (value: string, options: CredentialValidationOptions) => { value: string } | { problem: string };
 
-interface FieldRule extends CredentialFieldSpec {
+interface FieldRule<Name extends string = string, Optional extends boolean = boolean> extends CredentialFieldSpec {
+  readonly name: Name;
+  readonly optional: Optional;
   readonly check?: Check;
 }
 
-const PROVIDER_FIELDS: Record<CredentialProvider, readonly FieldRule[]> = {
+/** The one table of provider fields: validation, masking and the typed fields of `FieldsOf` all come from it. */
+const PROVIDER_FIELDS = {
   'sinch-voice': [field('applicationKey'), secret('applicationSecret', checkStandardBase64)],
   'sinch-project': [field('projectId'), field('keyId'), secret('keySecret'), field('trunkId', undefined, true)],
   signalwire: [field('spaceUrl', checkSpaceUrl), field('projectId'), secret('apiToken')],
@@ -36,22 +39,55 @@ const PROVIDER_FIELDS: Record<CredentialProvider, readonly FieldRule[]> = {
     secret('apiKeySecret'),
     field('twimlAppSid', twilioSid('AP')),
   ],
-};
+} as const satisfies Record<CredentialProvider, readonly FieldRule[]>;
+
+type RuleOf<P extends CredentialProvider> = (typeof PROVIDER_FIELDS)[P][number];
+
+/**
+ * A provider's decrypted fields, typed from the table: `FieldsOf<'twilio'>` is
+ * `{ accountSid: string; apiKeySid: string; apiKeySecret: string; twimlAppSid: string }`, and an
+ * optional field (sinch-project's trunkId) is optional.
+ */
+export type FieldsOf<P extends CredentialProvider> = Flatten<
+  { [R in RuleOf<P> as R['optional'] extends true ? never : R['name']]: string } & {
+    [R in RuleOf<P> as R['optional'] extends true ? R['name'] : never]?: string;
+  }
+>;
+
+type Flatten<T> = { [K in keyof T]: T[K] };
+
+/**
+ * What minting without a provider's credentials answers (API.md: 400 `{PROVIDER}_NOT_CONFIGURED`).
+ * sinch-project backs no mint of its own: its callers treat "none" as "no trunk to check against".
+ */
+export const NOT_CONFIGURED_CODES = {
+  'sinch-voice': 'SINCH_NOT_CONFIGURED',
+  twilio: 'TWILIO_NOT_CONFIGURED',
+  signalwire: 'SIGNALWIRE_NOT_CONFIGURED',
+} as const satisfies Partial<Record<CredentialProvider, `${string}_NOT_CONFIGURED`>>;
+
+/** The providers whose credentials a mint requires. */
+export type MintCredentialProvider = keyof typeof NOT_CONFIGURED_CODES;
+
+/** The 400 for a mint whose org has no credentials of the provider. */
+export function notConfigured(provider: MintCredentialProvider): ApiError {
+  return new ApiError(400, NOT_CONFIGURED_CODES[provider], `This org has no ${provider} credentials`);
+}
 
 export function isCredentialProvider(value: unknown): value is CredentialProvider {
   return typeof value === 'string' && (CREDENTIAL_PROVIDERS as readonly string[]).includes(value);
 }
 
 export function credentialFields(provider: CredentialProvider): readonly CredentialFieldSpec[] {
-  return PROVIDER_FIELDS[provider].map(({ name, secret, optional }) => ({ name, secret, optional }));
+  return rulesOf(provider).map(({ name, secret, optional }) => ({ name, secret, optional }));
 }
 
 export function secretFieldNames(provider: CredentialProvider): readonly string[] {
-  return PROVIDER_FIELDS[provider].filter((rule) => rule.secret).map((rule) => rule.name);
+  return rulesOf(provider).filter((rule) => rule.secret).map((rule) => rule.name);
 }
 
 export function isSecretField(provider: CredentialProvider, name: string): boolean {
-  return PROVIDER_FIELDS[provider].some((rule) => rule.secret && rule.name === name);
+  return rulesOf(provider).some((rule) => rule.secret && rule.name === name);
 }
 
 /**
@@ -71,7 +107,7 @@ export function validateCredentialFields(
     throw ApiError.validation([{ field: 'body', message: 'must be a JSON object' }]);
   }
   const input = body as Record<string, unknown>;
-  const rules = PROVIDER_FIELDS[provider];
+  const rules = rulesOf(provider);
   const problems: ErrorDetail[] = [];
   const fields: Record<string, string> = {};
 
@@ -104,7 +140,7 @@ export function maskSecret(value: string): string {
 /** Masks the secret fields. A name the provider does not list is masked too, in case it holds one. */
 export function maskFields(provider: CredentialProvider, fields: Record<string, string>): Record<string, string> {
   const shown = new Set(
-    PROVIDER_FIELDS[provider].filter((rule) => !rule.secret).map((rule) => rule.name),
+    rulesOf(provider).filter((rule) => !rule.secret).map((rule) => rule.name),
   );
   const masked: Record<string, string> = {};
   for (const [name, value] of Object.entries(fields)) {
@@ -113,11 +149,16 @@ export function maskFields(provider: CredentialProvider, fields: Record<string, 
   return masked;
 }
 
-function field(name: string, check?: Check, optional = false): FieldRule {
-  return { name, secret: false, optional, check };
+/** The table's rules of one provider, as plain rules (their literal names matter only to `FieldsOf`). */
+function rulesOf(provider: CredentialProvider): readonly FieldRule[] {
+  return PROVIDER_FIELDS[provider];
 }
 
-function secret(name: string, check?: Check): FieldRule {
+function field<Name extends string, Optional extends boolean = false>(name: Name, check?: Check, optional?: Optional): FieldRule<Name, Optional> {
+  return { name, secret: false, optional: (optional ?? false) as Optional, check };
+}
+
+function secret<Name extends string>(name: Name, check?: Check): FieldRule<Name, false> {
   return { name, secret: true, optional: false, check };
 }
 

@@ -12,13 +12,13 @@ import { ChatTokensService } from './chat/chat-tokens.service';
 import { MintPipeline } from './mint-pipeline.service';
 import { MintRateLimit } from './mint-rate-limit.service';
 import { MintSubjectsService } from './mint-subjects.service';
-import { SinchProjectWiring } from './sinch-project/sinch-project.wiring';
+import { SinchProjectModule } from './sinch-project/sinch-project.module';
 import { CredentialsVerifier } from './verify/credentials-verifier.service';
 import { CredentialsVerifyController } from './verify/credentials-verify.controller';
 
 /** The mint pipeline and every route that hands out a token, plus what joins providers to credentials. */
 @Module({
-  imports: [AuditModule, CredentialsModule, ProvidersModule, TenancyModule],
+  imports: [AuditModule, CredentialsModule, ProvidersModule, TenancyModule, SinchProjectModule],
   controllers: [VoiceTokensController, ChatTokensController, CallTokensController, CredentialsVerifyController],
   providers: [
     MintPipeline,
@@ -27,7 +27,6 @@ import { CredentialsVerifyController } from './verify/credentials-verify.control
     VoiceTokensService,
     ChatTokensService,
     CallTokensService,
-    SinchProjectWiring,
     CredentialsVerifier,
   ],
 })

@@ -9,6 +9,7 @@ import { TenantScope } from '@mintline/common/database/tenant-scope';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { CALL_TOKEN_TTL, CallTokenProvider, hashCallToken } from '@mintline/providers/call-token/call-token.provider';
+import { MintAuditFacts, mintActorOf, mintAuditEntry } from '../mint-audit-entry';
 import { MintPipeline } from '../mint-pipeline.service';
 import { BUSY, CallTokenRowLock } from './call-token-row-lock';
 import { CallTokenView, CreateCallTokenDto, CreatedCallTokenView, RedeemedCallTokenView } from './call-token.dto';
@@ -50,38 +51,47 @@ export class CallTokensService {
   }
 
   mint(principal: TenantPrincipal, dto: CreateCallTokenDto, meta: RequestMeta): Promise<CreatedCallTokenView> {
-    return this.pipeline.run('call-token', principal, meta, async (attempt) => {
-      attempt.subjectUserId = null;
-      attempt.target = `endpoint:${dto.endpointId}`;
-      const endpoints: Array<{ webrtc: boolean; state: string }> = await this.dataSource.query(
-        'SELECT webrtc, state FROM endpoints WHERE id = $1 AND org_id = $2',
-        [dto.endpointId, principal.orgId],
-      );
-      const endpoint = endpoints[0];
-      if (!endpoint) throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
-      if (!endpoint.webrtc) throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
-      if (endpoint.state !== 'active') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
-      const minted = await this.provider.mint(undefined, { endpointId: dto.endpointId, ttlSeconds: dto.ttlSeconds ?? CALL_TOKEN_TTL.default });
-      const id = randomUUID();
-      await this.dataSource.query(
-        `INSERT INTO call_tokens (id, org_id, endpoint_id, token_hash, created_at, expires_at, minted_by_kind, minted_by_id)
+    return this.pipeline.run({
+      provider: 'call-token',
+      principal,
+      meta,
+      // A call token is for an endpoint, not for a user.
+      subject: async () => null,
+      requestedTarget: `endpoint:${dto.endpointId}`,
+      target: async () => {
+        const endpoints: Array<{ webrtc: boolean; state: string }> = await this.dataSource.query(
+          'SELECT webrtc, state FROM endpoints WHERE id = $1 AND org_id = $2',
+          [dto.endpointId, principal.orgId],
+        );
+        const endpoint = endpoints[0];
+        if (!endpoint) throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
+        if (!endpoint.webrtc) throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
+        if (endpoint.state !== 'active') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
+        return { name: `endpoint:${dto.endpointId}`, value: dto.endpointId };
+      },
+      mint: async ({ target: endpointId }) => {
+        const minted = await this.provider.mint(undefined, { endpointId, ttlSeconds: dto.ttlSeconds ?? CALL_TOKEN_TTL.default });
+        const id = randomUUID();
+        await this.dataSource.query(
+          `INSERT INTO call_tokens (id, org_id, endpoint_id, token_hash, created_at, expires_at, minted_by_kind, minted_by_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          id,
-          principal.orgId,
-          dto.endpointId,
-          minted.tokenHash,
-          this.clock.now(),
-          minted.expiresAt,
-          principal.kind,
-          principal.kind === 'user' ? principal.userId : principal.apiKeyId,
-        ],
-      );
-      return {
-        token: minted.token,
-        expiresAt: minted.expiresAt,
-        body: { id, token: minted.token, endpointId: dto.endpointId, expiresAt: minted.expiresAt.toISOString() },
-      };
+          [
+            id,
+            principal.orgId,
+            endpointId,
+            minted.tokenHash,
+            this.clock.now(),
+            minted.expiresAt,
+            principal.kind,
+            principal.kind === 'user' ? principal.userId : principal.apiKeyId,
+          ],
+        );
+        return {
+          token: minted.token,
+          expiresAt: minted.expiresAt,
+          body: { id, token: minted.token, endpointId, expiresAt: minted.expiresAt.toISOString() },
+        };
+      },
     });
   }
 
@@ -116,20 +126,12 @@ export class CallTokensService {
         ]);
         // Redeemed or revoked since it was read: look again and answer as that outcome would have.
         if (revoked.length === 0) return BUSY;
-        await this.audit.record({
-          orgId: principal.orgId,
-          provider: 'call-token',
-          action: 'revoke',
-          actor: principal.kind === 'user' ? { kind: 'user', id: principal.userId } : { kind: 'api_key', id: principal.apiKeyId },
-          subjectUserId: null,
-          target: `endpoint:${row.endpoint_id}`,
-          outcome: 'issued',
-          code: null,
-          expiresAt: row.expires_at,
-          ip: meta.ip,
-          userAgent: meta.userAgent,
-          requestId: meta.requestId,
-        });
+        await this.audit.record(
+          mintAuditEntry(
+            { orgId: principal.orgId, provider: 'call-token', action: 'revoke', actor: mintActorOf(principal), subjectUserId: null, target: `endpoint:${row.endpoint_id}`, meta },
+            { outcome: 'issued', expiresAt: row.expires_at },
+          ),
+        );
       });
     });
   }
@@ -177,7 +179,7 @@ export class CallTokensService {
   }
 
   private recordRedemption(row: CallTokenRow, token: string, meta: RequestMeta, refusal: ApiError | undefined): Promise<void> {
-    return this.audit.record({
+    const facts: MintAuditFacts = {
       orgId: row.org_id,
       provider: 'call-token',
       action: 'redeem',
@@ -185,14 +187,10 @@ export class CallTokensService {
       actor: { kind: row.minted_by_kind, id: row.minted_by_id },
       subjectUserId: null,
       target: `endpoint:${row.endpoint_id}`,
-      outcome: refusal ? 'denied' : 'issued',
-      code: refusal?.code ?? null,
-      token,
-      expiresAt: row.expires_at,
-      ip: meta.ip,
-      userAgent: meta.userAgent,
-      requestId: meta.requestId,
-    });
+      meta,
+    };
+    const expiresAt = row.expires_at;
+    return this.audit.record(mintAuditEntry(facts, refusal ? { outcome: 'refused', error: refusal, token, expiresAt } : { outcome: 'issued', token, expiresAt }));
   }
 
   /** Why this token cannot be redeemed now, or undefined if it can. */

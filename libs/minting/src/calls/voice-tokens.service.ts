@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { TenantPrincipal } from '@mintline/access/principal';
-import { ApiError } from '@mintline/common/errors/api-error';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { CredentialsService } from '@mintline/credentials/credentials.service';
 import { SinchVoiceProvider } from '@mintline/providers/sinch-voice/sinch-voice.provider';
@@ -25,47 +24,50 @@ export class VoiceTokensService {
   ) {}
 
   sinch(principal: TenantPrincipal, requestedUserId: string | undefined, meta: RequestMeta): Promise<SinchTokenView> {
-    return this.pipeline.run('sinch', principal, meta, async (attempt) => {
-      const userId = (attempt.subjectUserId = await this.subjects.resolve(principal, requestedUserId));
-      const credentials = await this.credentials.decrypted(principal.orgId, 'sinch-voice');
-      if (!credentials) throw new ApiError(400, 'SINCH_NOT_CONFIGURED', 'This org has no sinch-voice credentials');
-      const applicationKey = credentials.applicationKey;
-      attempt.target = `sinch:${applicationKey}`;
-      const [minted, callerIdentifier] = await Promise.all([
-        this.sinchVoice.mint({ applicationKey, applicationSecret: credentials.applicationSecret }, { userId }),
-        this.callerIds.defaultNumber(principal.orgId, userId, 'sinch'),
-      ]);
-      return {
-        token: minted.token,
-        expiresAt: minted.expiresAt,
-        body: { token: minted.token, applicationKey, userId, callerIdentifier, expiresIn: SINCH_TOKEN_TTL_SECONDS },
-      };
+    return this.pipeline.run({
+      provider: 'sinch',
+      principal,
+      meta,
+      subject: () => this.subjects.resolve(principal, requestedUserId),
+      target: async () => {
+        const credentials = await this.credentials.require('sinch-voice', principal.orgId);
+        return { name: `sinch:${credentials.applicationKey}`, value: credentials };
+      },
+      mint: async ({ subjectUserId: userId, target: credentials }) => {
+        const [minted, callerIdentifier] = await Promise.all([
+          this.sinchVoice.mint(credentials, { userId }),
+          this.callerIds.defaultNumber(principal.orgId, userId, 'sinch'),
+        ]);
+        return {
+          token: minted.token,
+          expiresAt: minted.expiresAt,
+          body: { token: minted.token, applicationKey: credentials.applicationKey, userId, callerIdentifier, expiresIn: SINCH_TOKEN_TTL_SECONDS },
+        };
+      },
     });
   }
 
   twilio(principal: TenantPrincipal, requestedUserId: string | undefined, meta: RequestMeta): Promise<TwilioTokenView> {
-    return this.pipeline.run('twilio', principal, meta, async (attempt) => {
-      const userId = (attempt.subjectUserId = await this.subjects.resolve(principal, requestedUserId));
-      const credentials = await this.credentials.decrypted(principal.orgId, 'twilio');
-      if (!credentials) throw new ApiError(400, 'TWILIO_NOT_CONFIGURED', 'This org has no twilio credentials');
-      attempt.target = `twilio:${credentials.accountSid}`;
-      const [minted, callerIdentifier] = await Promise.all([
-        this.twilioVoice.mint(
-          {
-            accountSid: credentials.accountSid,
-            apiKeySid: credentials.apiKeySid,
-            apiKeySecret: credentials.apiKeySecret,
-            twimlAppSid: credentials.twimlAppSid,
-          },
-          { userId },
-        ),
-        this.callerIds.defaultNumber(principal.orgId, userId, 'twilio'),
-      ]);
-      return {
-        token: minted.token,
-        expiresAt: minted.expiresAt,
-        body: { token: minted.token, identity: minted.identity, userId, callerIdentifier, expiresIn: TWILIO_ACCESS_TOKEN_TTL_SECONDS },
-      };
+    return this.pipeline.run({
+      provider: 'twilio',
+      principal,
+      meta,
+      subject: () => this.subjects.resolve(principal, requestedUserId),
+      target: async () => {
+        const credentials = await this.credentials.require('twilio', principal.orgId);
+        return { name: `twilio:${credentials.accountSid}`, value: credentials };
+      },
+      mint: async ({ subjectUserId: userId, target: credentials }) => {
+        const [minted, callerIdentifier] = await Promise.all([
+          this.twilioVoice.mint(credentials, { userId }),
+          this.callerIds.defaultNumber(principal.orgId, userId, 'twilio'),
+        ]);
+        return {
+          token: minted.token,
+          expiresAt: minted.expiresAt,
+          body: { token: minted.token, identity: minted.identity, userId, callerIdentifier, expiresIn: TWILIO_ACCESS_TOKEN_TTL_SECONDS },
+        };
+      },
     });
   }
 }

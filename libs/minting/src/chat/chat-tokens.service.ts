@@ -20,30 +20,45 @@ export class ChatTokensService {
   ) {}
 
   mint(principal: TenantPrincipal, body: unknown, queryUserId: string | undefined, meta: RequestMeta): Promise<{ token: string }> {
-    return this.pipeline.run('signalwire-chat', principal, meta, async (attempt) => {
-      const { userId: bodyUserId, rest } = splitUserId(body);
-      const requestedUserId = queryUserId ?? bodyUserId;
-      // Chat identity is member_id; a subject user is optional for API keys, and a user is always itself.
-      if (principal.kind === 'user' || requestedUserId) attempt.subjectUserId = await this.subjects.resolve(principal, requestedUserId);
-      // Validated locally first: a request that breaks SignalWire's rules never leaves this service.
-      const request = parseChatTokenRequest(rest);
-      const credentials = await this.credentials.decrypted(principal.orgId, 'signalwire');
-      if (!credentials) throw new ApiError(400, 'SIGNALWIRE_NOT_CONFIGURED', 'This org has no signalwire credentials');
-      attempt.target = `signalwire:${credentials.spaceUrl}`;
-      const minted = await this.signalwire.mint(
-        { spaceUrl: credentials.spaceUrl, projectId: credentials.projectId, apiToken: credentials.apiToken },
-        request,
-      );
-      return { token: minted.token, expiresAt: minted.expiresAt, body: { token: minted.token } };
+    return this.pipeline.run({
+      provider: 'signalwire-chat',
+      principal,
+      meta,
+      subject: async () => {
+        const bodyUserId = userIdOf(body);
+        const requestedUserId = queryUserId ?? bodyUserId;
+        // Chat identity is member_id; a subject user is optional for API keys, and a user is always itself.
+        return principal.kind === 'user' || requestedUserId ? this.subjects.resolve(principal, requestedUserId) : null;
+      },
+      target: async () => {
+        // Validated locally first: a request that breaks SignalWire's rules never leaves this service.
+        const request = parseChatTokenRequest(withoutUserId(body));
+        const credentials = await this.credentials.require('signalwire', principal.orgId);
+        return { name: `signalwire:${credentials.spaceUrl}`, value: { request, credentials } };
+      },
+      mint: async ({ target: { request, credentials } }) => {
+        const minted = await this.signalwire.mint(credentials, request);
+        return { token: minted.token, expiresAt: minted.expiresAt, body: { token: minted.token } };
+      },
     });
   }
 }
 
-/** `userId` is Mintline's, not SignalWire's: take it out of the body before the body is checked. */
-function splitUserId(body: unknown): { userId: string | undefined; rest: unknown } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('userId' in body)) return { userId: undefined, rest: body };
-  const { userId, ...rest } = body as Record<string, unknown>;
+/** `userId` is Mintline's, not SignalWire's: the body may name the subject user beside SignalWire's fields. */
+function userIdOf(body: unknown): string | undefined {
+  if (!hasUserId(body)) return undefined;
   // Its UUID form is checked, with the query's, when the subject is resolved.
-  if (typeof userId !== 'string') throw ApiError.validation([{ field: 'userId', message: 'must be a UUID' }]);
-  return { userId, rest };
+  if (typeof body.userId !== 'string') throw ApiError.validation([{ field: 'userId', message: 'must be a UUID' }]);
+  return body.userId;
+}
+
+/** The body as SignalWire's rules check it: without Mintline's `userId`. */
+function withoutUserId(body: unknown): unknown {
+  if (!hasUserId(body)) return body;
+  const { userId: _userId, ...rest } = body;
+  return rest;
+}
+
+function hasUserId(body: unknown): body is Record<string, unknown> & { userId: unknown } {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && 'userId' in body;
 }

@@ -3,7 +3,8 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import { providerTestConfig } from '../../../../test/fakes/provider-test-config';
 import { SinchFake, startSinchFake } from '../../../../test/fakes/sinch.fake';
 import { ProviderHttpClient } from '../http/provider-http.client';
-import { SinchAccessToken, SinchOAuthClient } from './sinch-oauth.client';
+import type { SinchAccessToken } from './sinch-access-token';
+import { SinchOAuthClient } from './sinch-oauth.client';
 import { SinchProjectCredentials } from './sinch-project-credentials';
 
 describe('SinchOAuthClient (against a fake Sinch auth server)', () => {
@@ -12,6 +13,7 @@ describe('SinchOAuthClient (against a fake Sinch auth server)', () => {
   let clock: ManualClock;
   let client: SinchOAuthClient;
   let fetched: Array<{ orgId: string; token: SinchAccessToken }>;
+  let auditDown: boolean;
   let credentials: SinchProjectCredentials;
 
   beforeAll(async () => {
@@ -24,12 +26,16 @@ describe('SinchOAuthClient (against a fake Sinch auth server)', () => {
     fake.setExpiresIn(3600);
     clock = new ManualClock();
     fetched = [];
-    client = new SinchOAuthClient(providerTestConfig({ sinchAuthUrl: fake.authUrl }), clock, http, {
+    auditDown = false;
+    const audit = {
+      tokenFetched: async (orgId: string, token: SinchAccessToken) => {
+        if (auditDown) throw new Error('audit down');
+        fetched.push({ orgId, token });
+      },
+    };
+    client = new SinchOAuthClient(providerTestConfig({ sinchAuthUrl: fake.authUrl }), clock, http, audit, {
       timeoutMs: 300,
       breaker: { failureThreshold: 3, openMs: 10_000 },
-    });
-    client.setTokenFetchedHook((orgId, token) => {
-      fetched.push({ orgId, token });
     });
     credentials = { projectId: fake.projectId, keyId: fake.keyId, keySecret: fake.keySecret };
   });
@@ -170,10 +176,10 @@ describe('SinchOAuthClient (against a fake Sinch auth server)', () => {
     expect((await apiError(client.getAccessToken('org-1', credentials))).code).toBe('PROVIDER_ERROR');
   });
 
-  it('discards the token when the fetched-token hook fails', async () => {
-    client.setTokenFetchedHook(() => Promise.reject(new Error('audit down')));
+  it('discards the token when its audit fails', async () => {
+    auditDown = true;
     await expect(client.getAccessToken('org-1', credentials)).rejects.toThrow('audit down');
-    client.setTokenFetchedHook(undefined);
+    auditDown = false;
     await client.getAccessToken('org-1', credentials);
     expect(tokenCalls()).toBe(2);
   });

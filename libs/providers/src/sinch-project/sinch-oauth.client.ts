@@ -7,7 +7,9 @@ import { CircuitBreaker, CircuitBreakerOptions } from '../http/circuit-breaker';
 import { transportFailure } from '../http/provider-failure';
 import { originOf } from '../http/origin-of';
 import { ProviderHttpClient, ProviderHttpResponse } from '../http/provider-http.client';
+import type { SinchAccessToken } from './sinch-access-token';
 import { SinchProjectCredentials } from './sinch-project-credentials';
+import { SINCH_TOKEN_AUDIT, SinchTokenAudit } from './sinch-token-audit';
 
 export const SINCH_OAUTH_OPTIONS = Symbol('SINCH_OAUTH_OPTIONS');
 
@@ -17,20 +19,7 @@ export interface SinchOAuthClientOptions {
   /** A cached token is replaced this long before it expires (at most half its lifetime). Default 60000 ms. */
   refreshBeforeExpiryMs?: number;
   breaker?: CircuitBreakerOptions;
-  onTokenFetched?: SinchTokenFetchedHook;
 }
-
-export interface SinchAccessToken {
-  token: string;
-  expiresAt: Date;
-}
-
-/**
- * Called once for every access token fetched from Sinch (not for cache hits), before the token is
- * cached or used; if it throws, the token is discarded and the caller sees the error. The owner uses
- * it to audit the fetch (provider `sinch-oauth`, actor system).
- */
-export type SinchTokenFetchedHook = (orgId: string, token: SinchAccessToken) => void | Promise<void>;
 
 interface CachedToken {
   fingerprint: string;
@@ -57,23 +46,18 @@ export class SinchOAuthClient {
   private readonly breaker: CircuitBreaker;
   private readonly cache = new Map<string, CachedToken>();
   private readonly inFlight = new Map<string, InFlight>();
-  private onTokenFetched?: SinchTokenFetchedHook;
 
   constructor(
     private readonly config: AppConfig,
     private readonly clock: Clock,
     private readonly http: ProviderHttpClient,
+    @Inject(SINCH_TOKEN_AUDIT) private readonly tokenAudit: SinchTokenAudit,
     @Optional() @Inject(SINCH_OAUTH_OPTIONS) options?: SinchOAuthClientOptions,
   ) {
     // Else the HTTP client's budget: 5000 ms unless PROVIDER_HTTP_OPTIONS says otherwise (tests shorten it).
     this.timeoutMs = options?.timeoutMs ?? http.timeoutMs;
     this.refreshBeforeExpiryMs = options?.refreshBeforeExpiryMs ?? 60_000;
     this.breaker = new CircuitBreaker(clock, PROVIDER, options?.breaker);
-    this.onTokenFetched = options?.onTokenFetched;
-  }
-
-  setTokenFetchedHook(hook: SinchTokenFetchedHook | undefined): void {
-    this.onTokenFetched = hook;
   }
 
   async getAccessToken(orgId: string, credentials: SinchProjectCredentials): Promise<SinchAccessToken> {
@@ -105,7 +89,8 @@ export class SinchOAuthClient {
 
   private async fetchAndCache(orgId: string, credentials: SinchProjectCredentials, entry: InFlight): Promise<SinchAccessToken> {
     const token = await this.breaker.run(originOf(this.config.sinchAuthUrl), () => this.fetchToken(credentials));
-    await this.onTokenFetched?.(orgId, token);
+    // Audited before it is cached or used: if the audit fails, the token is never used.
+    await this.tokenAudit.tokenFetched(orgId, token);
     // Invalidated while fetching: hand the token to the callers who asked, but do not keep it.
     if (this.inFlight.get(orgId) === entry) {
       const lifetimeMs = token.expiresAt.getTime() - this.clock.nowMs();

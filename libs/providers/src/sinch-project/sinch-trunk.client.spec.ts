@@ -38,7 +38,7 @@ describe('SinchTrunkClient (against a fake Elastic SIP Trunking API)', () => {
     fake.reset();
     clock = new ManualClock();
     const config = providerTestConfig({ sinchAuthUrl: fake.authUrl, sinchEstUrl: fake.estUrl });
-    oauth = new SinchOAuthClient(config, clock, http, { timeoutMs: 300 });
+    oauth = new SinchOAuthClient(config, clock, http, { tokenFetched: async () => undefined }, { timeoutMs: 300 });
     trunks = new SinchTrunkClient(config, clock, http, oauth, { timeoutMs: 300, pageSize: 3, breaker: { failureThreshold: 3, openMs: 10_000 } });
     credentials = { projectId: fake.projectId, keyId: fake.keyId, keySecret: fake.keySecret, trunkId: TRUNK };
   });

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -9,6 +9,7 @@ import { ReadThroughCache } from '@mintline/common/cache/read-through-cache';
 import { Clock } from '@mintline/common/clock';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { UserEntity } from '../users/user.entity';
+import { CALLER_ID_POLICY, CallerIdPolicy } from './caller-id-policy';
 import { CreatePhoneNumberDto, PhoneNumberView } from './phone-number.dto';
 import { CallerIdProvider, PhoneNumberEntity } from './phone-number.entity';
 
@@ -16,19 +17,10 @@ export function toPhoneNumberView(number: PhoneNumberEntity): PhoneNumberView {
   return { id: number.id, provider: number.provider, phoneNumber: number.phoneNumber, isDefault: number.isDefault, label: number.label };
 }
 
-/**
- * Checks a caller ID against the provider before it is stored (the Sinch trunk check). Registered by
- * the providers layer; without one, numbers are accepted on their E.164 form alone.
- */
-export abstract class CallerIdPolicy {
-  abstract assertAllowed(orgId: string, provider: CallerIdProvider, phoneNumber: string): Promise<void>;
-}
-
 type Defaults = Partial<Record<CallerIdProvider, string>>;
 
 @Injectable()
 export class CallerIdsService {
-  private policy?: CallerIdPolicy;
   /** Each user's default number per provider, read on every voice mint; dropped via the bus on change. */
   private readonly defaults: ReadThroughCache<Defaults>;
 
@@ -37,17 +29,14 @@ export class CallerIdsService {
     private readonly events: ConfigEventsService,
     private readonly bus: InvalidationBus,
     clock: Clock,
+    @Inject(CALLER_ID_POLICY) private readonly policy: CallerIdPolicy,
   ) {
     this.defaults = new ReadThroughCache(bus, 'caller-id', { ttlMs: 60_000, maxEntries: 100_000, now: () => clock.nowMs() });
   }
 
-  usePolicy(policy: CallerIdPolicy): void {
-    this.policy = policy;
-  }
-
   async add(principal: TenantPrincipal, userId: string, dto: CreatePhoneNumberDto, requestId: string): Promise<PhoneNumberView> {
     await this.assertUser(principal.orgId, userId);
-    await this.policy?.assertAllowed(principal.orgId, dto.provider, dto.phoneNumber);
+    await this.policy.assertAllowed(principal.orgId, dto.provider, dto.phoneNumber);
     return this.dataSource.transaction(async (manager) => {
       // Lock the user row so concurrent additions for one user take turns over the default flag.
       const locked = await manager.findOne(UserEntity, { where: { id: userId, orgId: principal.orgId }, lock: { mode: 'pessimistic_write' } });
