@@ -1,7 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-
-/** The role the service connects as. It owns nothing, cannot bypass row-level security, and gets only the rights below. */
-export const SERVICE_ROLE = 'mintline_app';
+// Relative, not @mintline/common: jest's global setup loads the migrations without the path aliases.
+import { SERVICE_ROLE } from '../libs/common/src/database/service-role';
 
 /** Tables holding one org's rows, and the condition under which a row belongs to the current tenant. */
 const TENANT_TABLES: Array<{ table: string; rights: string; visible: string; writable?: string }> = [

@@ -1,5 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { SERVICE_ROLE } from './1763800004000-row-level-security';
+// Relative, not @mintline/common: jest's global setup loads the migrations without the path aliases.
+import { SERVICE_ROLE } from '../libs/common/src/database/service-role';
 
 /**
  * Signed audit checkpoints: after each committed batch the service signs every touched org's chain head

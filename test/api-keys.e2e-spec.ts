@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ManualClock } from '../libs/common/src/clock';
-import { Scope, SCOPES } from '../libs/auth/src/scopes';
+import { SCOPES } from '../libs/access/src/scopes';
 import { allLogs, API_KEY_PATTERN, expectError, expectStatus, expectValidation, ISO_PATTERN, UUID_PATTERN } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture, PASSWORD, uniqueEmail } from './support/fixtures';
 import { client, Client, http } from './support/http';

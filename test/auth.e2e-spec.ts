@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as jwt from 'jsonwebtoken';
-import { SCOPES } from '../libs/auth/src/scopes';
+import { SCOPES } from '../libs/access/src/scopes';
 import { allLogs, API_KEY_PATTERN, decodeJwt, expectError, expectStatus, expectValidation, handMadeJwt, UUID_PATTERN } from './support/assertions';
 import { createOrgWithAdmin, createUser, login, OrgFixture, PASSWORD, uniqueEmail } from './support/fixtures';
 import { client, http } from './support/http';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SCOPES } from '../libs/auth/src/scopes';
+import { SCOPES } from '../libs/access/src/scopes';
 import { expectError, expectStatus } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture, PASSWORD, uniqueEmail } from './support/fixtures';
 import { client, Client, http } from './support/http';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Scope, SCOPES } from '../libs/auth/src/scopes';
+import { Scope, SCOPES } from '../libs/access/src/scopes';
 import { expectError, expectStatus } from './support/assertions';
 import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { http } from './support/http';

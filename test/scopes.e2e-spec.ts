@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Scope, SCOPES } from '../libs/auth/src/scopes';
+import { Scope, SCOPES } from '../libs/access/src/scopes';
 import { expectError, expectStatus } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture, PASSWORD, uniqueEmail } from './support/fixtures';
 import { client, Client } from './support/http';

@@ -5,7 +5,7 @@ import { http, HttpResult } from './support/http';
 import { createApiKey, putSinchVoice, randomSinchSecret } from './support/minting';
 import { discoverRoutes, NestRoute } from './support/routes';
 import { startTestApp, TestApp } from './support/test-app';
-import { SCOPES } from '../libs/auth/src/scopes';
+import { SCOPES } from '../libs/access/src/scopes';
 
 /**
  * Tenant isolation, swept over the route table: every route with a `:param` is called by another org's

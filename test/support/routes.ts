@@ -1,7 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
-import { ACCESS_RULE, AccessRule } from '../../libs/auth/src/access.decorators';
+import { ACCESS_RULE, AccessRule } from '../../libs/access/src/access.decorators';
 import type { TestApp } from './test-app';
 
 /**

@@ -2,16 +2,16 @@ import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ExecutionContext, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import passport from 'passport';
-import { MINT_ROUTE } from '@mintline/audit/mints/mint-route.decorator';
-import type { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
+import { MINT_ROUTE } from '@mintline/access/mint-route';
 import { ApiError } from '@mintline/common/errors/api-error';
-import type { OrgSettingsService } from '@mintline/tenancy/orgs/org-settings.service';
-import { AnyPrincipal, OperatorOnly, Public, RequireFeature, RequireScopes } from './access.decorators';
+import { AccessRefusal } from '@mintline/access/access-refusal';
+import { AnyPrincipal, OperatorOnly, Public, RequireFeature, RequireScopes } from '@mintline/access/access.decorators';
+import type { OrgFeature, OrgFeatures } from '@mintline/access/org-features';
 import { AccessGuard } from './access.guard';
 import { BearerStrategy } from './bearer.strategy';
-import type { Principal } from './principal';
+import type { Principal } from '@mintline/access/principal';
 import type { PrincipalResolver } from './principal-resolver.service';
-import { ROLE_SCOPES } from './scopes';
+import { ROLE_SCOPES } from '@mintline/access/scopes';
 
 const ORG = '0b9f3c1e-3f4a-4c55-9a57-2f1f7c1d2e3a';
 const admin: Principal = { kind: 'user', orgId: ORG, userId: 'u-admin', role: 'admin', scopes: ROLE_SCOPES.admin };
@@ -65,23 +65,23 @@ function contextFor(cls: { prototype: object }, handlerName: string, headers: Re
   return { context, request };
 }
 
-function setUp(options: { resolves?: Principal | Error; webrtc?: boolean; synced?: boolean } = {}) {
+function setUp(options: { resolves?: Principal | Error; webrtc?: boolean | Error; synced?: boolean } = {}) {
   const resolve = jest.fn(async () => {
     if (options.resolves instanceof Error) throw options.resolves;
     return options.resolves ?? admin;
   });
   const bearer = new BearerStrategy({ resolve } as unknown as PrincipalResolver);
-  const record = jest.fn().mockResolvedValue(undefined);
-  const get = jest.fn().mockResolvedValue({ webrtcEnabled: options.webrtc ?? false, mintsPerMinute: 600 });
+  const isEnabled = jest.fn(async (_orgId: string, feature: OrgFeature) => {
+    if (options.webrtc instanceof Error) throw options.webrtc;
+    return feature === 'webrtc' && options.webrtc === true;
+  });
   const sync = jest.fn().mockResolvedValue(undefined);
-  const guard = new AccessGuard(
-    new Reflector(),
-    { record } as unknown as MintAuditWriter,
-    { get } as unknown as OrgSettingsService,
-    bearer,
-    { sync, synced: options.synced ?? false, version: 7 } as unknown as InvalidationBus,
-  );
-  return { guard, resolve, record, settings: get, sync };
+  const guard = new AccessGuard(new Reflector(), { isEnabled } satisfies OrgFeatures, bearer, {
+    sync,
+    synced: options.synced ?? false,
+    version: 7,
+  } as unknown as InvalidationBus);
+  return { guard, resolve, features: isEnabled, sync };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<ApiError> {
@@ -202,19 +202,18 @@ describe('AccessGuard: authenticated routes', () => {
   });
 });
 
-describe('AccessGuard: features and mint denials', () => {
-  it('answers 403 FEATURE_DISABLED when the org feature is off, whatever the scopes, and audits the denied mint', async () => {
-    const { guard, record, settings } = setUp({ resolves: admin, webrtc: false });
+describe('AccessGuard: features, and refusals that name who and where', () => {
+  it('answers 403 FEATURE_DISABLED when the org feature is off, whatever the scopes', async () => {
+    const { guard, features } = setUp({ resolves: admin, webrtc: false });
     expect(await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({ status: 403, code: 'FEATURE_DISABLED' });
-    expect(settings).toHaveBeenCalledWith(ORG);
-    expect(record).toHaveBeenCalledWith(expect.objectContaining({ orgId: ORG, provider: 'call-token', outcome: 'denied', code: 'FEATURE_DISABLED', actor: { kind: 'user', id: 'u-admin' } }));
+    expect(features).toHaveBeenCalledWith(ORG, 'webrtc');
   });
 
-  it('checks scopes once the feature is on, and audits a missing scope on a mint route', async () => {
+  it('checks scopes once the feature is on', async () => {
     const auditor: Principal = { kind: 'user', orgId: ORG, userId: 'u-auditor', role: 'auditor', scopes: ROLE_SCOPES.auditor };
-    const { guard, record } = setUp({ resolves: auditor, webrtc: true });
-    expect(await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({ code: 'MISSING_SCOPE' });
-    expect(record).toHaveBeenCalledWith(expect.objectContaining({ outcome: 'denied', code: 'MISSING_SCOPE' }));
+    expect(await refusal(setUp({ resolves: auditor, webrtc: true }).guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({
+      code: 'MISSING_SCOPE',
+    });
     await expect(setUp({ resolves: agent, webrtc: true }).guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context)).resolves.toBe(true);
   });
 
@@ -231,11 +230,14 @@ describe('AccessGuard: features and mint denials', () => {
     expect(resolve).toHaveBeenCalledTimes(2);
   });
 
-  it('decides a mint refused on unsynced caches again from fresh ones, and audits only that decision', async () => {
-    const { guard, sync, record } = setUp({ resolves: admin, webrtc: false, synced: true });
-    expect(await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({ status: 403, code: 'FEATURE_DISABLED' });
+  it('decides a mint refused on caches that may be stale again from fresh ones, and only that decision is an AccessRefusal', async () => {
+    const { guard, sync, features } = setUp({ resolves: admin, webrtc: false, synced: true });
+    const refused = await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context));
+    expect(refused).toBeInstanceOf(AccessRefusal);
+    expect(refused).toMatchObject({ status: 403, code: 'FEATURE_DISABLED' });
     expect(sync).toHaveBeenCalledTimes(1);
-    expect(record).toHaveBeenCalledTimes(1);
+    // Asked twice: once from the synced caches, once after reading the epochs.
+    expect(features).toHaveBeenCalledTimes(2);
   });
 
   it('reads the epochs first on routes that are not mints, and before the bus has ever synced', async () => {
@@ -247,15 +249,37 @@ describe('AccessGuard: features and mint denials', () => {
     expect(fresh.sync).toHaveBeenCalledTimes(1);
   });
 
-  it('does not audit refusals on routes that are not mints', async () => {
-    const { guard, record } = setUp({ resolves: agent });
-    await refusal(guard.canActivate(contextFor(Handlers, 'users', { authorization: 'Bearer t' }).context));
-    expect(record).not.toHaveBeenCalled();
+  it('does not ask for features on routes that need none, nor for the operator', async () => {
+    const { guard, features } = setUp({ resolves: admin });
+    await expect(guard.canActivate(contextFor(Handlers, 'users', { authorization: 'Bearer t' }).context)).resolves.toBe(true);
+    expect(await refusal(setUp({ resolves: operator }).guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer op' }).context))).toMatchObject({
+      code: 'MISSING_SCOPE',
+    });
+    expect(features).not.toHaveBeenCalled();
   });
 
-  it('answers 503 when the denial cannot be audited', async () => {
-    const { guard, record } = setUp({ resolves: admin, webrtc: false });
-    record.mockRejectedValue(new Error('database down'));
-    expect(await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context))).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
+  it.each([
+    ['a disabled feature', admin, 'mint', 'FEATURE_DISABLED'],
+    ['a missing scope', agent, 'users', 'MISSING_SCOPE'],
+    ['an operator route', admin, 'orgs', 'OPERATOR_ONLY'],
+  ] as const)('refuses %s with an AccessRefusal naming the principal and the handler, for the route owner to record', async (_label, principal, handler, code) => {
+    const { guard } = setUp({ resolves: principal, webrtc: false });
+    const error = await refusal(guard.canActivate(contextFor(Handlers, handler, { authorization: 'Bearer t' }).context));
+    expect(error).toBeInstanceOf(AccessRefusal);
+    expect(error).toMatchObject({ status: 403, code, principal, handler: Handlers.prototype[handler] });
+  });
+
+  it('refuses before authentication with a plain error: nobody to name', async () => {
+    for (const handler of ['undeclared', 'mint'] as const) {
+      const error = await refusal(setUp().guard.canActivate(contextFor(Handlers, handler).context));
+      expect(error).not.toBeInstanceOf(AccessRefusal);
+    }
+  });
+
+  it('passes on a failure to read the feature switch as it is, not as a refusal', async () => {
+    const { guard } = setUp({ resolves: admin, webrtc: ApiError.unavailable() });
+    const error = await refusal(guard.canActivate(contextFor(Handlers, 'mint', { authorization: 'Bearer t' }).context));
+    expect(error).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
+    expect(error).not.toBeInstanceOf(AccessRefusal);
   });
 });

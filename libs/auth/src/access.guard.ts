@@ -1,19 +1,18 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply } from 'fastify';
 import passport from 'passport';
 import type { FastifyRequest } from 'fastify';
-import { MINT_ROUTE } from '@mintline/audit/mints/mint-route.decorator';
-import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
-import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
+import { AccessRefusal } from '@mintline/access/access-refusal';
+import { ACCESS_RULE, AccessRule, REQUIRED_FEATURE } from '@mintline/access/access.decorators';
+import { enforceAccessRule } from '@mintline/access/access-rule';
+import { ORG_FEATURES, OrgFeature, OrgFeatures } from '@mintline/access/org-features';
+import { Principal } from '@mintline/access/principal';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ApiError } from '@mintline/common/errors/api-error';
-import { CacheFreshness, requestMetaOf } from '@mintline/common/http/request-context';
-import { ACCESS_RULE, AccessRule, OrgFeature, REQUIRED_FEATURE } from './access.decorators';
-import { enforceAccessRule } from './access-rule';
+import { MINT_ROUTE } from '@mintline/access/mint-route';
+import { CacheFreshness } from '@mintline/common/http/request-context';
 import { BearerStrategy } from './bearer.strategy';
-import { OrgSettingsService } from '@mintline/tenancy/orgs/org-settings.service';
-import { Principal } from './principal';
 
 /**
  * The one global guard. Deny by default: a route with no access declaration is refused before any
@@ -28,8 +27,7 @@ import { Principal } from './principal';
 export class AccessGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly mintAudit: MintAuditWriter,
-    private readonly orgSettings: OrgSettingsService,
+    @Inject(ORG_FEATURES) private readonly features: OrgFeatures,
     private readonly bearer: BearerStrategy,
     private readonly bus: InvalidationBus,
   ) {}
@@ -39,7 +37,7 @@ export class AccessGuard implements CanActivate {
     if (!rule) throw ApiError.forbidden('ROUTE_NOT_DECLARED', 'This route declares no access rule and is refused');
     if (rule.kind === 'public') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user: Principal; freshness?: CacheFreshness }>();
-    if (this.reflector.get<MintAuditProvider | undefined>(MINT_ROUTE, context.getHandler()) && this.bus.synced) {
+    if (this.reflector.get<string | undefined>(MINT_ROUTE, context.getHandler()) && this.bus.synced) {
       // A mint skips reading the cache epochs here: the statement that commits its audit entry reads
       // them and refuses the entry if they moved since `version`; the pipeline then checks the request
       // again (`recheck`) from fresh caches. A refusal from caches that may be stale is not final:
@@ -67,52 +65,25 @@ export class AccessGuard implements CanActivate {
     return true;
   }
 
-  /** Authenticates and enforces the rule and the route's feature; `record`s a refused mint in the audit log. */
-  private async admit(context: ExecutionContext, rule: AccessRule, request: FastifyRequest & { user: Principal }, record: boolean): Promise<void> {
+  /** Authenticates and enforces the rule and the route's feature; a `final` 403 is an AccessRefusal. */
+  private async admit(context: ExecutionContext, rule: AccessRule, request: FastifyRequest & { user: Principal }, final: boolean): Promise<void> {
     // Who a credential belongs to is a cross-tenant question (a key by its hash, a user by id): the
     // resolvers ask it through the database's system handle; everything after is bound to the org.
     request.user = await this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>());
     const feature = this.reflector.getAllAndOverride<OrgFeature | undefined>(REQUIRED_FEATURE, [context.getHandler(), context.getClass()]);
     try {
       const principal = request.user;
-      if (feature && principal.kind !== 'operator' && !(await this.isEnabled(principal.orgId, feature))) {
+      if (feature && principal.kind !== 'operator' && !(await this.features.isEnabled(principal.orgId, feature))) {
         throw ApiError.forbidden('FEATURE_DISABLED', `The ${feature} feature is not enabled for this org`);
       }
-      enforceAccessRule(rule, request.user);
+      enforceAccessRule(rule, principal);
     } catch (error) {
-      if (record) await this.recordMintDenial(context, request, error as ApiError);
+      // The final refusal of someone authenticated names them and the route, for the route's owner to
+      // record (mint routes audit it as a denied mint); a refusal from caches that may be stale is not final
+      // (canActivate decides it again), and a failure to read the feature switch passes as it is.
+      if (final && error instanceof ApiError && error.status === 403) throw new AccessRefusal(error, request.user, context.getHandler());
       throw error;
     }
-  }
-
-  /** A mint refused for its scopes or a disabled feature is still a mint attempt by an authenticated principal: audit it. */
-  private async recordMintDenial(context: ExecutionContext, request: FastifyRequest & { user: Principal }, error: ApiError): Promise<void> {
-    const provider = this.reflector.get<MintAuditProvider | undefined>(MINT_ROUTE, context.getHandler());
-    const principal = request.user;
-    if (!provider || principal.kind === 'operator') return;
-    const meta = requestMetaOf(request);
-    try {
-      await this.mintAudit.record({
-        orgId: principal.orgId,
-        provider,
-        actor: principal.kind === 'user' ? { kind: 'user', id: principal.userId } : { kind: 'api_key', id: principal.apiKeyId },
-        subjectUserId: principal.kind === 'user' ? principal.userId : null,
-        target: null,
-        outcome: 'denied',
-        code: error.code,
-        expiresAt: null,
-        ip: meta.ip,
-        userAgent: meta.userAgent,
-        requestId: meta.requestId,
-      });
-    } catch {
-      throw ApiError.unavailable('The audit log is unavailable');
-    }
-  }
-
-  private async isEnabled(orgId: string, feature: OrgFeature): Promise<boolean> {
-    const settings = await this.orgSettings.get(orgId);
-    return feature === 'webrtc' && settings?.webrtcEnabled === true;
   }
 
   private authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
@@ -126,5 +97,4 @@ export class AccessGuard implements CanActivate {
       passport.authenticate(strategy, { session: false }, done)(request, reply, (error: unknown) => reject(error ?? ApiError.unauthorized()));
     });
   }
-
 }

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { AnyPrincipal, CurrentPrincipal, Public } from './access.decorators';
+import { AnyPrincipal, CurrentPrincipal, Public } from '@mintline/access/access.decorators';
 import { LoginDto, LoginView, PrincipalView } from './auth.dto';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
 import { AuthService } from './auth.service';
-import { describePrincipal, Principal } from './principal';
+import { describePrincipal, Principal } from '@mintline/access/principal';
 
 @ApiTags('Auth')
 @Controller('auth')

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, Length } from 'class-validator';
-import { ROLES, SCOPES } from './scopes';
+import { ROLES, SCOPES } from '@mintline/access/scopes';
 
 export class LoginDto {
   @ApiProperty({ example: 'admin@example.com', minLength: 1, maxLength: 254 })

@@ -1,6 +1,6 @@
 import { ApiError } from '@mintline/common/errors/api-error';
 import { BearerStrategy, extractCredential } from './bearer.strategy';
-import type { Principal } from './principal';
+import type { Principal } from '@mintline/access/principal';
 import type { PrincipalResolver } from './principal-resolver.service';
 
 const request = (headers: Record<string, string | string[] | undefined>) => ({ headers }) as Parameters<typeof extractCredential>[0];

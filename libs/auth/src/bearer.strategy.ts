@@ -4,7 +4,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-custom';
 import { ApiError } from '@mintline/common/errors/api-error';
-import type { Principal } from './principal';
+import type { Principal } from '@mintline/access/principal';
 import { PrincipalResolver } from './principal-resolver.service';
 
 /**

@@ -9,8 +9,8 @@ import { UsersRepository, UserStatus } from '@mintline/tenancy/users/users.repos
 import { AccessTokensService } from './access-tokens.service';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { isOperatorToken } from './operator-token';
-import type { Principal } from './principal';
-import { ROLE_SCOPES } from './scopes';
+import type { Principal } from '@mintline/access/principal';
+import { ROLE_SCOPES } from '@mintline/access/scopes';
 
 /**
  * Turns a presented credential into a Principal. User status and API keys are read on every request,

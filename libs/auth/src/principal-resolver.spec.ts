@@ -8,9 +8,9 @@ import { AppConfig } from '@mintline/common/config';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { AccessTokensService } from './access-tokens.service';
 import type { ApiKeysService } from './api-keys/api-keys.service';
-import type { Principal } from './principal';
+import type { Principal } from '@mintline/access/principal';
 import { PrincipalResolver } from './principal-resolver.service';
-import { ROLE_SCOPES } from './scopes';
+import { ROLE_SCOPES } from '@mintline/access/scopes';
 
 const SECRET = randomBytes(32).toString('base64url');
 const OPERATOR_TOKEN = `op_${randomBytes(24).toString('base64url')}`;

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import { getSchemaPath, ApiBody, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, RequireScopes } from '@mintline/auth/access.decorators';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
 import { credentialBodySchema } from './credential-fields.schema';
 import { CredentialView } from './credential.dto';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
-import { actorOf, TenantPrincipal } from '@mintline/auth/principal';
+import { actorOf, TenantPrincipal } from '@mintline/access/principal';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ReadThroughCache } from '@mintline/common/cache/read-through-cache';
 import { Clock } from '@mintline/common/clock';

@@ -1,6 +1,6 @@
 import type { MintAuditInput } from '@mintline/audit/mints/mint-audit.types';
 import type { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import type { MetricsService } from '@mintline/common/metrics/metrics.service';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { CachesMovedError } from '@mintline/common/cache/invalidation-bus';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { isDatabaseUnavailable } from '@mintline/common/errors/database-errors';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { isUuid } from '@mintline/common/http/uuid';

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ORG_FEATURES } from '@mintline/access/org-features';
 import { AuditModule } from '@mintline/audit/audit.module';
 import { CallerIdsController } from './caller-ids/caller-ids.controller';
 import { CallerIdsService } from './caller-ids/caller-ids.service';
@@ -8,6 +9,7 @@ import { EndpointEntity } from './endpoints/endpoint.entity';
 import { EndpointsController } from './endpoints/endpoints.controller';
 import { EndpointsService } from './endpoints/endpoints.service';
 import { OrgEntity } from './orgs/org.entity';
+import { OrgFeaturesService } from './orgs/org-features.service';
 import { OrgsController } from './orgs/orgs.controller';
 import { OrgSettingsService } from './orgs/org-settings.service';
 import { OrgsService } from './orgs/orgs.service';
@@ -18,7 +20,14 @@ import { UsersService } from './users/users.service';
 @Module({
   imports: [TypeOrmModule.forFeature([OrgEntity, UserEntity, PhoneNumberEntity, EndpointEntity]), AuditModule],
   controllers: [OrgsController, UsersController, CallerIdsController, EndpointsController],
-  providers: [OrgsService, OrgSettingsService, UsersService, CallerIdsService, EndpointsService],
-  exports: [OrgsService, OrgSettingsService, UsersService, CallerIdsService],
+  providers: [
+    OrgsService,
+    OrgSettingsService,
+    UsersService,
+    CallerIdsService,
+    EndpointsService,
+    { provide: ORG_FEATURES, useClass: OrgFeaturesService },
+  ],
+  exports: [OrgsService, OrgSettingsService, UsersService, CallerIdsService, ORG_FEATURES],
 })
 export class TenancyModule {}

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { Public } from '@mintline/auth/access.decorators';
+import { Public } from '@mintline/access/access.decorators';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Public } from '@mintline/auth/access.decorators';
+import { Public } from '@mintline/access/access.decorators';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
 
 @ApiTags('Operations')

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import type { Actor } from '@mintline/auth/principal';
+import type { Actor } from '@mintline/access/principal';
 import { Clock } from '@mintline/common/clock';
 import { ConfigEventEntity } from './config-event.entity';
 

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, Min } from 'class-validator';
-import { SCOPES, Scope } from '../scopes';
+import { SCOPES, Scope } from '@mintline/access/scopes';
 import { IsOmittable } from '@mintline/common/errors/is-omittable';
 
 export class CreateApiKeyDto {

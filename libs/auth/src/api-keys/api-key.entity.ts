@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { Scope } from '../scopes';
+import type { Scope } from '@mintline/access/scopes';
 
 @Entity('api_keys')
 export class ApiKeyEntity {

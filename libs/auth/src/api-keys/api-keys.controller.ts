@@ -3,8 +3,8 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkRes
 import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { ParseIdPipe } from '@mintline/common/http/parse-id.pipe';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
-import { CurrentPrincipal, RequireScopes } from '../access.decorators';
-import type { TenantPrincipal } from '../principal';
+import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, UpdateApiKeyDto } from './api-key.dto';
 import { ApiKeysService } from './api-keys.service';
 

@@ -1,6 +1,6 @@
 import type { AnyDb, SystemDb } from '@mintline/common/database/db';
 import { prepared } from '@mintline/common/database/statement-batch';
-import type { Scope } from '../scopes';
+import type { Scope } from '@mintline/access/scopes';
 
 /** What authenticating with a key needs of its row (the entity, ApiKeyEntity, maps the whole row). */
 export interface ApiKeyRecord {

@@ -1,6 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { Client } from 'pg';
-import { SERVICE_ROLE } from '@mintline/migrations/1763800004000-row-level-security';
+
+/**
+ * The role the service connects as. It owns nothing, cannot bypass row-level security, and gets only the
+ * rights the migrations grant it (1763800004000-row-level-security creates it under this name).
+ */
+export const SERVICE_ROLE = 'mintline_app';
 
 const AUTH_FAILED = new Set(['28P01', '28000']);
 

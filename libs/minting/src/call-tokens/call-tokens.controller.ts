@@ -11,11 +11,11 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { MintRoute } from '@mintline/audit/mints/mint-route.decorator';
-import { CurrentPrincipal, Public, RequireFeature, RequireScopes } from '@mintline/auth/access.decorators';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import { CurrentPrincipal, Public, RequireFeature, RequireScopes } from '@mintline/access/access.decorators';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { ParseIdPipe } from '@mintline/common/http/parse-id.pipe';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
+import { MintRoute } from '../mint-route.decorator';
 import { CallTokenView, CreateCallTokenDto, CreatedCallTokenView, RedeemCallTokenDto, RedeemedCallTokenView } from './call-token.dto';
 import { CallTokensService } from './call-tokens.service';
 

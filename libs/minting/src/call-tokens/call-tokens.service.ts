@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { Clock } from '@mintline/common/clock';
 import { Db, TenantDb } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';

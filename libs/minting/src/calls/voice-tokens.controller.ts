@@ -1,10 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { MintRoute } from '@mintline/audit/mints/mint-route.decorator';
 import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
-import { CurrentPrincipal, RequireScopes } from '@mintline/auth/access.decorators';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
+import { MintRoute } from '../mint-route.decorator';
 import { MintForUserQuery, SinchTokenView, TwilioTokenView } from './voice-token.dto';
 import { VoiceTokensService } from './voice-tokens.service';
 

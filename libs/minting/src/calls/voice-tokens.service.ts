@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { CredentialsService } from '@mintline/credentials/credentials.service';
 import { SinchVoiceProvider } from '@mintline/providers/sinch-voice/sinch-voice.provider';

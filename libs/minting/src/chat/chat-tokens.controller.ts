@@ -9,11 +9,11 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { MintRoute } from '@mintline/audit/mints/mint-route.decorator';
 import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
-import { CurrentPrincipal, RequireScopes } from '@mintline/auth/access.decorators';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
+import { MintRoute } from '../mint-route.decorator';
 import { MintForUserQuery } from '../calls/voice-token.dto';
 import { ChatTokensService } from './chat-tokens.service';
 

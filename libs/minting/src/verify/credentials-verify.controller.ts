@@ -1,7 +1,7 @@
 import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, RequireScopes } from '@mintline/auth/access.decorators';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { CREDENTIAL_PROVIDERS } from '@mintline/credentials/provider-fields';
 import { CredentialsVerifier } from './credentials-verifier.service';
 

@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
-import { CurrentPrincipal, RequireScopes } from '@mintline/auth/access.decorators';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { ParseIdPipe } from '@mintline/common/http/parse-id.pipe';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
 import { CallerIdsService } from './caller-ids.service';

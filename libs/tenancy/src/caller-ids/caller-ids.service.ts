@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
-import { actorOf, TenantPrincipal } from '@mintline/auth/principal';
+import { actorOf, TenantPrincipal } from '@mintline/access/principal';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ReadThroughCache } from '@mintline/common/cache/read-through-cache';
 import { Clock } from '@mintline/common/clock';

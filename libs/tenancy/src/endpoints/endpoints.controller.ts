@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, RequireFeature, RequireScopes } from '@mintline/auth/access.decorators';
-import type { TenantPrincipal } from '@mintline/auth/principal';
+import { CurrentPrincipal, RequireFeature, RequireScopes } from '@mintline/access/access.decorators';
+import type { TenantPrincipal } from '@mintline/access/principal';
 import { ParseIdPipe } from '@mintline/common/http/parse-id.pipe';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
 import { CreateEndpointDto, EndpointView, UpdateEndpointDto } from './endpoint.dto';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
-import { actorOf, TenantPrincipal } from '@mintline/auth/principal';
+import { actorOf, TenantPrincipal } from '@mintline/access/principal';
 import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { CreateEndpointDto, EndpointView, UpdateEndpointDto } from './endpoint.dto';

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
-import { CurrentPrincipal, OperatorOnly } from '@mintline/auth/access.decorators';
-import { actorOf, Principal } from '@mintline/auth/principal';
+import { CurrentPrincipal, OperatorOnly } from '@mintline/access/access.decorators';
+import { actorOf, Principal } from '@mintline/access/principal';
 import { ParseIdPipe } from '@mintline/common/http/parse-id.pipe';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
 import { CreateUserDto, UserView } from '../users/user.dto';

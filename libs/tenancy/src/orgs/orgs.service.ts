@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Actor } from '@mintline/auth/principal';
+import type { Actor } from '@mintline/access/principal';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { Db } from '@mintline/common/database/db';

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { Role } from '@mintline/auth/scopes';
+import type { Role } from '@mintline/access/scopes';
 
 @Entity('users')
 export class UserEntity {

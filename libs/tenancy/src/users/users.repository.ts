@@ -1,6 +1,6 @@
 import type { SystemDb, TenantDb } from '@mintline/common/database/db';
 import { prepared } from '@mintline/common/database/statement-batch';
-import type { Role } from '@mintline/auth/scopes';
+import type { Role } from '@mintline/access/scopes';
 
 /** A row of `users`, as the database returns it (the entity, UserEntity, maps the same columns for TypeORM). */
 export interface UserRow {

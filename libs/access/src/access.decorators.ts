@@ -2,6 +2,7 @@ import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/com
 import { ApiBearerAuth, ApiSecurity } from '@nestjs/swagger';
 import { applyDecorators } from '@nestjs/common';
 import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
+import type { OrgFeature } from './org-features';
 import type { Principal } from './principal';
 import type { Scope } from './scopes';
 
@@ -52,7 +53,6 @@ export const OperatorOnly = () =>
 export const AnyPrincipal = () =>
   applyDecorators(SetMetadata(ACCESS_RULE, { kind: 'any-principal' } satisfies AccessRule), authenticatedDocs(), apiKeyQuotaDocs());
 
-export type OrgFeature = 'webrtc';
 export const REQUIRED_FEATURE = 'mintline:required-feature';
 
 /**
