@@ -249,7 +249,7 @@ async function runAuditPages(url, databaseUrl, setup) {
     `INSERT INTO mint_audit (org_id, at, seq, id, provider, action, actor_kind, actor_id, subject_user_id, target, outcome, code,
                              token_fingerprint, expires_at, ip, user_agent, request_id, prev_hash, hash)
      SELECT $1, now() - (($2 - g) * interval '1 millisecond') * 1.5, 1000000 + g, gen_random_uuid(),
-            (ARRAY['sinch','twilio','signalwire-chat','call-token'])[1 + g % 4], 'mint', 'user', 'actor-' || (g % 100), NULL, 'sinch:bench',
+            (ARRAY['sinch','twilio','signalwire-chat','call-token'])[1 + g % 4], 'mint', 'user', '7a1d0000-0000-4000-8000-' || lpad((g % 100)::text, 12, '0'), NULL, 'sinch:bench',
             CASE WHEN g % 50 = 0 THEN 'denied' ELSE 'issued' END, NULL, substr(md5(g::text), 1, 16), now(), '127.0.0.1', 'bench', NULL,
             '\\x00', '\\x00'
        FROM generate_series(1, $2) AS g`,
@@ -265,7 +265,7 @@ async function runAuditPages(url, databaseUrl, setup) {
   ).rows.map((row) => row['QUERY PLAN']);
   await client.end();
   const newest = await runGet(`${url}/api/audit/mints?limit=100`, setup.auditorToken, Math.max(3, SECONDS / 2));
-  const filtered = await runGet(`${url}/api/audit/mints?limit=100&provider=twilio&actorId=actor-5`, setup.auditorToken, Math.max(3, SECONDS / 2));
+  const filtered = await runGet(`${url}/api/audit/mints?limit=100&provider=twilio&actorId=7a1d0000-0000-4000-8000-000000000005`, setup.auditorToken, Math.max(3, SECONDS / 2));
   return { filled, plan, newest, filtered };
 }
 
