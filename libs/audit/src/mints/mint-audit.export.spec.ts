@@ -1,5 +1,4 @@
 import { LongReads } from '@mintline/common/database/pg-client';
-import type { DataSource } from 'typeorm';
 import type { MintAuditEntryView } from './mint-audit.dto';
 import { CSV_COLUMNS, csvField, csvRecord, MintAuditExport } from './mint-audit.export';
 import { MintAuditRow, toMintAuditView } from './mint-audit.query';
