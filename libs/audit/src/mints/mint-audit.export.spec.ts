@@ -90,7 +90,7 @@ describe('csvField', () => {
   });
 
   it('never yields a field that starts a formula once read back', () => {
-    const nasty = ['=cmd|\' /C calc\'!A0', '+', '-', '@', '\t', '\r', '=a,b', '="x"', '@"q",r', '-1,"2"'];
+    const nasty = ["=cmd|' /C calc'!A0", '+', '-', '@', '\t', '\r', '=a,b', '="x"', '@"q",r', '-1,"2"'];
     for (const value of nasty) {
       const [readBack] = parseCsvRecord(csvField(value));
       expect(readBack).toBe(`'${value}`);

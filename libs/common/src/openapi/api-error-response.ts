@@ -25,7 +25,8 @@ export const ApiErrorResponse = (status: number, description: string): MethodDec
     const prototype = (target as { prototype: Record<string, unknown> }).prototype;
     for (const name of Object.getOwnPropertyNames(prototype).filter((name) => name !== 'constructor')) {
       const method = Object.getOwnPropertyDescriptor(prototype, name);
-      const responses: Record<string, unknown> | undefined = method && typeof method.value === 'function' ? Reflect.getMetadata(DECORATORS.API_RESPONSE, method.value) : undefined;
+      const responses: Record<string, unknown> | undefined =
+        method && typeof method.value === 'function' ? Reflect.getMetadata(DECORATORS.API_RESPONSE, method.value) : undefined;
       if (method && responses?.[status]) document()(prototype, name, method);
     }
     document()(target as abstract new (...args: never[]) => unknown);
