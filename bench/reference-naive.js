@@ -21,7 +21,13 @@ app.get('/api/calls/token/sinch', async (req, res) => {
     const day = utcDate(iat);
     const key = createHmac('sha256', Buffer.from(applicationSecret, 'base64')).update(day, 'utf8').digest();
     const token = jwt.sign(
-      { iss: `//rtc.sinch.com/applications/${applicationKey}`, sub: `//rtc.sinch.com/applications/${applicationKey}/users/${claims.sub}`, iat, exp: iat + 600, nonce: randomUUID() },
+      {
+        iss: `//rtc.sinch.com/applications/${applicationKey}`,
+        sub: `//rtc.sinch.com/applications/${applicationKey}/users/${claims.sub}`,
+        iat,
+        exp: iat + 600,
+        nonce: randomUUID(),
+      },
       key,
       { algorithm: 'HS256', header: { alg: 'HS256', kid: `hkdfv1-${day}` }, noTimestamp: true },
     );

@@ -138,7 +138,10 @@ async function startService(databaseUrl, { reuse, nodeArgs = [] } = {}) {
   async function waitFor(target, proc) {
     for (let i = 0; i < 120; i += 1) {
       if (proc.exitCode !== null) throw new Error(`the service exited; see ${logFile}`);
-      const ok = await fetch(target).then((r) => r.ok, () => false);
+      const ok = await fetch(target).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -344,12 +347,20 @@ function checkTargets({ mint, bare, naive, audit, serviceRss, callTokens, auditP
   if (mint.rps / naive.rps < TARGETS.naiveRatio) failed.push(`service/naive ${(mint.rps / naive.rps).toFixed(2)} < ${TARGETS.naiveRatio}`);
   if (mint.p99Ms > TARGETS.p99Ms) failed.push(`p99 ${ms(mint.p99Ms)} ms > ${TARGETS.p99Ms} ms`);
   if (serviceRss > TARGETS.rssMb) failed.push(`peak RSS ${serviceRss.toFixed(0)} MB > ${TARGETS.rssMb} MB`);
-  for (const [name, run] of [['mint', mint], ['call tokens', callTokens], ['audit newest', auditPage.newest], ['audit filtered', auditPage.filtered]]) {
+  for (const [name, run] of [
+    ['mint', mint],
+    ['call tokens', callTokens],
+    ['audit newest', auditPage.newest],
+    ['audit filtered', auditPage.filtered],
+  ]) {
     if (run.errors > 0) failed.push(`${name}: ${run.non2xx} non-2xx and ${run.socketErrors} socket errors under load`);
   }
   if (!audit.ok) failed.push(`audit entries ${audit.entries}, tokens released ${audit.released}, 200s sent ${audit.served}: ${auditVerdict(audit)}`);
   if (callTokens.pairs < TARGETS.callTokenPairs) failed.push(`call-token pairs ${Math.round(callTokens.pairs)}/s < ${TARGETS.callTokenPairs}/s`);
-  for (const [name, run] of [['newest', auditPage.newest], ['filtered', auditPage.filtered]]) {
+  for (const [name, run] of [
+    ['newest', auditPage.newest],
+    ['filtered', auditPage.filtered],
+  ]) {
     if (run.p99Ms > TARGETS.auditPageP99Ms) failed.push(`audit page (${name}) p99 ${ms(run.p99Ms)} ms > ${TARGETS.auditPageP99Ms} ms`);
   }
   return failed;
@@ -358,7 +369,8 @@ function checkTargets({ mint, bare, naive, audit, serviceRss, callTokens, auditP
 function auditVerdict(audit) {
   if (audit.entries !== audit.released) return 'NOT one entry per released token';
   if (audit.served > audit.released) return 'MORE 200s than released tokens';
-  if (audit.released - audit.served > 2 * CONNECTIONS) return `${audit.released - audit.served} released tokens unanswered, more than the ${2 * CONNECTIONS} requests wrk can cut off`;
+  if (audit.released - audit.served > 2 * CONNECTIONS)
+    return `${audit.released - audit.served} released tokens unanswered, more than the ${2 * CONNECTIONS} requests wrk can cut off`;
   return 'one entry per token, every 200 audited';
 }
 
@@ -376,7 +388,7 @@ function explanation() {
     "DATABASE_URL's server (else an embedded PostgreSQL) and drives it with wrk on the same machine; then, one at a",
     'time and the same way, three reference servers that answer the same Sinch token:',
     '',
-    '- bare `node:http`, verifying the HS256 bearer by hand (bench/reference-bare.js): the runtime\'s limit;',
+    "- bare `node:http`, verifying the HS256 bearer by hand (bench/reference-bare.js): the runtime's limit;",
     '- a minimal Nest app on Fastify with one guard and the same signing, no database (bench/reference-nest.js): what the framework costs;',
     '- Express + jsonwebtoken + pg with one read and one insert per mint (bench/reference-naive.js): what a team would otherwise write.',
     '',
@@ -384,10 +396,10 @@ function explanation() {
     '`done()` that prints the summary as JSON), after a warm-up of up to 3 s; the audit pages run for half as long (at least 3 s).',
     'wrk is one C thread, so it leaves more of the 2 cores to the server than a Node load generator would; `npm run bench`',
     'installs it with apt when it is missing. Errors are what wrk counts: statuses of 400 and above, and socket errors.',
-    'The audit check uses the service\'s own counts (its /metrics), not wrk\'s: the audit entries committed must equal the',
+    "The audit check uses the service's own counts (its /metrics), not wrk's: the audit entries committed must equal the",
     'tokens it released, and its 200s may fall short of those only by the requests wrk cuts off in flight when a run',
-    'ends (at most one per connection). Peak RSS is the process\'s high-water mark (VmHWM).',
-    'Call tokens: a connection\'s next request redeems a token minted earlier in the run when one is waiting, else mints',
+    "ends (at most one per connection). Peak RSS is the process's high-water mark (VmHWM).",
+    "Call tokens: a connection's next request redeems a token minted earlier in the run when one is waiting, else mints",
     '(bench/wrk/call-tokens.lua); pairs/s is successful redeems per second.',
     '',
     'Flags: `npm run bench -- --write` writes this file; `npm run bench -- --profile` also runs the mint once more against',

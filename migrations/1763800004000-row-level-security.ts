@@ -8,7 +8,12 @@ const TENANT_TABLES: Array<{ table: string; rights: string; visible: string; wri
   { table: 'orgs', rights: 'SELECT, INSERT, UPDATE', visible: 'id = mintline_org() OR parent_org_id = mintline_org()', writable: 'id = mintline_org()' },
   { table: 'users', rights: 'SELECT, INSERT, UPDATE, DELETE', visible: 'org_id = mintline_org()' },
   // A key made for a child org is managed by the org that made it and acts in the child org.
-  { table: 'api_keys', rights: 'SELECT, INSERT, UPDATE, DELETE', visible: 'owner_org_id = mintline_org() OR org_id = mintline_org()', writable: 'owner_org_id = mintline_org()' },
+  {
+    table: 'api_keys',
+    rights: 'SELECT, INSERT, UPDATE, DELETE',
+    visible: 'owner_org_id = mintline_org() OR org_id = mintline_org()',
+    writable: 'owner_org_id = mintline_org()',
+  },
   { table: 'config_events', rights: 'SELECT, INSERT', visible: 'org_id = mintline_org()' },
   { table: 'credentials', rights: 'SELECT, INSERT, UPDATE, DELETE', visible: 'org_id = mintline_org()' },
   { table: 'phone_numbers', rights: 'SELECT, INSERT, UPDATE, DELETE', visible: 'org_id = mintline_org()' },

@@ -356,10 +356,15 @@ describe('config events', () => {
     const created = await org.admin.post('/api/api-keys', { name: 'evented', scopes: ['READ_AUDIT', 'MANAGE_USERS'] });
     const patched = await org.admin.patch(`/api/api-keys/${created.body.id}`, { scopes: ['READ_AUDIT'] });
     const deleted = await org.admin.delete(`/api/api-keys/${created.body.id}`);
-    const events = await app.db.query<{ action: string; actor_kind: string; actor_id: string; org_id: string; target_id: string; request_id: string; details: Record<string, unknown> }>(
-      'SELECT * FROM config_events WHERE target_id = $1 ORDER BY at, action',
-      [created.body.id],
-    );
+    const events = await app.db.query<{
+      action: string;
+      actor_kind: string;
+      actor_id: string;
+      org_id: string;
+      target_id: string;
+      request_id: string;
+      details: Record<string, unknown>;
+    }>('SELECT * FROM config_events WHERE target_id = $1 ORDER BY at, action', [created.body.id]);
     expect(events.map((event) => event.action).sort()).toEqual(['api_key.created', 'api_key.deleted', 'api_key.updated']);
     const byAction = Object.fromEntries(events.map((event) => [event.action, event]));
     expect(byAction['api_key.created']).toMatchObject({ actor_kind: 'user', actor_id: org.adminId, org_id: org.orgId, request_id: created.headers.get('x-request-id') });

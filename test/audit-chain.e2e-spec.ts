@@ -98,18 +98,15 @@ describe('concurrent mints', () => {
   });
 
   it('100 concurrent mints of two orgs interleaved: one chain per org, each gapless', async () => {
-    await Promise.all(
-      Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? mintMany(a.admin, 1) : mintMany(keyB, 1, b.adminId))),
-    );
+    await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 === 0 ? mintMany(a.admin, 1) : mintMany(keyB, 1, b.adminId))));
     expectGapless(await chainOf(a.orgId), 150);
     expectGapless(await chainOf(b.orgId), 50);
     await expectVerified(keyA, 150);
     await expectVerified(keyB, 50);
     // Each org's chain starts from the genesis on its own.
-    const firsts = await app.db.query<{ org_id: string; prev_hash: Buffer }>(
-      'SELECT org_id, prev_hash FROM mint_audit WHERE seq = 1 AND org_id = ANY($1::uuid[])',
-      [[a.orgId, b.orgId]],
-    );
+    const firsts = await app.db.query<{ org_id: string; prev_hash: Buffer }>('SELECT org_id, prev_hash FROM mint_audit WHERE seq = 1 AND org_id = ANY($1::uuid[])', [
+      [a.orgId, b.orgId],
+    ]);
     expect(firsts).toHaveLength(2);
     for (const first of firsts) expect(first.prev_hash).toEqual(Buffer.alloc(32));
   });
@@ -194,10 +191,7 @@ describe('paging entries that share one timestamp', () => {
     expect(items.map((item) => item.id)).toEqual(sql.map((row) => row.id));
     // Newest first by time too.
     for (let i = 1; i < items.length; i += 1) expect(Date.parse(items[i].at)).toBeLessThanOrEqual(Date.parse(items[i - 1].at));
-    const byAdmin = await app.db.query<{ id: string }>(
-      'SELECT id FROM mint_audit WHERE org_id = $1 AND actor_id = $2 ORDER BY at DESC, seq DESC',
-      [a.orgId, a.adminId],
-    );
+    const byAdmin = await app.db.query<{ id: string }>('SELECT id FROM mint_audit WHERE org_id = $1 AND actor_id = $2 ORDER BY at DESC, seq DESC', [a.orgId, a.adminId]);
     const filtered = await allAuditPages(keyA, `/api/audit/mints?actorId=${a.adminId}`, 11);
     expect(filtered.map((item) => item.id)).toEqual(byAdmin.map((row) => row.id));
     expectGapless(await chainOf(a.orgId), sql.length);
@@ -244,11 +238,7 @@ describe('tamper evidence', () => {
     ['hash', () => Buffer.alloc(32, 7)],
   ])('an edited %s of a middle entry breaks the chain at that entry; restoring it mends it', async (column, value) => {
     const victim = rows[Math.floor(count / 2)];
-    await app.db.query(`UPDATE mint_audit SET ${column} = $1 WHERE org_id = $2 AND id = $3`, [
-      (value as (row: Record<string, any>) => unknown)(victim),
-      a.orgId,
-      victim.id,
-    ]);
+    await app.db.query(`UPDATE mint_audit SET ${column} = $1 WHERE org_id = $2 AND id = $3`, [(value as (row: Record<string, any>) => unknown)(victim), a.orgId, victim.id]);
     const result = await verify(keyA);
     expect(result).toMatchObject({ ok: false, firstBrokenId: victim.id });
     expect(result.checked).toBe(Number(victim.seq) - 1);
@@ -448,10 +438,9 @@ describe('GET /api/audit/events paging and filters', () => {
 
   it('pages by (at, id) through equal timestamps without loss or repeats', async () => {
     const expected = await sqlIds('', []);
-    const [{ ties }] = await app.db.query<{ ties: string }>(
-      'SELECT max(n)::text AS ties FROM (SELECT count(*) AS n FROM config_events WHERE org_id = $1 GROUP BY at) g',
-      [a.orgId],
-    );
+    const [{ ties }] = await app.db.query<{ ties: string }>('SELECT max(n)::text AS ties FROM (SELECT count(*) AS n FROM config_events WHERE org_id = $1 GROUP BY at) g', [
+      a.orgId,
+    ]);
     expect(Number(ties)).toBeGreaterThanOrEqual(12);
     for (const limit of [1, 4, 5]) {
       const items = await allAuditPages(keyA, '/api/audit/events', limit);

@@ -29,8 +29,7 @@ const WITHHELD_WARNING = 'the audit chain head was moved by a writer that did no
 
 type Row = MintAuditRow & { prev_hash: Buffer; hash: Buffer };
 
-const ringEntry = (id: string, key: ReturnType<typeof generateKeyPairSync>['privateKey']) =>
-  `${id}:${key.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`;
+const ringEntry = (id: string, key: ReturnType<typeof generateKeyPairSync>['privateKey']) => `${id}:${key.export({ format: 'der', type: 'pkcs8' }).toString('base64')}`;
 const ka = ringEntry('ka', generateKeyPairSync('ed25519').privateKey);
 const kb = ringEntry('kb', generateKeyPairSync('ed25519').privateKey);
 
@@ -288,7 +287,12 @@ describe('an operator vouching for a withheld head with audit:sign-head', () => 
     const before = await rowsOf(org.orgId);
 
     // Usage errors: exit 2.
-    for (const args of [['--org', org.orgId, '--seq', String(head.seq)], ['--org', 'nope', '--seq', '1', '--hash', hex], ['--org', org.orgId, '--seq', '0', '--hash', hex], ['--org', org.orgId, '--seq', String(head.seq), '--hash', 'abc']]) {
+    for (const args of [
+      ['--org', org.orgId, '--seq', String(head.seq)],
+      ['--org', 'nope', '--seq', '1', '--hash', hex],
+      ['--org', org.orgId, '--seq', '0', '--hash', hex],
+      ['--org', org.orgId, '--seq', String(head.seq), '--hash', 'abc'],
+    ]) {
       const result = await runCli(['audit:sign-head', ...args], { DATABASE_URL: db.url });
       expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 2, stderr: expect.stringContaining('audit:sign-head needs --org') });
     }
@@ -346,10 +350,7 @@ describe('two instances writing one org in turn', () => {
     const minterA = sharedOrg.admin;
     const minterB = client(b.url, sharedOrg.adminToken);
     for (let round = 0; round < 12; round += 1) {
-      const responses = await Promise.all([
-        ...Array.from({ length: 3 }, () => minterA.get(SINCH_PATH)),
-        ...Array.from({ length: 3 }, () => minterB.get(SINCH_PATH)),
-      ]);
+      const responses = await Promise.all([...Array.from({ length: 3 }, () => minterA.get(SINCH_PATH)), ...Array.from({ length: 3 }, () => minterB.get(SINCH_PATH))]);
       for (const response of responses) expectStatus(response, 200);
     }
     const stoppedAt = Date.now();

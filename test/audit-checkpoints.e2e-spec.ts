@@ -94,10 +94,7 @@ async function checkpointSeqs(orgId: string): Promise<number[]> {
 
 /** What a checkpoint's signature covers, written out by hand from the contract (RFC 8785: sorted keys, no whitespace). */
 function signedBytes(checkpoint: { at: string; hash: string; keyId: string; orgId: string; seq: number }): Buffer {
-  return Buffer.from(
-    `{"at":"${checkpoint.at}","hash":"${checkpoint.hash}","keyId":"${checkpoint.keyId}","orgId":"${checkpoint.orgId}","seq":${checkpoint.seq}}`,
-    'utf8',
-  );
+  return Buffer.from(`{"at":"${checkpoint.at}","hash":"${checkpoint.hash}","keyId":"${checkpoint.keyId}","orgId":"${checkpoint.orgId}","seq":${checkpoint.seq}}`, 'utf8');
 }
 
 beforeAll(async () => {
@@ -229,13 +226,7 @@ describe('forgeries written with database access', () => {
       const content = chainedContentOf(row);
       if (row === rows[from]) change(content);
       const hash = chainHash(previous, content);
-      await db.query('UPDATE mint_audit SET user_agent = $1, prev_hash = $2, hash = $3 WHERE org_id = $4 AND id = $5', [
-        content.userAgent,
-        previous,
-        hash,
-        org.orgId,
-        row.id,
-      ]);
+      await db.query('UPDATE mint_audit SET user_agent = $1, prev_hash = $2, hash = $3 WHERE org_id = $4 AND id = $5', [content.userAgent, previous, hash, org.orgId, row.id]);
       previous = hash;
     }
     await db.query('UPDATE audit_chain_heads SET hash = $1 WHERE org_id = $2', [previous, org.orgId]);
@@ -243,7 +234,13 @@ describe('forgeries written with database access', () => {
 
   async function restore(rows: Row[]): Promise<void> {
     for (const row of rows) {
-      await db.query('UPDATE mint_audit SET user_agent = $1, prev_hash = $2, hash = $3 WHERE org_id = $4 AND id = $5', [row.user_agent, row.prev_hash, row.hash, org.orgId, row.id]);
+      await db.query('UPDATE mint_audit SET user_agent = $1, prev_hash = $2, hash = $3 WHERE org_id = $4 AND id = $5', [
+        row.user_agent,
+        row.prev_hash,
+        row.hash,
+        org.orgId,
+        row.id,
+      ]);
     }
     await db.query('UPDATE audit_chain_heads SET hash = $1 WHERE org_id = $2', [rows[rows.length - 1].hash, org.orgId]);
   }
@@ -330,10 +327,10 @@ describe('forgeries written with database access', () => {
   it('(c) a forged checkpoint row — a bad signature, or a good one by an unknown key: ok false', async () => {
     const rows = await chainRows(org.orgId);
     const seq = (await checkpointSeqs(org.orgId))[1];
-    const [stored] = await db.query<{ signature: Buffer; key_id: string; at: Date }>(
-      'SELECT signature, key_id, at FROM audit_checkpoints WHERE org_id = $1 AND seq = $2',
-      [org.orgId, seq],
-    );
+    const [stored] = await db.query<{ signature: Buffer; key_id: string; at: Date }>('SELECT signature, key_id, at FROM audit_checkpoints WHERE org_id = $1 AND seq = $2', [
+      org.orgId,
+      seq,
+    ]);
     try {
       const flipped = Buffer.from(stored.signature);
       flipped[0] ^= 0x01;
@@ -511,9 +508,10 @@ describe('key rotation', () => {
     reader = client(app.url, readerToken);
     await mintRounds(client(app.url, org.adminToken), 2, 4);
     const result = await expectSignedThroughHead(org.orgId);
-    const keyIds = await db.query<{ key_id: string; n: number }>('SELECT key_id, count(*)::int AS n FROM audit_checkpoints WHERE org_id = $1 GROUP BY key_id ORDER BY key_id', [
-      org.orgId,
-    ]);
+    const keyIds = await db.query<{ key_id: string; n: number }>(
+      'SELECT key_id, count(*)::int AS n FROM audit_checkpoints WHERE org_id = $1 GROUP BY key_id ORDER BY key_id',
+      [org.orgId],
+    );
     expect(keyIds.map((row) => row.key_id)).toEqual(['key-a', 'key-b']);
     expect(keyIds.find((row) => row.key_id === 'key-a')!.n).toBe(signedByA.length);
     expect(result.checkpoints).toBe(keyIds[0].n + keyIds[1].n);

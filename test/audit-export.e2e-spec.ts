@@ -46,10 +46,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Ids of org A's entries matching a WHERE (written here by hand), in the API's order. */
 async function sqlIds(orgId: string, where: string, params: unknown[]): Promise<string[]> {
-  const rows = await app.db.query<{ id: string }>(
-    `SELECT id FROM mint_audit WHERE org_id = $1 ${where ? `AND ${where}` : ''} ORDER BY at DESC, seq DESC`,
-    [orgId, ...params],
-  );
+  const rows = await app.db.query<{ id: string }>(`SELECT id FROM mint_audit WHERE org_id = $1 ${where ? `AND ${where}` : ''} ORDER BY at DESC, seq DESC`, [orgId, ...params]);
   return rows.map((row) => row.id);
 }
 
@@ -217,7 +214,12 @@ describe('paging', () => {
   });
 
   it('takes limit 1..500 (default 100) and refuses anything else with 400', async () => {
-    for (const [limit, expected] of [[1, 1], [7, 7], [100, 100], [500, 500]] as const) {
+    for (const [limit, expected] of [
+      [1, 1],
+      [7, 7],
+      [100, 100],
+      [500, 500],
+    ] as const) {
       const response = await readerA.get(`/api/audit/mints?limit=${limit}`);
       expectStatus(response, 200);
       expect(response.body.items).toHaveLength(expected);
@@ -230,7 +232,7 @@ describe('paging', () => {
     }
   });
 
-  it('refuses a tampered cursor, another org\'s, an events cursor and junk with 400 VALIDATION_FAILED', async () => {
+  it("refuses a tampered cursor, another org's, an events cursor and junk with 400 VALIDATION_FAILED", async () => {
     const first = await readerA.get('/api/audit/mints?limit=2');
     const cursor: string = first.body.nextCursor;
     const [payload, signature] = cursor.split('.');
@@ -344,7 +346,9 @@ describe(`indexes on ${BULK_ROWS} entries of one org`, () => {
   it.each(filters)('%s: the partitions that hold entries are read through their indexes, never a Seq Scan', async (_label, filter) => {
     for (const before of [undefined, { at: '2026-07-01T12:00:00.000Z', seq: 100_000 }]) {
       const nodes = await planOf(filter, before);
-      const plan = nodes.map((node) => `${node['Node Type']}${node['Relation Name'] ? ` on ${node['Relation Name']}` : ''}${node['Index Name'] ? ` using ${node['Index Name']}` : ''}`);
+      const plan = nodes.map(
+        (node) => `${node['Node Type']}${node['Relation Name'] ? ` on ${node['Relation Name']}` : ''}${node['Index Name'] ? ` using ${node['Index Name']}` : ''}`,
+      );
       // Every scan of a partition that holds entries goes through one of the partition's indexes (an
       // index scan, or a bitmap heap scan over a bitmap index scan when few rows match) ...
       const partitionIndex = (node: PlanNode) => node['Index Name']?.startsWith('mint_audit_p') === true;
@@ -407,7 +411,12 @@ describe('GET /api/audit/mints/export', () => {
       expect({ query, ids: ndjsonEntries(ndjson.text).map((entry) => entry.id) }).toEqual({ query, ids: paged.map((entry) => entry.id) });
       const csv = await exportText(readerA, `format=csv&${query}`);
       expect(csv.status).toBe(200);
-      expect({ query, ids: parseCsv(csv.text).slice(1).map((record) => record[0]) }).toEqual({ query, ids: paged.map((entry) => entry.id) });
+      expect({
+        query,
+        ids: parseCsv(csv.text)
+          .slice(1)
+          .map((record) => record[0]),
+      }).toEqual({ query, ids: paged.map((entry) => entry.id) });
     }
   });
 
@@ -444,7 +453,14 @@ describe('GET /api/audit/mints/export', () => {
     for (const record of parseCsv((await exportText(readerA, 'format=csv')).text).slice(1)) {
       for (const field of record) expect(field).not.toMatch(/^[=+\-@\t\r]/);
     }
-    const denied = records.slice(1).find((record) => record[CSV_COLUMNS.indexOf('outcome')] === 'denied' && record[CSV_COLUMNS.indexOf('requestId')] !== '' && !record[CSV_COLUMNS.indexOf('requestId')].startsWith('sql-'));
+    const denied = records
+      .slice(1)
+      .find(
+        (record) =>
+          record[CSV_COLUMNS.indexOf('outcome')] === 'denied' &&
+          record[CSV_COLUMNS.indexOf('requestId')] !== '' &&
+          !record[CSV_COLUMNS.indexOf('requestId')].startsWith('sql-'),
+      );
     expect(denied?.[column]).toBe("'-1+1");
   });
 
@@ -464,7 +480,12 @@ describe('GET /api/audit/mints/export', () => {
     const bIds = new Set(await sqlIds(b.orgId, '', []));
     for (const format of ['ndjson', 'csv']) {
       const exported = await exportText(readerA, `format=${format}`);
-      const ids = format === 'ndjson' ? ndjsonEntries(exported.text).map((entry) => entry.id) : parseCsv(exported.text).slice(1).map((record) => record[0]);
+      const ids =
+        format === 'ndjson'
+          ? ndjsonEntries(exported.text).map((entry) => entry.id)
+          : parseCsv(exported.text)
+              .slice(1)
+              .map((record) => record[0]);
       expect(ids.filter((id) => bIds.has(id))).toEqual([]);
       expect(exported.text).not.toContain(b.orgId);
       expect(exported.text).not.toContain(orgC);

@@ -140,7 +140,10 @@ describe('GET /api/audit/mints', () => {
     const expectIds = async (query: string, predicate: (m: (typeof minted)[number]) => boolean) => {
       const { items, nextCursor } = await page(auditorA.client, query);
       expect(nextCursor).toBeNull();
-      const expected = [...minted].reverse().filter(predicate).map((m) => m.response.headers.get('x-request-id'));
+      const expected = [...minted]
+        .reverse()
+        .filter(predicate)
+        .map((m) => m.response.headers.get('x-request-id'));
       expect({ query, requestIds: items.map((i: { requestId: string }) => i.requestId) }).toEqual({ query, requestIds: expected });
     };
     await expectIds('provider=sinch', (m) => m.provider === 'sinch');
@@ -165,7 +168,11 @@ describe('GET /api/audit/mints', () => {
   });
 
   it('filters by time: from is inclusive, to exclusive', async () => {
-    const phase = (n: 1 | 2) => [...minted].reverse().filter((m) => m.phase === n).map((m) => m.response.headers.get('x-request-id'));
+    const phase = (n: 1 | 2) =>
+      [...minted]
+        .reverse()
+        .filter((m) => m.phase === n)
+        .map((m) => m.response.headers.get('x-request-id'));
     const requestIds = async (query: string) => (await page(auditorA.client, query)).items.map((i: { requestId: string }) => i.requestId);
     expect(await requestIds(`from=${encodeURIComponent(splitAt)}`)).toEqual(phase(2));
     expect(await requestIds(`to=${encodeURIComponent(splitAt)}`)).toEqual(phase(1));
@@ -178,7 +185,10 @@ describe('GET /api/audit/mints', () => {
     expect(await requestIds(`from=${encodeURIComponent(splitAt)}&to=${encodeURIComponent(splitAt)}`)).toEqual([]);
     expect(await requestIds('from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z')).toEqual([]);
     expect(await requestIds(`provider=twilio&from=${encodeURIComponent(splitAt)}`)).toEqual(
-      [...minted].reverse().filter((m) => m.phase === 2 && m.provider === 'twilio').map((m) => m.response.headers.get('x-request-id')),
+      [...minted]
+        .reverse()
+        .filter((m) => m.phase === 2 && m.provider === 'twilio')
+        .map((m) => m.response.headers.get('x-request-id')),
     );
   });
 
@@ -362,7 +372,10 @@ describe('GET /api/audit/events', () => {
     track('user.updated', await tenant.admin.patch(`/api/users/${agentId}`, { disabled: true, password: 'another long password 123' }));
     const key = track('api_key.created', await tenant.admin.post('/api/api-keys', { name: 'events key', scopes: ['CREATE_CALL_TOKEN'] }));
     expectStatus(key, 201);
-    const number = track('caller_id.added', await tenant.admin.post(`/api/users/${agentId}/phone-numbers`, { provider: 'sinch', phoneNumber: '+14165550190', isDefault: true }));
+    const number = track(
+      'caller_id.added',
+      await tenant.admin.post(`/api/users/${agentId}/phone-numbers`, { provider: 'sinch', phoneNumber: '+14165550190', isDefault: true }),
+    );
     expectStatus(number, 201);
     expectStatus(track('caller_id.removed', await tenant.admin.delete(`/api/users/${agentId}/phone-numbers/${number.body.id}`)), 204);
     expectStatus(track('api_key.deleted', await tenant.admin.delete(`/api/api-keys/${key.body.id}`)), 204);
@@ -399,7 +412,12 @@ describe('GET /api/audit/events', () => {
     expect(byRequest('credentials.deleted')).toMatchObject({ actor: admin, targetType: 'credentials', targetId: 'sinch-voice' });
     expect(byRequest('user.created')).toMatchObject({ actor: admin, targetType: 'user', targetId: agentId, details: { email: agentEmail, role: 'agent' } });
     expect(byRequest('user.updated')).toMatchObject({ actor: admin, targetType: 'user', targetId: agentId, details: { disabled: true } });
-    expect(byRequest('api_key.created')).toMatchObject({ actor: admin, targetType: 'api_key', targetId: key.body.id, details: { name: 'events key', scopes: ['CREATE_CALL_TOKEN'] } });
+    expect(byRequest('api_key.created')).toMatchObject({
+      actor: admin,
+      targetType: 'api_key',
+      targetId: key.body.id,
+      details: { name: 'events key', scopes: ['CREATE_CALL_TOKEN'] },
+    });
     expect(byRequest('api_key.deleted')).toMatchObject({ actor: admin, targetType: 'api_key', targetId: key.body.id });
     expect(byRequest('caller_id.added')).toMatchObject({ actor: admin, details: { phoneNumber: '+14165550190', provider: 'sinch', isDefault: true } });
     expect(byRequest('caller_id.removed')).toMatchObject({ actor: admin, details: { phoneNumber: '+14165550190' } });
@@ -522,7 +540,8 @@ describe('the hash chain', () => {
     const calls: Array<Promise<HttpResult>> = [];
     for (let i = 0; i < 30; i++) {
       if (i % 3 === 0) calls.push(client(app.url, key.token).get(`${SINCH_PATH}?userId=${agents[i % 2].id}`));
-      else if (i === 7 || i === 17) calls.push(auditor.client.get(SINCH_PATH)); // denied, still chained
+      else if (i === 7 || i === 17)
+        calls.push(auditor.client.get(SINCH_PATH)); // denied, still chained
       else calls.push(agents[i % 2].client.get(SINCH_PATH));
     }
     const elsewhere = Array.from({ length: 10 }, () => agent1.client.get(SINCH_PATH));

@@ -253,7 +253,10 @@ describe('AuditPartitionsService.prune', () => {
       (await app.db.query<{ seq: string }>('SELECT seq FROM audit_checkpoints WHERE org_id = $1 ORDER BY seq', [orgId])).map((row) => Number(row.seq));
     expect((await checkpointSeqs(a.orgId)).filter((seq) => seq <= 4)).toEqual([]);
     expect((await checkpointSeqs(b.orgId)).filter((seq) => seq <= 3)).toEqual([]);
-    for (const [reader, orgId] of [[keyA, a.orgId], [keyB, b.orgId]] as const) {
+    for (const [reader, orgId] of [
+      [keyA, a.orgId],
+      [keyB, b.orgId],
+    ] as const) {
       const remaining = await checkpointSeqs(orgId);
       expect(await verify(reader)).toMatchObject({ ok: true, checkpoints: remaining.length, signedThroughSeq: Number((await head(orgId)).seq), unsignedTail: 0 });
     }
@@ -289,7 +292,10 @@ describe('AuditPartitionsService.prune', () => {
     const rows = await app.db.query<Record<string, any>>('SELECT * FROM mint_audit WHERE org_id = $1 ORDER BY seq', [a.orgId]);
     const restore = async (row: Record<string, any>) => {
       const columns = Object.keys(row);
-      await app.db.query(`INSERT INTO mint_audit (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, columns.map((c) => row[c]));
+      await app.db.query(
+        `INSERT INTO mint_audit (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        columns.map((c) => row[c]),
+      );
     };
     await withTriggersOff(async () => {
       // The first entry after the anchor.
@@ -325,12 +331,20 @@ describe('the CLI commands (audit:prune, audit:verify)', () => {
     expect(febA).toHaveLength(4);
     const result = await pruneAudit(app.config, cliLogger, app.db.url, '2025-03');
     expect(result.droppedPartitions).toEqual(['mint_audit_p202502']);
-    expect(result.anchors).toEqual(expect.arrayContaining([{ orgId: a.orgId, seq: 8 }, { orgId: b.orgId, seq: 5 }]));
+    expect(result.anchors).toEqual(
+      expect.arrayContaining([
+        { orgId: a.orgId, seq: 8 },
+        { orgId: b.orgId, seq: 5 },
+      ]),
+    );
     expect(await partitionNames()).toEqual(['mint_audit_default', 'mint_audit_p202503', 'mint_audit_p202504', 'mint_audit_p202505']);
     const [anchor] = await app.db.query<{ seq: string; hash: Buffer }>('SELECT seq, hash FROM audit_chain_anchors WHERE org_id = $1 ORDER BY seq DESC LIMIT 1', [a.orgId]);
     expect(anchor.seq).toBe('8');
     expect(anchor.hash).toEqual(febA[3].hash);
-    const events = await app.db.query<{ details: any }>("SELECT details FROM config_events WHERE org_id = $1 AND action = 'audit.pruned' ORDER BY (details->'anchor'->>'seq')::int", [a.orgId]);
+    const events = await app.db.query<{ details: any }>(
+      "SELECT details FROM config_events WHERE org_id = $1 AND action = 'audit.pruned' ORDER BY (details->'anchor'->>'seq')::int",
+      [a.orgId],
+    );
     expect(events.map((event) => event.details.anchor.seq)).toEqual([4, 8]);
     expect(events[1].details).toMatchObject({ before: '2025-03-01T00:00:00.000Z', chainHead: { seq: 14 }, partitions: ['mint_audit_p202502'] });
   });
@@ -360,7 +374,10 @@ describe('the CLI commands (audit:prune, audit:verify)', () => {
       expect(await verify(keyA)).toMatchObject({ ok: false, firstBrokenId: rows[3].id });
     } finally {
       const columns = Object.keys(victim);
-      await app.db.query(`INSERT INTO mint_audit (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, columns.map((c) => victim[c]));
+      await app.db.query(
+        `INSERT INTO mint_audit (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+        columns.map((c) => victim[c]),
+      );
     }
     expect(await verify(keyA)).toMatchObject({ ok: true, checked: 6 });
     expect(cliLogs.join('')).not.toMatch(/"level":"(error|fatal)"/);

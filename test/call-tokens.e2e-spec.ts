@@ -1,16 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { ManualClock } from '../libs/common/src/clock';
 import { expectError, expectStatus, expectValidation, ISO_PATTERN, UUID_PATTERN } from './support/assertions';
-import {
-  CALL_TOKEN_PATTERN,
-  createEndpoint,
-  createWebrtcOrg,
-  expectOneOfRedeemOrRevoke,
-  mintCallToken,
-  nextMinute,
-  setOrg,
-  WebrtcOrg,
-} from './support/call-tokens';
+import { CALL_TOKEN_PATTERN, createEndpoint, createWebrtcOrg, expectOneOfRedeemOrRevoke, mintCallToken, nextMinute, setOrg, WebrtcOrg } from './support/call-tokens';
 import { createOrgWithAdmin, createUser } from './support/fixtures';
 import { client, Client } from './support/http';
 import { allMintEntries, createApiKey, fingerprintOf } from './support/minting';
@@ -137,7 +128,7 @@ describe('the browser-SDK flow', () => {
 });
 
 describe('the mint error table', () => {
-  it('400 ENDPOINT_NOT_FOUND for an unknown endpoint and for another org\'s endpoint', async () => {
+  it("400 ENDPOINT_NOT_FOUND for an unknown endpoint and for another org's endpoint", async () => {
     expectError(await w.backend.post('/api/call-tokens', { endpointId: randomUUID() }), 400, 'ENDPOINT_NOT_FOUND');
     expectError(await w.backend.post('/api/call-tokens', { endpointId: other.endpointId }), 400, 'ENDPOINT_NOT_FOUND');
     const rows = await app.db.query('SELECT id FROM call_tokens WHERE endpoint_id = $1 AND org_id = $2', [other.endpointId, w.orgId]);
@@ -229,7 +220,14 @@ describe('the mint error table', () => {
       expect(refused.headers.get('retry-after')).toBe('45');
       const entries = await allMintEntries(org.admin, 'provider=call-token');
       expect(entries.filter((entry) => entry.requestId === id)).toEqual([
-        expect.objectContaining({ provider: 'call-token', action: 'mint', outcome: 'denied', code: 'RATE_LIMITED', tokenFingerprint: null, actor: { kind: 'api_key', id: org.backendKey.id } }),
+        expect.objectContaining({
+          provider: 'call-token',
+          action: 'mint',
+          outcome: 'denied',
+          code: 'RATE_LIMITED',
+          tokenFingerprint: null,
+          actor: { kind: 'api_key', id: org.backendKey.id },
+        }),
       ]);
       // No row behind the refusal.
       const [{ n }] = await limited.db.query<{ n: string }>('SELECT count(*)::text AS n FROM call_tokens WHERE org_id = $1', [org.orgId]);
@@ -274,7 +272,7 @@ describe('redemption and revocation', () => {
     expect((await w.backend.get(`/api/call-tokens/${minted.id}`)).body.status).toBe('redeemed');
   });
 
-  it('revocation needs CREATE_CALL_TOKEN and the token\'s own org; unknown ids are 404', async () => {
+  it("revocation needs CREATE_CALL_TOKEN and the token's own org; unknown ids are 404", async () => {
     const minted = await mintCallToken(w.backend, w.endpointId);
     const readOnly = await createApiKey(w.admin, ['READ_CALL_TOKEN']);
     expectError(await client(app.url, readOnly.token).delete(`/api/call-tokens/${minted.id}`), 403, 'MISSING_SCOPE');
@@ -449,9 +447,7 @@ describe('token storage', () => {
       expect(audit.some((a) => a.token_fingerprint === fingerprintOf(m.token))).toBe(true);
     }
     // Nor in any other table, nor in the log.
-    const tables = await app.db.query<{ table_name: string }>(
-      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
-    );
+    const tables = await app.db.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`);
     for (const { table_name } of tables) {
       const dump = (await app.db.query<{ row: string }>(`SELECT t::text AS row FROM public."${table_name}" t`)).map((r) => r.row).join('\n');
       for (const m of minted) expect({ table_name, leaked: dump.includes(m.token.slice(4)) }).toEqual({ table_name, leaked: false });
@@ -464,7 +460,11 @@ describe('token storage', () => {
 describe('audit', () => {
   it('mint, redemption (issued and denied with code) and revocation are all in /api/audit/mints', async () => {
     const mintId = requestId('a-mint');
-    const mintedResponse = await w.backend.post('/api/call-tokens', { endpointId: w.endpointId, ttlSeconds: 120 }, { headers: { 'x-request-id': mintId, 'user-agent': 'backend/2.0' } });
+    const mintedResponse = await w.backend.post(
+      '/api/call-tokens',
+      { endpointId: w.endpointId, ttlSeconds: 120 },
+      { headers: { 'x-request-id': mintId, 'user-agent': 'backend/2.0' } },
+    );
     expectStatus(mintedResponse, 201);
     const minted = mintedResponse.body;
     const redeemId = requestId('a-redeem');
@@ -510,9 +510,13 @@ describe('audit', () => {
     );
     // The redemption is tied to its mint by the fingerprint.
     expect(redeemEntry.tokenFingerprint).toBe(byRequest(mintId)[0].tokenFingerprint);
-    expect(byRequest(againId)).toEqual([expect.objectContaining({ action: 'redeem', outcome: 'denied', code: 'TOKEN_REDEEMED', tokenFingerprint: fingerprintOf(minted.token) })]);
+    expect(byRequest(againId)).toEqual([
+      expect.objectContaining({ action: 'redeem', outcome: 'denied', code: 'TOKEN_REDEEMED', tokenFingerprint: fingerprintOf(minted.token) }),
+    ]);
     expect(byRequest(revokeId)).toEqual([expect.objectContaining({ provider: 'call-token', action: 'revoke', outcome: 'issued', actor, target })]);
-    expect(byRequest(revokedRedeemId)).toEqual([expect.objectContaining({ action: 'redeem', outcome: 'denied', code: 'TOKEN_REVOKED', tokenFingerprint: fingerprintOf(second.token) })]);
+    expect(byRequest(revokedRedeemId)).toEqual([
+      expect.objectContaining({ action: 'redeem', outcome: 'denied', code: 'TOKEN_REVOKED', tokenFingerprint: fingerprintOf(second.token) }),
+    ]);
     // A no-op second revocation writes no second revoke entry.
     expect(byRequest(twiceId)).toEqual([]);
 
@@ -559,12 +563,26 @@ describe('audit', () => {
     expect(one(notWebrtcId)).toEqual([expect.objectContaining({ outcome: 'denied', code: 'ENDPOINT_NOT_WEBRTC', target: `endpoint:${phoneOnly}` })]);
     expect(one(archivedId)).toEqual([expect.objectContaining({ outcome: 'denied', code: 'ENDPOINT_ARCHIVED', target: `endpoint:${archived}` })]);
     expect(one(scopeId)).toEqual([
-      expect.objectContaining({ provider: 'call-token', action: 'mint', outcome: 'denied', code: 'MISSING_SCOPE', actor: { kind: 'api_key', id: noScope.id }, tokenFingerprint: null }),
+      expect.objectContaining({
+        provider: 'call-token',
+        action: 'mint',
+        outcome: 'denied',
+        code: 'MISSING_SCOPE',
+        actor: { kind: 'api_key', id: noScope.id },
+        tokenFingerprint: null,
+      }),
     ]);
 
     const offEntries = await allMintEntries(flagOff.admin, 'provider=call-token');
     expect(offEntries.filter((entry) => entry.requestId === flagId)).toEqual([
-      expect.objectContaining({ orgId: flagOff.orgId, provider: 'call-token', action: 'mint', outcome: 'denied', code: 'FEATURE_DISABLED', actor: { kind: 'api_key', id: offKey.id } }),
+      expect.objectContaining({
+        orgId: flagOff.orgId,
+        provider: 'call-token',
+        action: 'mint',
+        outcome: 'denied',
+        code: 'FEATURE_DISABLED',
+        actor: { kind: 'api_key', id: offKey.id },
+      }),
     ]);
     expect(offEntries.filter((entry) => entry.requestId === flagNoScopeId)).toEqual([
       expect.objectContaining({ outcome: 'denied', code: 'FEATURE_DISABLED', actor: { kind: 'api_key', id: offNoScope.id } }),
@@ -581,6 +599,4 @@ describe('audit', () => {
     expect(verify.body.checked).toBe(entries.length);
     expect(entries.length).toBeGreaterThan(100);
   });
-
 });
-

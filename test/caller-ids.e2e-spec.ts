@@ -276,7 +276,10 @@ describe('the first number is the default when isDefault is omitted', () => {
       ...twilioNumbers.map((phoneNumber) => org.admin.post(numbersPath(agent.id), { provider: 'twilio', phoneNumber })),
     ]);
     for (const response of responses) expectStatus(response, 201);
-    const answeredDefault = responses.filter((r) => r.body.isDefault).map((r) => `${r.body.provider} ${r.body.phoneNumber}`).sort();
+    const answeredDefault = responses
+      .filter((r) => r.body.isDefault)
+      .map((r) => `${r.body.provider} ${r.body.phoneNumber}`)
+      .sort();
     expect(answeredDefault).toHaveLength(2);
     // What the answers said is what is stored, and what the mints carry.
     expect(await defaultsOf(agent)).toEqual(answeredDefault);

@@ -183,7 +183,10 @@ describe('npm run cli -- keys:rotate and audit:verify', () => {
   run('audit:verify exits 0 on an intact chain and prints what it checked', async () => {
     const result = await cli(db, ['audit:verify', '--org', admin.orgId]);
     expectExit(result, 0);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).toEqual([expect.objectContaining({ orgId: admin.orgId, ok: true, checked: 3, firstBrokenId: null })]);
   });
 
@@ -225,7 +228,10 @@ describe('npm run cli -- keys:rotate and audit:verify', () => {
     }
     const result = await cli(db, ['audit:verify']);
     expectExit(result, 1);
-    const lines = result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines).toEqual([expect.objectContaining({ orgId: admin.orgId, ok: false, firstBrokenId: victim.id })]);
   });
 });

@@ -259,7 +259,16 @@ describe('operations routes', () => {
 });
 
 describe('config events', () => {
-  type EventRow = { action: string; actor_kind: string; actor_id: string | null; org_id: string; target_type: string; target_id: string; request_id: string; details: Record<string, unknown> };
+  type EventRow = {
+    action: string;
+    actor_kind: string;
+    actor_id: string | null;
+    org_id: string;
+    target_type: string;
+    target_id: string;
+    request_id: string;
+    details: Record<string, unknown>;
+  };
   const eventsFor = (targetId: string) => app.db.query<EventRow>('SELECT * FROM config_events WHERE target_id = $1 ORDER BY at, action', [targetId]);
 
   it('records user created, updated and deleted, with no password in the details', async () => {

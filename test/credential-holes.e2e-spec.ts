@@ -139,10 +139,7 @@ describe('a request whose headers or body never finish', () => {
   it.each([
     ['a request line cut short', 'GET /api/auth/me HT'],
     ['headers without their blank line', 'GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: still typ'],
-    [
-      'a body that never finishes',
-      'POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":',
-    ],
+    ['a body that never finishes', 'POST /api/auth/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":'],
   ])('%s is answered 408 REQUEST_TIMEOUT in the envelope and the connection closed', async (_label, partial) => {
     const { received, closed } = await sendPartial(partial);
     expect(closed).toBe(true);

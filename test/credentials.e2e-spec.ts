@@ -30,7 +30,10 @@ afterAll(async () => {
 });
 
 function alnum(length: number): string {
-  return randomBytes(length * 2).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, length);
+  return randomBytes(length * 2)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, length);
 }
 
 /** A complete, valid body for each provider, with fresh random values; `secret` is that provider's secret field. */
@@ -170,7 +173,17 @@ describe('validation', () => {
   const validSinch = () => ({ applicationKey: randomUUID(), applicationSecret: randomSinchSecret() });
 
   it('refuses a sinch-voice secret that is not padded standard base64, naming the field and not echoing the value', async () => {
-    for (const bad of ['not base64!!', 'abc', 'YWI=YWI=', 'ax8hTTQJF0OPXL32r1LHMA', 'ax8h-TQJF0OPXL32r1LHMA==', 'ax8h_TQJF0OPXL32r1LHMA==', ' ax8hTTQJF0OPXL32r1LHMA==', '====', 'YR==']) {
+    for (const bad of [
+      'not base64!!',
+      'abc',
+      'YWI=YWI=',
+      'ax8hTTQJF0OPXL32r1LHMA',
+      'ax8h-TQJF0OPXL32r1LHMA==',
+      'ax8h_TQJF0OPXL32r1LHMA==',
+      ' ax8hTTQJF0OPXL32r1LHMA==',
+      '====',
+      'YR==',
+    ]) {
       const response = await org.admin.put('/api/credentials/sinch-voice', { applicationKey: randomUUID(), applicationSecret: bad });
       const body = expectValidation(response, 'applicationSecret');
       if (bad.trim().length >= 8) expect(response.text).not.toContain(bad.trim());
@@ -190,7 +203,13 @@ describe('validation', () => {
     expectValidation(await org.admin.put('/api/credentials/sinch-voice', { ...validSinch(), applicationSecret: null }), 'applicationSecret');
     expectValidation(await org.admin.put('/api/credentials/sinch-voice', { ...validSinch(), applicationKey: 'x'.repeat(5000) }), 'applicationKey');
     expectValidation(
-      await org.admin.put('/api/credentials/twilio', { accountSid: 'AC123', apiKeySid: `AC${randomHex(16)}`, apiKeySecret: alnum(32), twimlAppSid: `AP${randomHex(15)}`, extra: '1' }),
+      await org.admin.put('/api/credentials/twilio', {
+        accountSid: 'AC123',
+        apiKeySid: `AC${randomHex(16)}`,
+        apiKeySecret: alnum(32),
+        twimlAppSid: `AP${randomHex(15)}`,
+        extra: '1',
+      }),
       'accountSid',
       'apiKeySid',
       'twimlAppSid',
@@ -207,7 +226,15 @@ describe('validation', () => {
 
   it('requires an https spaceUrl for signalwire', async () => {
     const base = { projectId: randomUUID(), apiToken: `PT${randomHex(24)}` };
-    for (const spaceUrl of ['http://example.signalwire.com', 'example.signalwire.com', 'ftp://example.signalwire.com', 'https://user:pw@example.signalwire.com', 'https:example.signalwire.com', 'https://example.signalwire.com/?x=1', '']) {
+    for (const spaceUrl of [
+      'http://example.signalwire.com',
+      'example.signalwire.com',
+      'ftp://example.signalwire.com',
+      'https://user:pw@example.signalwire.com',
+      'https:example.signalwire.com',
+      'https://example.signalwire.com/?x=1',
+      '',
+    ]) {
       expectValidation(await org.admin.put('/api/credentials/signalwire', { ...base, spaceUrl }), 'spaceUrl');
     }
     const ok = await org.admin.put('/api/credentials/signalwire', { ...base, spaceUrl: 'https://example.signalwire.com/' });
@@ -344,13 +371,22 @@ describe('secrets never leak', () => {
     // Refused bodies that carry a secret: the error does not repeat it.
     const refusedSecret = randomSinchSecret();
     secrets.push(refusedSecret);
-    expectValidation(keep(await tenant.admin.put('/api/credentials/sinch-voice', { applicationKey: sinch.applicationKey, applicationSecret: refusedSecret, colour: 'red' })), 'colour');
+    expectValidation(
+      keep(await tenant.admin.put('/api/credentials/sinch-voice', { applicationKey: sinch.applicationKey, applicationSecret: refusedSecret, colour: 'red' })),
+      'colour',
+    );
     const badTwilioSecret = alnum(32);
     secrets.push(badTwilioSecret);
-    expectValidation(keep(await tenant.admin.put('/api/credentials/twilio', { accountSid: 'nope', apiKeySid: 'nope', apiKeySecret: badTwilioSecret, twimlAppSid: 'nope' })), 'accountSid');
+    expectValidation(
+      keep(await tenant.admin.put('/api/credentials/twilio', { accountSid: 'nope', apiKeySid: 'nope', apiKeySecret: badTwilioSecret, twimlAppSid: 'nope' })),
+      'accountSid',
+    );
     // A secret that is itself invalid is not echoed either.
     const invalidSecret = `${randomSinchSecret().slice(0, 20)}!!`;
-    expectValidation(keep(await tenant.admin.put('/api/credentials/sinch-voice', { applicationKey: sinch.applicationKey, applicationSecret: invalidSecret })), 'applicationSecret');
+    expectValidation(
+      keep(await tenant.admin.put('/api/credentials/sinch-voice', { applicationKey: sinch.applicationKey, applicationSecret: invalidSecret })),
+      'applicationSecret',
+    );
     expect(responses[responses.length - 1].text).not.toContain(invalidSecret);
 
     // The audit views.
@@ -406,16 +442,15 @@ describe('encryption at rest', () => {
     const applicationKey = randomUUID();
     await putSinchVoice(tenant.admin, applicationKey, secret);
     // Tamper before anything reads (and caches) this org's credentials.
-    const [row] = await app.db.query<{ ct: string }>(
-      `SELECT secrets->'applicationSecret'->>'ct' AS ct FROM credentials WHERE org_id = $1 AND provider = 'sinch-voice'`,
-      [tenant.orgId],
-    );
+    const [row] = await app.db.query<{ ct: string }>(`SELECT secrets->'applicationSecret'->>'ct' AS ct FROM credentials WHERE org_id = $1 AND provider = 'sinch-voice'`, [
+      tenant.orgId,
+    ]);
     expect(row.ct).toMatch(/^[A-Za-z0-9+/]+={0,2}$/);
     const flipped = (row.ct[0] === 'A' ? 'B' : 'A') + row.ct.slice(1);
-    await app.db.query(
-      `UPDATE credentials SET secrets = jsonb_set(secrets, '{applicationSecret,ct}', to_jsonb($2::text)) WHERE org_id = $1 AND provider = 'sinch-voice'`,
-      [tenant.orgId, flipped],
-    );
+    await app.db.query(`UPDATE credentials SET secrets = jsonb_set(secrets, '{applicationSecret,ct}', to_jsonb($2::text)) WHERE org_id = $1 AND provider = 'sinch-voice'`, [
+      tenant.orgId,
+      flipped,
+    ]);
 
     expectUnreadable(await tenant.admin.get('/api/credentials/sinch-voice'));
     expectUnreadable(await tenant.admin.get('/api/credentials'));

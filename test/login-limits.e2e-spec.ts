@@ -23,8 +23,7 @@ let app: TestApp;
 let clock: ManualClock;
 let org: OrgFixture;
 
-const loginOn = (target: TestApp, email: string, password: string): Promise<HttpResult> =>
-  http(target.url, 'POST', '/api/auth/login', { body: { email, password } });
+const loginOn = (target: TestApp, email: string, password: string): Promise<HttpResult> => http(target.url, 'POST', '/api/auth/login', { body: { email, password } });
 
 /** Fires every login at once and sorts the answers by status. */
 async function burst(target: TestApp, logins: Array<{ email: string; password: string }>): Promise<{ ok: HttpResult[]; invalid: HttpResult[]; limited: HttpResult[] }> {
@@ -110,7 +109,10 @@ describe('successful logins', () => {
     const user = await createUser(app, org, 'agent');
     // Successes first, five at a time (well under the account's 10 attempts in flight) ...
     for (let round = 0; round < 3; round++) {
-      const { ok } = await burst(app, Array.from({ length: 5 }, () => ({ email: user.email, password: PASSWORD })));
+      const { ok } = await burst(
+        app,
+        Array.from({ length: 5 }, () => ({ email: user.email, password: PASSWORD })),
+      );
       expect(ok.length).toBe(5);
     }
     // ... then 5 failures and 4 successes together: the successes hand their counts back ...
@@ -121,7 +123,10 @@ describe('successful logins', () => {
     expect(mixed.invalid.length).toBe(5);
     expect(mixed.ok.length).toBe(4);
     // ... so the whole budget of 10 failures is still there: 5 more are checked (401), all at once ...
-    const rest = await burst(app, Array.from({ length: 5 }, (_, index) => ({ email: user.email, password: `still not it ${index}` })));
+    const rest = await burst(
+      app,
+      Array.from({ length: 5 }, (_, index) => ({ email: user.email, password: `still not it ${index}` })),
+    );
     expect(rest.invalid.length).toBe(5);
     expect(rest.limited.length).toBe(0);
     // ... and only then is the account closed, right password included.
@@ -180,9 +185,7 @@ describe('with REDIS_URL, across instances', () => {
       expectStatus(await loginOn(b, user.email, PASSWORD), 200);
       expect(Number(await redis.get(counter))).toBe(0);
 
-      const answers = await Promise.all(
-        Array.from({ length: 40 }, (_, index) => loginOn(index % 2 === 0 ? a : b, user.email, `wrong guess ${index}`)),
-      );
+      const answers = await Promise.all(Array.from({ length: 40 }, (_, index) => loginOn(index % 2 === 0 ? a : b, user.email, `wrong guess ${index}`)));
       const statuses = answers.map((answer) => answer.status);
       expect(statuses.filter((status) => status === 401).length).toBe(10);
       expect(statuses.filter((status) => status === 429).length).toBe(30);

@@ -105,7 +105,10 @@ describe('per account', () => {
   it('does not count successful logins: many successes then 9 failures still leave the account open', async () => {
     moveToNextLoginWindow(clock);
     const user = await createUser(app, org, 'agent');
-    const successes = await inParallel(Array.from({ length: 15 }, () => () => loginAs(user.email, PASSWORD)), 5);
+    const successes = await inParallel(
+      Array.from({ length: 15 }, () => () => loginAs(user.email, PASSWORD)),
+      5,
+    );
     for (const success of successes) expectStatus(success, 200);
     for (let attempt = 1; attempt <= 9; attempt++) {
       expectError(await loginAs(user.email, `not it ${attempt}`), 401, 'INVALID_CREDENTIALS');
@@ -123,13 +126,14 @@ describe('per IP', () => {
     const user = await createUser(app, org, 'agent');
 
     // 99 failures, each for a different email (so no account reaches its own limit) ...
-    const failures = await inParallel(
-      Array.from({ length: 99 }, (_, index) => () => loginAs(uniqueEmail(`spray${index}`), 'a password nobody has')),
-    );
+    const failures = await inParallel(Array.from({ length: 99 }, (_, index) => () => loginAs(uniqueEmail(`spray${index}`), 'a password nobody has')));
     for (const failure of failures) expectError(failure, 401, 'INVALID_CREDENTIALS');
     // ... then successes from the same address, which do not count. One at a time: an attempt is counted
     // while its password is checked, so at 99 of 100 there is room for one check in flight ...
-    const successes = await inParallel(Array.from({ length: 10 }, () => () => loginAs(user.email, PASSWORD)), 1);
+    const successes = await inParallel(
+      Array.from({ length: 10 }, () => () => loginAs(user.email, PASSWORD)),
+      1,
+    );
     for (const success of successes) expectStatus(success, 200);
     // ... then the 100th failure, still an ordinary 401 ...
     expectError(await loginAs(uniqueEmail('spray99'), 'a password nobody has'), 401, 'INVALID_CREDENTIALS');

@@ -56,9 +56,21 @@ describe('generated OpenAPI client', () => {
   it('generates types that a strict tsc accepts for the tour, which then runs against the service', async () => {
     await run(bin('openapi-typescript'), [join(dir, 'openapi.json'), '--output', join(dir, 'mintline-api.d.mts')], { cwd: root });
     const compile = [
-      '--strict', '--noUncheckedIndexedAccess', '--exactOptionalPropertyTypes', '--skipLibCheck',
-      '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node',
-      '--outDir', dir, join(dir, 'tour.mts'),
+      '--strict',
+      '--noUncheckedIndexedAccess',
+      '--exactOptionalPropertyTypes',
+      '--skipLibCheck',
+      '--target',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--types',
+      'node',
+      '--outDir',
+      dir,
+      join(dir, 'tour.mts'),
     ];
     await run(bin('tsc'), compile, { cwd: dir }).catch((error: { stdout?: string }) => {
       throw new Error(`tsc refused the tour against the generated types:\n${error.stdout ?? ''}`);

@@ -22,7 +22,14 @@ describe('the OpenAPI contract check of e2e answers', () => {
 
   it('accepts an answer the document describes', async () => {
     await expect(checkAgainstDocument(app.url, 'GET', '/health', answer(200, { status: 'ok' }))).resolves.toBeUndefined();
-    await expect(checkAgainstDocument(app.url, 'GET', '/api/users/not-a-uuid', answer(400, { ...envelope, code: 'VALIDATION_FAILED', details: [{ field: 'id', message: 'must be a UUID' }] }))).resolves.toBeUndefined();
+    await expect(
+      checkAgainstDocument(
+        app.url,
+        'GET',
+        '/api/users/not-a-uuid',
+        answer(400, { ...envelope, code: 'VALIDATION_FAILED', details: [{ field: 'id', message: 'must be a UUID' }] }),
+      ),
+    ).resolves.toBeUndefined();
   });
 
   it('refuses a status the operation does not document', async () => {

@@ -46,11 +46,10 @@ describe('OpenAPI document lint', () => {
   });
 
   it('passes Spectral (spectral:oas and the OWASP ruleset) with no error', async () => {
-    const { stdout } = await run(
-      bin('spectral'),
-      ['lint', file, '--ruleset', join(root, '.spectral.yaml'), '--fail-severity', 'error', '--format', 'json', '--quiet'],
-      { cwd: root, maxBuffer: 16 * 1024 * 1024 },
-    ).catch((error: { stdout?: string; stderr?: string }) => {
+    const { stdout } = await run(bin('spectral'), ['lint', file, '--ruleset', join(root, '.spectral.yaml'), '--fail-severity', 'error', '--format', 'json', '--quiet'], {
+      cwd: root,
+      maxBuffer: 16 * 1024 * 1024,
+    }).catch((error: { stdout?: string; stderr?: string }) => {
       throw new Error(`spectral lint failed:\n${error.stdout ?? ''}\n${error.stderr ?? ''}`);
     });
     const errors = (JSON.parse(stdout || '[]') as Array<{ severity: number }>).filter((result) => result.severity === 0);

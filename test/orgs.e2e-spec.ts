@@ -209,10 +209,16 @@ describe('config events', () => {
   it('records org.created and org.updated as the operator, with what changed', async () => {
     const created = await operator.post('/api/orgs', { name: 'Evented' });
     const patched = await operator.patch(`/api/orgs/${created.body.id}`, { name: 'Evented 2', features: { webrtc: true }, limits: { mintsPerMinute: 42 } });
-    const events = await app.db.query<{ action: string; actor_kind: string; actor_id: string | null; org_id: string; target_type: string; target_id: string; request_id: string; details: Record<string, unknown> }>(
-      `SELECT * FROM config_events WHERE target_type = 'org' AND target_id = $1 ORDER BY at`,
-      [created.body.id],
-    );
+    const events = await app.db.query<{
+      action: string;
+      actor_kind: string;
+      actor_id: string | null;
+      org_id: string;
+      target_type: string;
+      target_id: string;
+      request_id: string;
+      details: Record<string, unknown>;
+    }>(`SELECT * FROM config_events WHERE target_type = 'org' AND target_id = $1 ORDER BY at`, [created.body.id]);
     const byAction = Object.fromEntries(events.map((event) => [event.action, event]));
     expect(byAction['org.created']).toMatchObject({ actor_kind: 'operator', actor_id: null, org_id: created.body.id, request_id: created.headers.get('x-request-id') });
     expect(byAction['org.created'].details).toMatchObject({ name: 'Evented', parentOrgId: null });

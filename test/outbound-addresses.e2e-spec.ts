@@ -269,7 +269,10 @@ describe('upstream bodies and socket error codes are never passed back', () => {
     const reset = await upstream('reset');
     const refused = `http://127.0.0.1:${await closedPort()}`;
     const answers: Record<string, { chat: string; verify: string }> = {};
-    for (const [label, url] of [['reset', reset], ['refused', refused]] as const) {
+    for (const [label, url] of [
+      ['reset', reset],
+      ['refused', refused],
+    ] as const) {
       await storeAnyway(url);
       const chat = await lenientAdmin.post('/api/chat/tokens', CHAT_BODY);
       const error = expectError(chat, 502, 'PROVIDER_UNAVAILABLE');

@@ -76,7 +76,7 @@ describe('a MANAGE_USERS-only key against an admin', () => {
     expect((await admin.client.get('/api/auth/me')).body).toMatchObject({ kind: 'user', userId: admin.id, role: 'admin' });
   });
 
-  it("cannot rename the admin or demote them", async () => {
+  it('cannot rename the admin or demote them', async () => {
     const admin = await createUser(app, org, 'admin');
     const before = await userRow(admin.id);
     expectError(await manageUsers.patch(`/api/users/${admin.id}`, { name: 'Owned' }), 403, 'SCOPE_ESCALATION');
@@ -117,7 +117,7 @@ describe('a key holding MANAGE_USERS and the agent scopes', () => {
     expectError(await agent.client.get('/api/users'), 403, 'MISSING_SCOPE');
   });
 
-  it("cannot touch an admin or an auditor, whatever the change", async () => {
+  it('cannot touch an admin or an auditor, whatever the change', async () => {
     const admin = await createUser(app, org, 'admin');
     const auditor = await createUser(app, org, 'auditor');
     for (const target of [admin, auditor]) {

@@ -116,7 +116,12 @@ describe('one instance (memory counters)', () => {
 
     // The refusals are audited as denied RATE_LIMITED under their own providers.
     const denied = await allMintEntries(org.admin, 'outcome=denied');
-    expect(denied.filter((entry) => entry.code === 'RATE_LIMITED').map((entry) => entry.provider).sort()).toEqual(['call-token', 'sinch']);
+    expect(
+      denied
+        .filter((entry) => entry.code === 'RATE_LIMITED')
+        .map((entry) => entry.provider)
+        .sort(),
+    ).toEqual(['call-token', 'sinch']);
     const issued = await allMintEntries(org.admin, 'outcome=issued');
     expect(issued.map((entry) => entry.provider).sort()).toEqual(['call-token', 'call-token', 'sinch', 'sinch']);
   });
@@ -214,9 +219,7 @@ describe('two instances on one database', () => {
     try {
       const org = await mixedOrg(a, `Memory Pair ${randomBytes(3).toString('hex')}`, 3);
       const onB = client(b.url, org.backendKey.token);
-      const results = await Promise.all(
-        Array.from({ length: 12 }, (_, i) => (i % 2 ? org.callToken() : org.callToken(onB))),
-      );
+      const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? org.callToken() : org.callToken(onB))));
       // Documented behaviour without Redis: 3 on A plus 3 on B.
       expect(statuses(results)).toEqual({ 201: 6, 429: 6 });
       expectError(await org.sinch(), 429, 'RATE_LIMITED');

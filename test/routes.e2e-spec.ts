@@ -82,7 +82,10 @@ function fastifyRoutes(testApp: TestApp): string[] {
     const path = (depth > 0 ? stack[depth - 1] : '') + match[2];
     stack[depth] = path;
     stack.length = depth + 1;
-    for (const method of (match[3] ?? '').split(',').map((item) => item.trim()).filter(Boolean)) {
+    for (const method of (match[3] ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)) {
       if (method !== 'HEAD') result.push(`${method} ${path}`);
     }
   }
@@ -151,14 +154,19 @@ describe('the route table', () => {
     // The redeem route is public by contract; its absence is a failure, not a smaller expectation.
     expect(keys).toContain(REDEEM);
     const expected = [...EXPECTED_PUBLIC, REDEEM].sort();
-    const open = routes.filter((route) => route.rule?.kind === 'public').map(key).sort();
+    const open = routes
+      .filter((route) => route.rule?.kind === 'public')
+      .map(key)
+      .sort();
     expect(open).toEqual(expected);
   });
 
   it('pins every route to the access the contract gives it, both ways', () => {
     const declared = new Map(routes.map((route) => [key(route), declaredAccess(route)]));
     const unlisted = [...declared.keys()].filter((route) => !(route in ACCESS)).map((route) => `${route} (declares ${declared.get(route)}): add it to ACCESS`);
-    const gone = Object.keys(ACCESS).filter((route) => !declared.has(route)).map((route) => `${route}: in ACCESS but not served`);
+    const gone = Object.keys(ACCESS)
+      .filter((route) => !declared.has(route))
+      .map((route) => `${route}: in ACCESS but not served`);
     const mismatched = Object.entries(ACCESS)
       .filter(([route, access]) => declared.has(route) && declared.get(route) !== access)
       .map(([route, access]) => `${route}: the contract says ${access}, the route declares ${declared.get(route)}`);

@@ -76,10 +76,9 @@ afterAll(async () => {
 
 describe('the service role', () => {
   it('is what the service connects as: no superuser, no BYPASSRLS, owner of nothing', async () => {
-    const sessions = await app.db.query<{ usename: string }>(
-      "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'mintline%'",
-      [app.db.name],
-    );
+    const sessions = await app.db.query<{ usename: string }>("SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE 'mintline%'", [
+      app.db.name,
+    ]);
     expect(sessions.map((session) => session.usename)).toEqual(['mintline_app']);
     const [role] = await app.db.query<{ rolsuper: boolean; rolbypassrls: boolean; owned: number }>(
       `SELECT rolsuper, rolbypassrls, (SELECT count(*) FROM pg_class c WHERE c.relowner = r.oid)::int AS owned FROM pg_roles r WHERE rolname = 'mintline_app'`,
@@ -98,7 +97,11 @@ describe('the service role', () => {
       `SELECT DISTINCT c.relname AS table FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
         WHERE a.attname IN ('org_id', 'owner_org_id') AND c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition`,
     );
-    expect(withOrgColumn.map((row) => row.table).sort()).toEqual(Object.keys(TENANT_TABLES).filter((table) => table !== 'orgs').sort());
+    expect(withOrgColumn.map((row) => row.table).sort()).toEqual(
+      Object.keys(TENANT_TABLES)
+        .filter((table) => table !== 'orgs')
+        .sort(),
+    );
     const tables = await app.db.query<{ table: string; enabled: boolean; forced: boolean; policies: number }>(
       `SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
               (SELECT count(*) FROM pg_policies p WHERE p.tablename = c.relname)::int AS policies
@@ -136,7 +139,9 @@ describe('row-level security', () => {
         expect({ table, visible: await countAs(client, table) }).toEqual({ table, visible: 0 });
       }
       // Nor can it write one.
-      await expect(client.query("INSERT INTO config_events (id, org_id, actor_kind, action, target_type) VALUES (gen_random_uuid(), $1, 'system', 'x', 'x')", [a.orgId])).rejects.toMatchObject({
+      await expect(
+        client.query("INSERT INTO config_events (id, org_id, actor_kind, action, target_type) VALUES (gen_random_uuid(), $1, 'system', 'x', 'x')", [a.orgId]),
+      ).rejects.toMatchObject({
         code: '42501',
       });
     });
@@ -151,7 +156,9 @@ describe('row-level security', () => {
         expect({ table, orgs }).toEqual({ table, orgs: [a.orgId] });
       }
       await expect(client.query("UPDATE users SET name = 'taken over' WHERE org_id = $1", [b.orgId])).resolves.toMatchObject({ rowCount: 0 });
-      await expect(client.query("INSERT INTO config_events (id, org_id, actor_kind, action, target_type) VALUES (gen_random_uuid(), $1, 'system', 'x', 'x')", [b.orgId])).rejects.toMatchObject({
+      await expect(
+        client.query("INSERT INTO config_events (id, org_id, actor_kind, action, target_type) VALUES (gen_random_uuid(), $1, 'system', 'x', 'x')", [b.orgId]),
+      ).rejects.toMatchObject({
         code: '42501',
       });
       await client.query('ROLLBACK');
@@ -222,7 +229,11 @@ describe('starting the service', () => {
   it('takes a DATABASE_APP_URL naming a role bound by row-level security', async () => {
     const second = await startTestApp({ db: app.db, config: { databaseAppUrl: serviceUrl, masterKeys: app.config.masterKeys, jwtSecret: app.config.jwtSecret } });
     try {
-      const login = await fetch(`${second.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: a.adminEmail, password: PASSWORD }) });
+      const login = await fetch(`${second.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: a.adminEmail, password: PASSWORD }),
+      });
       expect(login.status).toBe(200);
       const users = await fetch(`${second.url}/api/users`, { headers: { authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}` } });
       expect(users.status).toBe(200);

@@ -48,9 +48,7 @@ describe('call tokens across two instances', () => {
     for (let round = 0; round < 3; round++) {
       const minted = await mintCallToken(round % 2 ? backendB : org.backend, org.endpointId);
       const label = `split-${round}-${randomBytes(4).toString('hex')}`;
-      const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => redeemOn(i % 2 ? b : a, minted.token, { 'x-request-id': `${label}-${i}` })),
-      );
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => redeemOn(i % 2 ? b : a, minted.token, { 'x-request-id': `${label}-${i}` })));
       const ok = results.filter((result) => result.status === 200);
       expect(ok).toHaveLength(1);
       expect(ok[0].body).toEqual({ sessionId: expect.stringMatching(UUID_PATTERN), endpointId: org.endpointId, orgId: org.orgId });
@@ -126,10 +124,23 @@ describe('shared state is seen at once by the other instance', () => {
     // Redemption reads the flag in its one UPDATE: refused on B from the very next request.
     expectError(await redeemOn(b, minted.token), 401, 'TOKEN_INVALID');
     // Minting reads B's cached org settings, refreshed by the cross-instance invalidation.
-    expectError(await eventually(() => onB.post('/api/call-tokens', { endpointId: fresh.endpointId }), (r) => r.status === 403), 403, 'FEATURE_DISABLED');
+    expectError(
+      await eventually(
+        () => onB.post('/api/call-tokens', { endpointId: fresh.endpointId }),
+        (r) => r.status === 403,
+      ),
+      403,
+      'FEATURE_DISABLED',
+    );
     const operatorB = client(b.url, b.operatorToken);
     expectStatus(await operatorB.patch(`/api/orgs/${fresh.orgId}`, { features: { webrtc: true } }), 200);
-    expectStatus(await eventually(() => fresh.backend.post('/api/call-tokens', { endpointId: fresh.endpointId }), (r) => r.status === 201), 201);
+    expectStatus(
+      await eventually(
+        () => fresh.backend.post('/api/call-tokens', { endpointId: fresh.endpointId }),
+        (r) => r.status === 201,
+      ),
+      201,
+    );
     expectStatus(await redeemOn(a, minted.token), 200);
   });
 
@@ -144,7 +155,13 @@ describe('shared state is seen at once by the other instance', () => {
     const onB = client(b.url, fresh.backendKey.token);
     const stale: number[] = [];
     for (let i = 0; i < STRICT_TRIES; i++) {
-      expectStatus(await eventually(() => onB.post('/api/call-tokens', { endpointId: fresh.endpointId, ttlSeconds: 30 }), (r) => r.status === 201), 201);
+      expectStatus(
+        await eventually(
+          () => onB.post('/api/call-tokens', { endpointId: fresh.endpointId, ttlSeconds: 30 }),
+          (r) => r.status === 201,
+        ),
+        201,
+      );
       await setOrg(fresh, { features: { webrtc: false } });
       const refused = await onB.post('/api/call-tokens', { endpointId: fresh.endpointId, ttlSeconds: 30 });
       if (refused.status !== 403) stale.push(refused.status);

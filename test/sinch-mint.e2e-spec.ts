@@ -356,11 +356,7 @@ describe('fail-closed audit', () => {
     await refuseAuditWrites(app);
 
     const key = await createApiKey(org.admin, ['CREATE_CALL_TOKEN'], 'fail closed key');
-    const attempts = await Promise.all([
-      agent.client.get(SINCH_PATH),
-      agent.client.get(SINCH_PATH),
-      client(app.url, key.token).get(`${SINCH_PATH}?userId=${agent.id}`),
-    ]);
+    const attempts = await Promise.all([agent.client.get(SINCH_PATH), agent.client.get(SINCH_PATH), client(app.url, key.token).get(`${SINCH_PATH}?userId=${agent.id}`)]);
     for (const response of attempts) {
       expectError(response, 503, 'UNAVAILABLE');
       expect(response.text).not.toContain(SINCH_TOKEN_PREFIX);

@@ -148,15 +148,14 @@ describe('tenant isolation over the route table', () => {
       if (fillers.some((filler) => !filler) || fillers.some((filler) => filler.kind !== 'id')) continue;
       // Every way of naming at least one of A's objects: all A's, or A's here and B's own there.
       for (let mask = 1; mask < 1 << params.length; mask++) {
-        const values = Object.fromEntries(
-          params.map((param, i) => [param, (PARAMS[param] as { of: (org: OrgObjects) => string }).of(mask & (1 << i) ? a : b)]),
-        );
+        const values = Object.fromEntries(params.map((param, i) => [param, (PARAMS[param] as { of: (org: OrgObjects) => string }).of(mask & (1 << i) ? a : b)]));
         const path = fill(route.path, values);
         const before = await snapshotOf(a.fixture.orgId);
         const response = await call(route, path);
         const after = await snapshotOf(a.fixture.orgId);
         checked += 1;
-        if (response.status !== 404 || response.body?.success !== false) failures.push(`${route.method} ${path} (${key(route)}) → ${response.status} ${response.text.slice(0, 200)}`);
+        if (response.status !== 404 || response.body?.success !== false)
+          failures.push(`${route.method} ${path} (${key(route)}) → ${response.status} ${response.text.slice(0, 200)}`);
         if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`${route.method} ${path} (${key(route)}) changed org A's rows`);
       }
     }
@@ -164,10 +163,10 @@ describe('tenant isolation over the route table', () => {
     expect(failures).toEqual([]);
   });
 
-  it("shows another org its own view of a provider org A configured: what it gets for a provider nobody configured", async () => {
+  it('shows another org its own view of a provider org A configured: what it gets for a provider nobody configured', async () => {
     const failures: string[] = [];
     let checked = 0;
-    const secretRow = (await app.db.query<{ row: string }>("SELECT t::text AS row FROM credentials t WHERE t.org_id = $1", [a.fixture.orgId])).map((row) => row.row);
+    const secretRow = (await app.db.query<{ row: string }>('SELECT t::text AS row FROM credentials t WHERE t.org_id = $1', [a.fixture.orgId])).map((row) => row.row);
     expect(secretRow).toHaveLength(1);
     for (const route of paramRoutes()) {
       const params = paramsOf(route.path);
@@ -183,7 +182,9 @@ describe('tenant isolation over the route table', () => {
       const after = await snapshotOf(a.fixture.orgId);
       checked += 1;
       if (response.status !== control.status || response.body?.code !== control.body?.code) {
-        failures.push(`${route.method} ${at(CONFIGURED_PROVIDER)} → ${response.status} ${response.body?.code}, but ${control.status} ${control.body?.code} for ${UNCONFIGURED_PROVIDER}`);
+        failures.push(
+          `${route.method} ${at(CONFIGURED_PROVIDER)} → ${response.status} ${response.body?.code}, but ${control.status} ${control.body?.code} for ${UNCONFIGURED_PROVIDER}`,
+        );
       }
       if (response.status < 400 && route.method === 'GET') failures.push(`${route.method} ${at(CONFIGURED_PROVIDER)} showed something: ${response.text.slice(0, 200)}`);
       if (response.text.includes('a32e5a8d-f7d8-411c-9645-9038e8dd051d')) failures.push(`${route.method} ${at(CONFIGURED_PROVIDER)} showed org A's applicationKey`);

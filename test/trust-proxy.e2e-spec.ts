@@ -80,7 +80,7 @@ describe('the audit ip', () => {
 });
 
 describe('the per-address login bucket', () => {
-  it('with TRUST_PROXY=1, failures under a forged leftmost address fill the sender\'s bucket, not the forged one', async () => {
+  it("with TRUST_PROXY=1, failures under a forged leftmost address fill the sender's bucket, not the forged one", async () => {
     const target = await instance('1');
     const victim = await createUser(base, org, 'agent');
     const login = (email: string, password: string, forwardedFor: string): Promise<HttpResult> =>

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import twilio from 'twilio';
 import { decodeJwt, expectError, expectStatus, ISO_PATTERN } from './support/assertions';
@@ -163,7 +163,7 @@ describe('Twilio Voice access tokens', () => {
     expectError(foreign.response, 400, 'VALIDATION_FAILED');
   });
 
-  it('an API key names the user with ?userId=; without it 400, another org\'s user 404', async () => {
+  it("an API key names the user with ?userId=; without it 400, another org's user 404", async () => {
     const key = await createApiKey(admin, ['CREATE_CALL_TOKEN'], 'twilio dialer');
     const keyClient = tapped(key.token);
 

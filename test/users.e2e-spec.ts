@@ -186,7 +186,10 @@ describe('PATCH /api/users/{id}', () => {
     expectError(await keyClient.post('/api/users', { email: uniqueEmail(), password: PASSWORD, role: 'admin' }), 403, 'SCOPE_ESCALATION');
     expect((await org.admin.get(`/api/users/${user.id}`)).body.role).toBe('auditor');
     // A key holding every scope may.
-    const full = await org.admin.post('/api/api-keys', { name: 'all', scopes: ['CREATE_CALL_TOKEN', 'READ_CALL_TOKEN', 'CREATE_CHAT_TOKEN', 'MANAGE_USERS', 'MANAGE_CREDENTIALS', 'MANAGE_API_KEYS', 'MANAGE_ENDPOINTS', 'READ_AUDIT'] });
+    const full = await org.admin.post('/api/api-keys', {
+      name: 'all',
+      scopes: ['CREATE_CALL_TOKEN', 'READ_CALL_TOKEN', 'CREATE_CHAT_TOKEN', 'MANAGE_USERS', 'MANAGE_CREDENTIALS', 'MANAGE_API_KEYS', 'MANAGE_ENDPOINTS', 'READ_AUDIT'],
+    });
     expectStatus(await client(app.url, full.body.token).patch(`/api/users/${user.id}`, { role: 'admin' }), 200);
   });
 });
@@ -254,17 +257,21 @@ describe('the org keeps one enabled admin (409 LAST_ADMIN)', () => {
     // Force the overlap: hold the org row that every change to the org's users locks first, so that both
     // requests are authorized and waiting inside their transactions before either may go on.
     const [a, b] = await whileOrgLocked(solo.orgId, 2, () =>
-      Promise.all([
-        solo.admin.patch(`/api/users/${solo.adminId}`, { role: 'agent' }),
-        solo.admin.patch(`/api/users/${second.id}`, { disabled: true }),
-      ]),
+      Promise.all([solo.admin.patch(`/api/users/${solo.adminId}`, { role: 'agent' }), solo.admin.patch(`/api/users/${second.id}`, { disabled: true })]),
     );
     // The loser is refused either by the last-admin rule (409) or, when the caller's own demotion
     // committed before its second request was authorized, for the admin scope it no longer holds (403).
     const statuses = [a.status, b.status].sort();
-    expect([[200, 403], [200, 409]]).toContainEqual(statuses);
+    expect([
+      [200, 403],
+      [200, 409],
+    ]).toContainEqual(statuses);
     // Here both were authorized before either committed, so only the last-admin rule can refuse.
-    expectError([a, b].find((response) => response.status !== 200)!, 409, 'LAST_ADMIN');
+    expectError(
+      [a, b].find((response) => response.status !== 200)!,
+      409,
+      'LAST_ADMIN',
+    );
     const rows = await app.db.query<{ n: string }>(`SELECT count(*) AS n FROM users WHERE org_id = $1 AND role = 'admin' AND NOT disabled`, [solo.orgId]);
     expect(Number(rows[0].n)).toBe(1);
   });

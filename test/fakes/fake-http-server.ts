@@ -11,16 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
  * - `oversize-chunked`: the same without Content-Length (chunked);
  * - `invalid-json`: 200, `application/json`, a body that does not parse.
  */
-export type FailureMode =
-  | 'unauthorized'
-  | 'forbidden'
-  | 'server-error'
-  | 'reset'
-  | 'hang'
-  | 'redirect'
-  | 'oversize'
-  | 'oversize-chunked'
-  | 'invalid-json';
+export type FailureMode = 'unauthorized' | 'forbidden' | 'server-error' | 'reset' | 'hang' | 'redirect' | 'oversize' | 'oversize-chunked' | 'invalid-json';
 
 export interface RecordedRequest {
   method: string;

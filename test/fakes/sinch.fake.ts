@@ -1,12 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import {
-  basicCredentials,
-  bearerToken,
-  FakeReply,
-  FakeRequestContext,
-  FakeServer,
-  startFakeHttpServer,
-} from './fake-http-server';
+import { basicCredentials, bearerToken, FakeReply, FakeRequestContext, FakeServer, startFakeHttpServer } from './fake-http-server';
 
 /**
  * Plays Sinch's OAuth2 token endpoint and the Elastic SIP Trunking API on one server:

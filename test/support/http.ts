@@ -43,8 +43,7 @@ export async function http<T = any>(baseUrl: string, method: string, path: strin
 
 /** Binds a base URL and a default credential: `const admin = client(app.url, token); await admin.get('/api/users')`. */
 export function client(baseUrl: string, token?: string) {
-  const call = <T = any>(method: string, path: string, options: RequestOptions = {}) =>
-    http<T>(baseUrl, method, path, { token, ...options });
+  const call = <T = any>(method: string, path: string, options: RequestOptions = {}) => http<T>(baseUrl, method, path, { token, ...options });
   return {
     get: <T = any>(path: string, options?: RequestOptions) => call<T>('GET', path, options),
     post: <T = any>(path: string, body?: unknown, options?: RequestOptions) => call<T>('POST', path, { body, ...options }),

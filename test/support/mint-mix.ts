@@ -39,7 +39,11 @@ export async function prepareMintMix(
     await admin.put('/api/credentials/twilio', {
       accountSid: `AC${hex(16)}`,
       apiKeySid: `SK${hex(16)}`,
-      apiKeySecret: randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(32, 'q').slice(0, 32),
+      apiKeySecret: randomBytes(24)
+        .toString('base64')
+        .replace(/[^A-Za-z0-9]/g, '')
+        .padEnd(32, 'q')
+        .slice(0, 32),
       twimlAppSid: `AP${hex(16)}`,
     }),
     await admin.put('/api/credentials/signalwire', { spaceUrl: signalWire.spaceUrl, projectId: signalWire.projectId, apiToken: signalWire.apiToken }),

@@ -26,7 +26,11 @@ export function twilioCredentials(): { accountSid: string; apiKeySid: string; ap
   return {
     accountSid: `AC${randomHex(16)}`,
     apiKeySid: `SK${randomHex(16)}`,
-    apiKeySecret: randomBytes(24).toString('base64').replace(/[^A-Za-z0-9]/g, '').padEnd(32, 'q').slice(0, 32),
+    apiKeySecret: randomBytes(24)
+      .toString('base64')
+      .replace(/[^A-Za-z0-9]/g, '')
+      .padEnd(32, 'q')
+      .slice(0, 32),
     twimlAppSid: `AP${randomHex(16)}`,
   };
 }

@@ -58,8 +58,7 @@ export function templateName(): string {
  */
 export async function ensureTemplateDatabase(): Promise<string> {
   const template = templateName();
-  const exists = async () =>
-    onServer(async (admin) => (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template])).rowCount === 1);
+  const exists = async () => onServer(async (admin) => (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [template])).rowCount === 1);
   if (await exists()) return template;
   const scratch = `${template}_build_${randomBytes(4).toString('hex')}`;
   await onServer((admin) => admin.query(`CREATE DATABASE ${scratch}`));

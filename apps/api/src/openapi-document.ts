@@ -68,7 +68,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   'API keys': 'Keys for backends, with scopes, an optional sub-org and a daily quota',
   Audit: 'The mint audit (hash-chained), its export and verification, and configuration changes',
   Auth: 'Login and who a credential is',
-  Minting: 'Voice and chat client tokens from the org\'s provider credentials',
+  Minting: "Voice and chat client tokens from the org's provider credentials",
   Operations: 'Liveness, readiness and Prometheus metrics',
   Operator: 'Orgs and their first users, for the operator token',
   'Provider credentials': "The org's Sinch, SignalWire and Twilio credentials, encrypted at rest",

@@ -55,7 +55,15 @@ async function main(argv: string[]): Promise<number> {
       console.error((error as Error).message);
     }
     const hash = values.hash?.toLowerCase();
-    if (!values.org || !UUID.test(values.org) || !values.seq || !/^[1-9]\d*$/.test(values.seq) || !Number.isSafeInteger(Number(values.seq)) || !hash || !/^[0-9a-f]{64}$/.test(hash)) {
+    if (
+      !values.org ||
+      !UUID.test(values.org) ||
+      !values.seq ||
+      !/^[1-9]\d*$/.test(values.seq) ||
+      !Number.isSafeInteger(Number(values.seq)) ||
+      !hash ||
+      !/^[0-9a-f]{64}$/.test(hash)
+    ) {
       console.error('audit:sign-head needs --org ORG_ID (a UUID), --seq SEQ (a positive integer) and --hash HEX (64 hex characters): the head to sign');
       return 2;
     }

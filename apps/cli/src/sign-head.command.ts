@@ -44,10 +44,14 @@ export function signHead(config: AppConfig, logger: Logger, databaseUrl: string,
       if (!verification.ok) throw new Error(`org ${orgId}'s chain does not verify (${verification.detail}): nothing signed`);
       if (verification.signedThroughSeq === seq) throw new Error(`a checkpoint already covers entry ${seq} of org ${orgId}'s chain: nothing to sign`);
       const checkpoint = signCheckpoint(keys, { orgId, seq, hash, at: new Date(clock.nowMs()).toISOString() });
-      await manager.query(
-        `INSERT INTO audit_checkpoints (org_id, seq, hash, at, key_id, signature) VALUES ($1, $2, decode($3, 'hex'), $4, $5, decode($6, 'base64'))`,
-        [checkpoint.orgId, checkpoint.seq, checkpoint.hash, checkpoint.at, checkpoint.keyId, checkpoint.signature],
-      );
+      await manager.query(`INSERT INTO audit_checkpoints (org_id, seq, hash, at, key_id, signature) VALUES ($1, $2, decode($3, 'hex'), $4, $5, decode($6, 'base64'))`, [
+        checkpoint.orgId,
+        checkpoint.seq,
+        checkpoint.hash,
+        checkpoint.at,
+        checkpoint.keyId,
+        checkpoint.signature,
+      ]);
       await manager.query(
         `INSERT INTO config_events (id, org_id, at, actor_kind, actor_id, action, target_type, target_id, details)
          VALUES ($1, $2, $3, 'operator', NULL, 'audit.head_vouched', 'audit', NULL, $4)`,

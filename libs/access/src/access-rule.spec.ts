@@ -21,7 +21,11 @@ function refusal(rule: AccessRule, principal: Principal): ApiError | undefined {
 
 describe('enforceAccessRule', () => {
   describe('public', () => {
-    it.each([['a user', user()], ['an API key', apiKey([])], ['the operator', operator]])('lets %s through', (_label, principal) => {
+    it.each([
+      ['a user', user()],
+      ['an API key', apiKey([])],
+      ['the operator', operator],
+    ])('lets %s through', (_label, principal) => {
       expect(refusal({ kind: 'public' }, principal)).toBeUndefined();
     });
   });
@@ -42,7 +46,10 @@ describe('enforceAccessRule', () => {
       expect(refusal({ kind: 'operator' }, operator)).toBeUndefined();
     });
 
-    it.each([['an admin holding every scope', user()], ['an API key holding every scope', apiKey(SCOPES)]])('refuses %s with 403 OPERATOR_ONLY', (_label, principal) => {
+    it.each([
+      ['an admin holding every scope', user()],
+      ['an API key holding every scope', apiKey(SCOPES)],
+    ])('refuses %s with 403 OPERATOR_ONLY', (_label, principal) => {
       const error = refusal({ kind: 'operator' }, principal);
       expect(error).toMatchObject({ status: 403, code: 'OPERATOR_ONLY' });
     });

@@ -10,11 +10,7 @@ import type { Scope } from './scopes';
  * Every route declares who may call it. The access guard refuses a route that declares nothing,
  * so forgetting a declaration closes a route instead of opening it.
  */
-export type AccessRule =
-  | { kind: 'public' }
-  | { kind: 'scopes'; scopes: readonly Scope[] }
-  | { kind: 'operator' }
-  | { kind: 'any-principal' };
+export type AccessRule = { kind: 'public' } | { kind: 'scopes'; scopes: readonly Scope[] } | { kind: 'operator' } | { kind: 'any-principal' };
 
 export const ACCESS_RULE = 'mintline:access-rule';
 
@@ -27,7 +23,7 @@ const authenticatedDocs = () =>
   );
 
 /** An API key may carry a daily request quota (maxRequestsPerDay): past it, every route it calls answers 429. */
-const apiKeyQuotaDocs = () => ApiErrorResponse(429, "RATE_LIMITED: the API key has used its requests for today (UTC), with Retry-After");
+const apiKeyQuotaDocs = () => ApiErrorResponse(429, 'RATE_LIMITED: the API key has used its requests for today (UTC), with Retry-After');
 
 /** Open to anyone; no credential is read. */
 export const Public = () => SetMetadata(ACCESS_RULE, { kind: 'public' } satisfies AccessRule);
@@ -50,8 +46,7 @@ export const OperatorOnly = () =>
   );
 
 /** Any valid credential: user, API key or operator. */
-export const AnyPrincipal = () =>
-  applyDecorators(SetMetadata(ACCESS_RULE, { kind: 'any-principal' } satisfies AccessRule), authenticatedDocs(), apiKeyQuotaDocs());
+export const AnyPrincipal = () => applyDecorators(SetMetadata(ACCESS_RULE, { kind: 'any-principal' } satisfies AccessRule), authenticatedDocs(), apiKeyQuotaDocs());
 
 export const REQUIRED_FEATURE = 'mintline:required-feature';
 
@@ -60,10 +55,7 @@ export const REQUIRED_FEATURE = 'mintline:required-feature';
  * 403 FEATURE_DISABLED whatever the caller's scopes (checked after authentication, before scopes).
  */
 export const RequireFeature = (feature: OrgFeature) =>
-  applyDecorators(
-    SetMetadata(REQUIRED_FEATURE, feature),
-    ApiErrorResponse(403, `FEATURE_DISABLED: the org's ${feature} feature is off`),
-  );
+  applyDecorators(SetMetadata(REQUIRED_FEATURE, feature), ApiErrorResponse(403, `FEATURE_DISABLED: the org's ${feature} feature is off`));
 
 /** The authenticated principal of this request (set by the bearer strategy). */
 export const CurrentPrincipal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {

@@ -18,7 +18,8 @@ export class AuthController {
   @ApiOkResponse({ type: LoginView })
   @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS (same for unknown email and wrong password), USER_DISABLED' })
   @ApiTooManyRequestsResponse({
-    description: 'RATE_LIMITED (with Retry-After): too many failed attempts for this account or from this address, or this instance is already checking LOGIN_CONCURRENCY passwords',
+    description:
+      'RATE_LIMITED (with Retry-After): too many failed attempts for this account or from this address, or this instance is already checking LOGIN_CONCURRENCY passwords',
   })
   login(@Body() dto: LoginDto, @RequestContext() meta: RequestMeta): Promise<LoginView> {
     return this.auth.login(dto, meta.ip);

@@ -149,16 +149,32 @@ describe('PrincipalResolver', () => {
 
     it.each([
       ['garbage', () => 'not-a-jwt'],
-      ['another secret', () => jwt.sign({ sub: USER, org: ORG, typ: 'access' }, 'other-secret', { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api', expiresIn: 60 })],
-      ['an expired token', () => jwt.sign({ sub: USER, org: ORG, typ: 'access', iat: 1000, exp: 2000 }, SECRET, { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api' })],
+      [
+        'another secret',
+        () => jwt.sign({ sub: USER, org: ORG, typ: 'access' }, 'other-secret', { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api', expiresIn: 60 }),
+      ],
+      [
+        'an expired token',
+        () => jwt.sign({ sub: USER, org: ORG, typ: 'access', iat: 1000, exp: 2000 }, SECRET, { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api' }),
+      ],
       ['a token without exp', () => jwt.sign({ sub: USER, org: ORG, typ: 'access' }, SECRET, { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api' })],
-      ['alg none', () => `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: USER, org: ORG, typ: 'access', iss: 'mintline', aud: 'mintline-api', exp: 9e9 })).toString('base64url')}.`],
+      [
+        'alg none',
+        () =>
+          `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: USER, org: ORG, typ: 'access', iss: 'mintline', aud: 'mintline-api', exp: 9e9 })).toString('base64url')}.`,
+      ],
       ['HS512', () => jwt.sign({ sub: USER, org: ORG, typ: 'access' }, SECRET, { algorithm: 'HS512', issuer: 'mintline', audience: 'mintline-api', expiresIn: 60 })],
       ['no issuer', () => jwt.sign({ sub: USER, org: ORG, typ: 'access' }, SECRET, { algorithm: 'HS256', audience: 'mintline-api', expiresIn: 60 })],
       ['another audience', () => jwt.sign({ sub: USER, org: ORG, typ: 'access' }, SECRET, { algorithm: 'HS256', issuer: 'mintline', audience: 'x', expiresIn: 60 })],
       ['another type', () => jwt.sign({ sub: USER, org: ORG, typ: 'refresh' }, SECRET, { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api', expiresIn: 60 })],
-      ['a subject that is not a UUID', () => jwt.sign({ sub: 'admin', org: ORG, typ: 'access' }, SECRET, { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api', expiresIn: 60 })],
-      ['an org that is not a UUID', () => jwt.sign({ sub: USER, org: 42, typ: 'access' }, SECRET, { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api', expiresIn: 60 })],
+      [
+        'a subject that is not a UUID',
+        () => jwt.sign({ sub: 'admin', org: ORG, typ: 'access' }, SECRET, { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api', expiresIn: 60 }),
+      ],
+      [
+        'an org that is not a UUID',
+        () => jwt.sign({ sub: USER, org: 42, typ: 'access' }, SECRET, { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api', expiresIn: 60 }),
+      ],
     ])('refuses %s with 401 without querying the database', async (_label, make) => {
       const { resolver, query } = setUp();
       expect(await refusal(resolver.resolve(bearer(make())))).toMatchObject({ status: 401, code: 'UNAUTHORIZED' });

@@ -112,9 +112,7 @@ export function parseTrustProxy(value: string | undefined): TrustProxy {
   const entries = text.split(',').map((entry) => entry.trim());
   for (const entry of entries) {
     if (!isAddressOrCidr(entry)) {
-      throw new Error(
-        `TRUST_PROXY must be false, true, a number of trusted hops or a comma-separated list of proxy addresses/CIDRs; "${entry}" is none of these`,
-      );
+      throw new Error(`TRUST_PROXY must be false, true, a number of trusted hops or a comma-separated list of proxy addresses/CIDRs; "${entry}" is none of these`);
     }
   }
   return entries;

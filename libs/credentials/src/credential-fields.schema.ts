@@ -9,7 +9,14 @@ export function credentialFieldsSchema(provider: CredentialProvider): SchemaObje
   const fields = credentialFields(provider);
   return {
     title: provider,
-    description: `The body when the path's provider is ${provider}${fields.some((f) => f.secret) ? `; ${fields.filter((f) => f.secret).map((f) => f.name).join(', ')} encrypted at rest and never returned` : ''}`,
+    description: `The body when the path's provider is ${provider}${
+      fields.some((f) => f.secret)
+        ? `; ${fields
+            .filter((f) => f.secret)
+            .map((f) => f.name)
+            .join(', ')} encrypted at rest and never returned`
+        : ''
+    }`,
     type: 'object',
     additionalProperties: false,
     required: fields.filter((field) => !field.optional).map((field) => field.name),

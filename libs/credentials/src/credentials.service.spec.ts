@@ -49,8 +49,7 @@ describe('CredentialsService.require and find', () => {
     const db = {
       forOrg: (orgId: string) => ({
         orgId,
-        query: async (_sql: unknown, [org, provider]: [string, CredentialProvider]) =>
-          rows.filter((candidate) => candidate.orgId === org && candidate.provider === provider),
+        query: async (_sql: unknown, [org, provider]: [string, CredentialProvider]) => rows.filter((candidate) => candidate.orgId === org && candidate.provider === provider),
       }),
     } as unknown as Db;
     // Not live: every read goes to the (fake) table, as it does while the bus is down.

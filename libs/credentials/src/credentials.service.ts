@@ -63,11 +63,10 @@ export class CredentialsService {
     const updatedAt = this.clock.now();
     await this.db.forOrg(principal.orgId).entities(async (manager) => {
       const existed = await manager.existsBy(CredentialEntity, { orgId: principal.orgId, provider });
-      await manager.upsert(
-        CredentialEntity,
-        { orgId: principal.orgId, provider, fields: plain, secrets, updatedAt, updatedByKind: actor.kind, updatedById: actor.id },
-        ['orgId', 'provider'],
-      );
+      await manager.upsert(CredentialEntity, { orgId: principal.orgId, provider, fields: plain, secrets, updatedAt, updatedByKind: actor.kind, updatedById: actor.id }, [
+        'orgId',
+        'provider',
+      ]);
       await this.bus.publish('credentials', cacheKey(principal.orgId, provider), manager);
       await this.events.record(manager, {
         orgId: principal.orgId,

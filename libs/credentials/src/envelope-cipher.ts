@@ -85,10 +85,7 @@ export class EnvelopeCipher {
     try {
       return Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
     } catch {
-      throw new DecryptionError(
-        'authentication-failed',
-        'The stored secret failed authentication: it was altered, or belongs to another org, provider or field',
-      );
+      throw new DecryptionError('authentication-failed', 'The stored secret failed authentication: it was altered, or belongs to another org, provider or field');
     }
   }
 
@@ -127,10 +124,7 @@ function associatedData(kid: string, context: SecretContext): Buffer {
       throw new TypeError(`The secret's ${name} must be a non-empty string`);
     }
   }
-  return Buffer.from(
-    JSON.stringify([AAD_LABEL, FORMAT_VERSION, kid, context.orgId, context.provider, context.field]),
-    'utf8',
-  );
+  return Buffer.from(JSON.stringify([AAD_LABEL, FORMAT_VERSION, kid, context.orgId, context.provider, context.field]), 'utf8');
 }
 
 /** Strict: Buffer.from(..., 'base64') skips characters it does not know instead of failing. */

@@ -26,9 +26,9 @@ export class KeyRotationService {
 
   async rotate(): Promise<RotationResult> {
     const result: RotationResult = { primaryKeyId: this.cipher.primaryKeyId, rowsChecked: 0, rowsRewrapped: 0, secretsRewrapped: 0 };
-    const keys = await this.db.system('key rotation').query<{ org_id: string; provider: CredentialEntity['provider'] }>(
-      'SELECT org_id, provider FROM credentials ORDER BY org_id, provider',
-    );
+    const keys = await this.db
+      .system('key rotation')
+      .query<{ org_id: string; provider: CredentialEntity['provider'] }>('SELECT org_id, provider FROM credentials ORDER BY org_id, provider');
     for (const { org_id: orgId, provider } of keys) {
       result.rowsChecked += 1;
       await this.db.forOrg(orgId).entities(async (manager) => {

@@ -38,9 +38,7 @@ export function parseMasterKeys(value: string): MasterKeyRing {
       throw new Error(`${position} (key id "${id}"): the key is not valid base64 (standard alphabet, with = padding)`);
     }
     if (key.length !== MASTER_KEY_BYTES) {
-      throw new Error(
-        `${position} (key id "${id}"): the key decodes to ${key.length} bytes, expected ${MASTER_KEY_BYTES}`,
-      );
+      throw new Error(`${position} (key id "${id}"): the key decodes to ${key.length} bytes, expected ${MASTER_KEY_BYTES}`);
     }
     keys.set(id, key);
   }

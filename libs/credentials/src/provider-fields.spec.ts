@@ -122,9 +122,7 @@ describe('provider credential fields', () => {
     });
 
     it('refuses a field of another provider', () => {
-      expect(refuses('sinch-voice', { apiToken: 'x' })).toEqual([
-        { field: 'apiToken', message: 'is not a sinch-voice credential field' },
-      ]);
+      expect(refuses('sinch-voice', { apiToken: 'x' })).toEqual([{ field: 'apiToken', message: 'is not a sinch-voice credential field' }]);
     });
 
     it('refuses a "__proto__" key from parsed JSON', () => {
@@ -141,9 +139,7 @@ describe('provider credential fields', () => {
     });
 
     it('refuses an unknown provider', () => {
-      expect(problems('sinch' as CredentialProvider, {})).toEqual([
-        { field: 'provider', message: 'must be one of sinch-voice, sinch-project, signalwire, twilio' },
-      ]);
+      expect(problems('sinch' as CredentialProvider, {})).toEqual([{ field: 'provider', message: 'must be one of sinch-voice, sinch-project, signalwire, twilio' }]);
     });
 
     it('never repeats a value in a problem', () => {
@@ -202,13 +198,9 @@ describe('provider credential fields', () => {
     });
 
     it('refuses plain http unless insecure URLs are allowed', () => {
-      expect(refuses('signalwire', { spaceUrl: 'http://127.0.0.1:4010' })).toEqual([
-        { field: 'spaceUrl', message: 'must be an absolute https URL' },
-      ]);
+      expect(refuses('signalwire', { spaceUrl: 'http://127.0.0.1:4010' })).toEqual([{ field: 'spaceUrl', message: 'must be an absolute https URL' }]);
       expect(accepts('signalwire', { spaceUrl: 'http://127.0.0.1:4010/' }, insecure).spaceUrl).toBe('http://127.0.0.1:4010');
-      expect(accepts('signalwire', { spaceUrl: 'https://example.signalwire.com' }, insecure).spaceUrl).toBe(
-        'https://example.signalwire.com',
-      );
+      expect(accepts('signalwire', { spaceUrl: 'https://example.signalwire.com' }, insecure).spaceUrl).toBe('https://example.signalwire.com');
     });
 
     it.each([
@@ -234,9 +226,7 @@ describe('provider credential fields', () => {
     });
 
     it('defaults to refusing plain http when no options are given', () => {
-      expect(() => validateCredentialFields('signalwire', { ...valid.signalwire, spaceUrl: 'http://a.test' })).toThrow(
-        ApiError,
-      );
+      expect(() => validateCredentialFields('signalwire', { ...valid.signalwire, spaceUrl: 'http://a.test' })).toThrow(ApiError);
     });
 
     it.each([
@@ -255,9 +245,7 @@ describe('provider credential fields', () => {
       ['a fragment', 'https://example.signalwire.com/#top', /query or fragment/],
     ])('refuses %s', (_name, spaceUrl, message) => {
       for (const options of [secure, insecure]) {
-        expect(refuses('signalwire', { spaceUrl }, options)).toEqual([
-          { field: 'spaceUrl', message: expect.stringMatching(message) },
-        ]);
+        expect(refuses('signalwire', { spaceUrl }, options)).toEqual([{ field: 'spaceUrl', message: expect.stringMatching(message) }]);
       }
     });
   });
@@ -276,17 +264,8 @@ describe('provider credential fields', () => {
 
     it.each(sids)('%s refuses 31 or 33 hex characters, non-hex, and another prefix', (name, prefix) => {
       const other = prefix === 'AC' ? 'SK' : 'AC';
-      for (const value of [
-        `${prefix}${hex32.slice(1)}`,
-        `${prefix}${hex32}0`,
-        `${prefix}${hex32.slice(1)}g`,
-        `${other}${hex32}`,
-        `${prefix.toLowerCase()}${hex32}`,
-        hex32,
-      ]) {
-        expect(refuses('twilio', { [name]: value })).toEqual([
-          { field: name, message: `must be "${prefix}" followed by 32 hexadecimal characters` },
-        ]);
+      for (const value of [`${prefix}${hex32.slice(1)}`, `${prefix}${hex32}0`, `${prefix}${hex32.slice(1)}g`, `${other}${hex32}`, `${prefix.toLowerCase()}${hex32}`, hex32]) {
+        expect(refuses('twilio', { [name]: value })).toEqual([{ field: name, message: `must be "${prefix}" followed by 32 hexadecimal characters` }]);
       }
     });
   });

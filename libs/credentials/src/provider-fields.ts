@@ -33,12 +33,7 @@ const PROVIDER_FIELDS = {
   'sinch-voice': [field('applicationKey'), secret('applicationSecret', checkStandardBase64)],
   'sinch-project': [field('projectId'), field('keyId'), secret('keySecret'), field('trunkId', undefined, true)],
   signalwire: [field('spaceUrl', checkSpaceUrl), field('projectId'), secret('apiToken')],
-  twilio: [
-    field('accountSid', twilioSid('AC')),
-    field('apiKeySid', twilioSid('SK')),
-    secret('apiKeySecret'),
-    field('twimlAppSid', twilioSid('AP')),
-  ],
+  twilio: [field('accountSid', twilioSid('AC')), field('apiKeySid', twilioSid('SK')), secret('apiKeySecret'), field('twimlAppSid', twilioSid('AP'))],
 } as const satisfies Record<CredentialProvider, readonly FieldRule[]>;
 
 type RuleOf<P extends CredentialProvider> = (typeof PROVIDER_FIELDS)[P][number];
@@ -83,7 +78,9 @@ export function credentialFields(provider: CredentialProvider): readonly Credent
 }
 
 export function secretFieldNames(provider: CredentialProvider): readonly string[] {
-  return rulesOf(provider).filter((rule) => rule.secret).map((rule) => rule.name);
+  return rulesOf(provider)
+    .filter((rule) => rule.secret)
+    .map((rule) => rule.name);
 }
 
 export function isSecretField(provider: CredentialProvider, name: string): boolean {
@@ -140,7 +137,9 @@ export function maskSecret(value: string): string {
 /** Masks the secret fields. A name the provider does not list is masked too, in case it holds one. */
 export function maskFields(provider: CredentialProvider, fields: Record<string, string>): Record<string, string> {
   const shown = new Set(
-    rulesOf(provider).filter((rule) => !rule.secret).map((rule) => rule.name),
+    rulesOf(provider)
+      .filter((rule) => !rule.secret)
+      .map((rule) => rule.name),
   );
   const masked: Record<string, string> = {};
   for (const [name, value] of Object.entries(fields)) {
@@ -162,13 +161,10 @@ function secret<Name extends string>(name: Name, check?: Check): FieldRule<Name,
   return { name, secret: true, optional: false, check };
 }
 
+// eslint-disable-next-line no-control-regex -- the C0 controls and DEL are what this looks for: a credential field must not carry them
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 
-function checkValue(
-  rule: FieldRule,
-  raw: unknown,
-  options: CredentialValidationOptions,
-): { value: string } | { problem: string } {
+function checkValue(rule: FieldRule, raw: unknown, options: CredentialValidationOptions): { value: string } | { problem: string } {
   if (typeof raw !== 'string') return { problem: 'must be a string' };
   if (raw.length > MAX_FIELD_LENGTH) return { problem: `must be at most ${MAX_FIELD_LENGTH} characters` };
   // A secret with stray whitespace is refused rather than silently altered: it would fail upstream later.
@@ -196,8 +192,5 @@ function checkSpaceUrl(value: string, options: CredentialValidationOptions): { v
 
 function twilioSid(prefix: 'AC' | 'SK' | 'AP'): Check {
   const pattern = new RegExp(`^${prefix}[0-9a-fA-F]{32}$`);
-  return (value) =>
-    pattern.test(value)
-      ? { value: `${prefix}${value.slice(2).toLowerCase()}` }
-      : { problem: `must be "${prefix}" followed by 32 hexadecimal characters` };
+  return (value) => (pattern.test(value) ? { value: `${prefix}${value.slice(2).toLowerCase()}` } : { problem: `must be "${prefix}" followed by 32 hexadecimal characters` });
 }

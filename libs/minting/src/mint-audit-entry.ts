@@ -18,9 +18,7 @@ export interface MintAuditFacts {
 }
 
 /** How the attempt ended. A refusal is `denied` when it is the caller's (4xx) and `failed` when it is ours or upstream's (5xx). */
-export type MintAuditResult =
-  | { outcome: 'issued'; token?: string; expiresAt: Date | null }
-  | { outcome: 'refused'; error: unknown; token?: string; expiresAt?: Date | null };
+export type MintAuditResult = { outcome: 'issued'; token?: string; expiresAt: Date | null } | { outcome: 'refused'; error: unknown; token?: string; expiresAt?: Date | null };
 
 /** The one way a mint audit entry is built, so that every path writes the same fields the same way. */
 export function mintAuditEntry(facts: MintAuditFacts, result: MintAuditResult): MintAuditInput {

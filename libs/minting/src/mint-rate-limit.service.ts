@@ -34,10 +34,7 @@ export class MintRateLimit {
     const windowStart = now - (now % WINDOW_MS);
     const windowEnd = windowStart + WINDOW_MS;
     const key = `mints:${orgId}:${windowStart}`;
-    const [limit, count] = await Promise.all([
-      this.limitOf(orgId),
-      previous?.key === key ? previous.count : this.counters.increment(key, windowEnd),
-    ]);
+    const [limit, count] = await Promise.all([this.limitOf(orgId), previous?.key === key ? previous.count : this.counters.increment(key, windowEnd)]);
     counted?.({ key, count });
     if (count > limit) throw ApiError.rateLimited((windowEnd - now) / 1000, `This org may mint ${limit} tokens per minute`);
   }

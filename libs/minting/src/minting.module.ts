@@ -20,14 +20,6 @@ import { CredentialsVerifyController } from './verify/credentials-verify.control
 @Module({
   imports: [AuditModule, CredentialsModule, ProvidersModule, TenancyModule, SinchProjectModule],
   controllers: [VoiceTokensController, ChatTokensController, CallTokensController, CredentialsVerifyController],
-  providers: [
-    MintPipeline,
-    MintRateLimit,
-    MintSubjectsService,
-    VoiceTokensService,
-    ChatTokensService,
-    CallTokensService,
-    CredentialsVerifier,
-  ],
+  providers: [MintPipeline, MintRateLimit, MintSubjectsService, VoiceTokensService, ChatTokensService, CallTokensService, CredentialsVerifier],
 })
 export class MintingModule {}

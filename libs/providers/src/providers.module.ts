@@ -7,15 +7,7 @@ import { SinchTrunkClient } from './sinch-project/sinch-trunk.client';
 import { SinchVoiceProvider } from './sinch-voice/sinch-voice.provider';
 import { TwilioVoiceProvider } from './twilio/twilio-voice.provider';
 
-const PROVIDERS = [
-  CallTokenProvider,
-  ProviderHttpClient,
-  SignalWireChatProvider,
-  SinchOAuthClient,
-  SinchTrunkClient,
-  SinchVoiceProvider,
-  TwilioVoiceProvider,
-];
+const PROVIDERS = [CallTokenProvider, ProviderHttpClient, SignalWireChatProvider, SinchOAuthClient, SinchTrunkClient, SinchVoiceProvider, TwilioVoiceProvider];
 
 /** One injectable service per provider, each behind the TokenProvider interface, and their one HTTP client. */
 @Module({ providers: PROVIDERS, exports: PROVIDERS })

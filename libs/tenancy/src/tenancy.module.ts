@@ -20,14 +20,7 @@ import { UsersService } from './users/users.service';
 @Module({
   imports: [TypeOrmModule.forFeature([OrgEntity, UserEntity, PhoneNumberEntity, EndpointEntity]), AuditModule],
   controllers: [OrgsController, UsersController, CallerIdsController, EndpointsController],
-  providers: [
-    OrgsService,
-    OrgSettingsService,
-    UsersService,
-    CallerIdsService,
-    EndpointsService,
-    { provide: ORG_FEATURES, useClass: OrgFeaturesService },
-  ],
+  providers: [OrgsService, OrgSettingsService, UsersService, CallerIdsService, EndpointsService, { provide: ORG_FEATURES, useClass: OrgFeaturesService }],
   exports: [OrgsService, OrgSettingsService, UsersService, CallerIdsService, ORG_FEATURES],
 })
 export class TenancyModule {}

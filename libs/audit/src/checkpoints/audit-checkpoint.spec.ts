@@ -5,8 +5,7 @@ import { AuditSigningKeys } from './audit-signing-keys';
 /** RFC 8032 section 7.1, TEST 1: the secret key (seed), its public key, and the signature of the empty message. */
 const RFC8032_SEED = '9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60';
 const RFC8032_PUBLIC = 'd75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a';
-const RFC8032_EMPTY_SIGNATURE =
-  'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b';
+const RFC8032_EMPTY_SIGNATURE = 'e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b';
 /** PKCS#8 and SPKI DER prefixes of an Ed25519 key (RFC 8410). */
 const PKCS8_PREFIX = '302e020100300506032b657004220420';
 const SPKI_PREFIX = '302a300506032b6570032100';
@@ -59,7 +58,11 @@ describe('signCheckpoint and checkCheckpointSignature', () => {
     expect(sign(null, Buffer.alloc(0), keys.signingKey).toString('hex')).toBe(RFC8032_EMPTY_SIGNATURE);
     // The checkpoint's signature is over exactly its canonical bytes.
     const checkpoint = signCheckpoint(keys, { orgId: ORG, seq: 42, hash: HASH, at: '2026-11-26T12:00:00.000Z' });
-    expect(checkpoint.signature).toBe(sign(null, checkpointSigningInput(checkpoint), createPrivateKey({ key: Buffer.from(PKCS8_PREFIX + RFC8032_SEED, 'hex'), format: 'der', type: 'pkcs8' })).toString('base64'));
+    expect(checkpoint.signature).toBe(
+      sign(null, checkpointSigningInput(checkpoint), createPrivateKey({ key: Buffer.from(PKCS8_PREFIX + RFC8032_SEED, 'hex'), format: 'der', type: 'pkcs8' })).toString(
+        'base64',
+      ),
+    );
     expect(checkpoint.signature).toMatch(/^[A-Za-z0-9+/]{86}==$/);
   });
 

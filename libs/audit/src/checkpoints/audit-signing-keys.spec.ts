@@ -42,7 +42,10 @@ describe('AuditSigningKeys.parse', () => {
       error = caught as Error;
     }
     expect(error?.message).toMatch(message);
-    const secret = text.split(',').map((entry) => entry.slice(entry.indexOf(':') + 1)).find((part) => part.length > 16);
+    const secret = text
+      .split(',')
+      .map((entry) => entry.slice(entry.indexOf(':') + 1))
+      .find((part) => part.length > 16);
     if (secret) expect(error!.message).not.toContain(secret);
   });
 });

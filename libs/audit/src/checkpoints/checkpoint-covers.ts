@@ -36,15 +36,12 @@ export class CheckpointCovers {
    */
   async lookup(heads: ReadonlyArray<{ orgId: string; head: HeadRef }>): Promise<Cover[]> {
     const asked = heads.map(({ orgId, head }, i) => ({ i, org_id: orgId, seq: head.seq }));
-    const rows = await this.db
-      .system('audit batch of many orgs')
-      .query<CheckpointColumns & { i: number; org_id: string; has_any: boolean }>(COVERS, [JSON.stringify(asked)]);
+    const rows = await this.db.system('audit batch of many orgs').query<CheckpointColumns & { i: number; org_id: string; has_any: boolean }>(COVERS, [JSON.stringify(asked)]);
     const covers: Cover[] = [];
     for (const row of rows) {
       const { head } = heads[row.i];
       const checkpoint = checkpointOf(row.org_id, head.seq, row);
-      const vouches =
-        checkpoint !== undefined && checkpoint.hash === head.hash.toString('hex') && checkCheckpointSignature(this.keys.publicKeys, checkpoint).ok;
+      const vouches = checkpoint !== undefined && checkpoint.hash === head.hash.toString('hex') && checkCheckpointSignature(this.keys.publicKeys, checkpoint).ok;
       covers[row.i] = vouches ? 'covered' : row.has_any ? 'uncovered' : 'no-history';
     }
     return covers;

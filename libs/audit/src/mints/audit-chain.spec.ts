@@ -63,11 +63,7 @@ describe('canonicalContent', () => {
   });
 
   it('tells null, the empty string and the text "null" apart', () => {
-    const texts = new Set([
-      canonicalContent(entry({ code: null })),
-      canonicalContent(entry({ code: '' })),
-      canonicalContent(entry({ code: 'null' })),
-    ]);
+    const texts = new Set([canonicalContent(entry({ code: null })), canonicalContent(entry({ code: '' })), canonicalContent(entry({ code: 'null' }))]);
     expect(texts.size).toBe(3);
   });
 });
@@ -146,6 +142,11 @@ describe('tokenFingerprint', () => {
   });
 
   it('hashes the token as UTF-8', () => {
-    expect(tokenFingerprint('ä')).toBe(createHash('sha256').update(Buffer.from([0xc3, 0xa4])).digest('hex').slice(0, 16));
+    expect(tokenFingerprint('ä')).toBe(
+      createHash('sha256')
+        .update(Buffer.from([0xc3, 0xa4]))
+        .digest('hex')
+        .slice(0, 16),
+    );
   });
 });

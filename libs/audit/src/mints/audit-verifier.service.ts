@@ -57,9 +57,7 @@ export class AuditVerifier {
   }
 
   private async walk(client: PoolClient, orgId: string): Promise<ChainVerification> {
-    const anchors = (
-      await client.query<{ seq: string; hash: Buffer }>('SELECT seq, hash FROM audit_chain_anchors WHERE org_id = $1 ORDER BY seq DESC LIMIT 1', [orgId])
-    ).rows;
+    const anchors = (await client.query<{ seq: string; hash: Buffer }>('SELECT seq, hash FROM audit_chain_anchors WHERE org_id = $1 ORDER BY seq DESC LIMIT 1', [orgId])).rows;
     const heads = (await client.query<{ seq: string; hash: Buffer }>('SELECT seq, hash FROM audit_chain_heads WHERE org_id = $1', [orgId])).rows;
     const anchorSeq = Number(anchors[0]?.seq ?? 0);
     let expectedSeq = anchorSeq + 1;

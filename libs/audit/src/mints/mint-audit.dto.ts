@@ -89,16 +89,30 @@ export class ChainVerificationView {
     description: 'The first entry that does not follow from the one before it, or whose checkpoint does not hold (null when the break is at the end of the chain)',
   })
   firstBrokenId: string | null;
-  @ApiProperty({ type: 'integer', format: 'int64', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Checkpoints whose Ed25519 signature (by a configured key) and position in the chain were checked and found right' })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int64',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description: 'Checkpoints whose Ed25519 signature (by a configured key) and position in the chain were checked and found right',
+  })
   checkpoints: number;
-  @ApiProperty({ type: 'integer', format: 'int64', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, nullable: true, description: 'The seq of the newest entry a valid checkpoint vouches for; null when none does yet' })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int64',
+    minimum: 1,
+    maximum: Number.MAX_SAFE_INTEGER,
+    nullable: true,
+    description: 'The seq of the newest entry a valid checkpoint vouches for; null when none does yet',
+  })
   signedThroughSeq: number | null;
   @ApiProperty({
     type: 'integer',
     format: 'int64',
     minimum: 0,
     maximum: Number.MAX_SAFE_INTEGER,
-    description: 'Entries after the newest valid checkpoint: their hashes link up but no signature covers them yet, so an entry forged there with database access is not told apart',
+    description:
+      'Entries after the newest valid checkpoint: their hashes link up but no signature covers them yet, so an entry forged there with database access is not told apart',
   })
   unsignedTail: number;
   @ApiProperty({ maxLength: 4096, description: 'What was found, in words' }) detail: string;
@@ -129,7 +143,8 @@ export class MintAuditEntryView {
   @ApiProperty({ nullable: true, type: String, maxLength: 4096, description: 'What the token is for, e.g. sinch:<applicationKey>' }) target: string | null;
   @ApiProperty({ enum: MINT_OUTCOMES }) outcome: string;
   @ApiProperty({ nullable: true, type: String, maxLength: 64, description: 'The error code of a denied or failed attempt' }) code: string | null;
-  @ApiProperty({ nullable: true, type: String, maxLength: 16, pattern: '^[0-9a-f]{16}$', description: 'First 16 hex characters of SHA-256 of the token' }) tokenFingerprint: string | null;
+  @ApiProperty({ nullable: true, type: String, maxLength: 16, pattern: '^[0-9a-f]{16}$', description: 'First 16 hex characters of SHA-256 of the token' }) tokenFingerprint:
+    string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) expiresAt: string | null;
   @ApiProperty({ nullable: true, type: String, maxLength: 45 }) ip: string | null;
   @ApiProperty({ nullable: true, type: String, maxLength: 512, description: 'Its first 512 characters' }) userAgent: string | null;

@@ -1,5 +1,4 @@
 import { LongReads } from '@mintline/common/database/pg-client';
-import type { DataSource } from 'typeorm';
 import type { MintAuditEntryView } from './mint-audit.dto';
 import { CSV_COLUMNS, csvField, csvRecord, MintAuditExport } from './mint-audit.export';
 import { MintAuditRow, toMintAuditView } from './mint-audit.query';
@@ -91,7 +90,7 @@ describe('csvField', () => {
   });
 
   it('never yields a field that starts a formula once read back', () => {
-    const nasty = ['=cmd|\' /C calc\'!A0', '+', '-', '@', '\t', '\r', '=a,b', '="x"', '@"q",r', '-1,"2"'];
+    const nasty = ["=cmd|' /C calc'!A0", '+', '-', '@', '\t', '\r', '=a,b', '="x"', '@"q",r', '-1,"2"'];
     for (const value of nasty) {
       const [readBack] = parseCsvRecord(csvField(value));
       expect(readBack).toBe(`'${value}`);

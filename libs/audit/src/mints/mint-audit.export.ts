@@ -9,8 +9,22 @@ import { MINT_AUDIT_COLUMNS, mintAuditWhere, MintAuditRow, toMintAuditView } fro
 export type ExportFormat = 'ndjson' | 'csv';
 
 export const CSV_COLUMNS = [
-  'id', 'orgId', 'at', 'provider', 'action', 'actorKind', 'actorId', 'subjectUserId', 'target',
-  'outcome', 'code', 'tokenFingerprint', 'expiresAt', 'ip', 'userAgent', 'requestId',
+  'id',
+  'orgId',
+  'at',
+  'provider',
+  'action',
+  'actorKind',
+  'actorId',
+  'subjectUserId',
+  'target',
+  'outcome',
+  'code',
+  'tokenFingerprint',
+  'expiresAt',
+  'ip',
+  'userAgent',
+  'requestId',
 ] as const;
 
 /** Every matching entry, newest first, streamed from a database cursor: memory stays flat. */
@@ -21,11 +35,7 @@ export class MintAuditExport {
   stream(orgId: string, filter: MintAuditFilterDto, format: ExportFormat, checkpoints = false): Readable {
     if (checkpoints) return this.streamWithCheckpoints(orgId, filter, format);
     const where = mintAuditWhere(orgId, filter);
-    const rows = this.longReads.stream<MintAuditRow>(
-      { orgId },
-      `SELECT ${MINT_AUDIT_COLUMNS} FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC`,
-      where.params,
-    );
+    const rows = this.longReads.stream<MintAuditRow>({ orgId }, `SELECT ${MINT_AUDIT_COLUMNS} FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC`, where.params);
     return Readable.from(format === 'csv' ? csvLines(rows) : ndjsonLines(rows));
   }
 

@@ -112,14 +112,15 @@ export class MintAuditQuery {
   async page(orgId: string, filter: MintAuditFilterDto, limit = 100, cursor?: string): Promise<MintAuditPageView> {
     const before = cursor ? this.decodeCursor(orgId, cursor) : undefined;
     const where = mintAuditWhere(orgId, filter, before);
-    const rows = await this.db.forOrg(orgId).query<MintAuditRow>(
-      `SELECT ${MINT_AUDIT_COLUMNS} FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC LIMIT $${where.params.length + 1}`,
-      [...where.params, limit + 1],
-    );
+    const rows = await this.db
+      .forOrg(orgId)
+      .query<MintAuditRow>(`SELECT ${MINT_AUDIT_COLUMNS} FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC LIMIT $${where.params.length + 1}`, [
+        ...where.params,
+        limit + 1,
+      ]);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
-    const nextCursor =
-      rows.length > limit && last ? this.cursors.encode('mints', orgId, { at: last.at.toISOString(), seq: Number(last.seq) }) : null;
+    const nextCursor = rows.length > limit && last ? this.cursors.encode('mints', orgId, { at: last.at.toISOString(), seq: Number(last.seq) }) : null;
     return { items: items.map(toMintAuditView), nextCursor };
   }
 

@@ -237,10 +237,7 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   }
 
   private async loadHeads(orgIds: string[]): Promise<void> {
-    await this.db.execute(`INSERT INTO audit_chain_heads (org_id, seq, hash) SELECT unnest($1::uuid[]), 0, $2 ON CONFLICT (org_id) DO NOTHING`, [
-      orgIds,
-      GENESIS_HASH,
-    ]);
+    await this.db.execute(`INSERT INTO audit_chain_heads (org_id, seq, hash) SELECT unnest($1::uuid[]), 0, $2 ON CONFLICT (org_id) DO NOTHING`, [orgIds, GENESIS_HASH]);
     const heads = await this.db.query<{ org_id: string; seq: string; hash: Buffer; at: Date | null }>(
       'SELECT org_id, seq, hash, at FROM audit_chain_heads WHERE org_id = ANY($1::uuid[])',
       [orgIds],

@@ -100,6 +100,11 @@ export class CreatedApiKeyView {
   @ApiProperty({ nullable: true, type: Number })
   maxRequestsPerDay: number | null;
 
-  @ApiProperty({ maxLength: 47, pattern: '^mlk_[A-Za-z0-9_-]+$', description: 'The key itself. Shown only in this answer; store it now.', example: 'mlk_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXh' })
+  @ApiProperty({
+    maxLength: 47,
+    pattern: '^mlk_[A-Za-z0-9_-]+$',
+    description: 'The key itself. Shown only in this answer; store it now.',
+    example: 'mlk_Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXh',
+  })
   token: string;
 }

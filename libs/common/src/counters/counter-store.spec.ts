@@ -92,10 +92,7 @@ describe('MemoryCounterStore', () => {
   it('concurrent increments and decrements leave the exact balance', async () => {
     const end = windowEnd();
     await Promise.all(Array.from({ length: 50 }, () => store.increment('balance', end)));
-    await Promise.all([
-      ...Array.from({ length: 20 }, () => store.decrement('balance', end)),
-      ...Array.from({ length: 10 }, () => store.increment('balance', end)),
-    ]);
+    await Promise.all([...Array.from({ length: 20 }, () => store.decrement('balance', end)), ...Array.from({ length: 10 }, () => store.increment('balance', end))]);
     expect(await store.get('balance')).toBe(40);
   });
 

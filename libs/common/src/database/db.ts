@@ -49,14 +49,7 @@ export class Db {
 
 /** The paths allowed to read across tenants. */
 export type SystemReason =
-  | 'login by email'
-  | 'credential lookup by hash'
-  | 'principal by user id'
-  | 'audit batch of many orgs'
-  | 'operator'
-  | 'cli'
-  | 'retention'
-  | 'key rotation';
+  'login by email' | 'credential lookup by hash' | 'principal by user id' | 'audit batch of many orgs' | 'operator' | 'cli' | 'retention' | 'key rotation';
 
 const SET_TENANT = prepared('mintline_set_tenant', "SELECT set_config('mintline.tenant', $1, true)");
 const BEGIN: Sql = { text: 'BEGIN' };
@@ -135,7 +128,11 @@ abstract class BoundDb {
 export class TenantDb extends BoundDb {
   readonly kind = 'tenant';
 
-  constructor(pool: Pool, dataSource: DataSource, readonly orgId: string) {
+  constructor(
+    pool: Pool,
+    dataSource: DataSource,
+    readonly orgId: string,
+  ) {
     super(pool, dataSource, orgId);
   }
 }

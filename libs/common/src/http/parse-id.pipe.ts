@@ -3,7 +3,6 @@ import type { ArgumentMetadata } from '@nestjs/common';
 import { ApiError } from '../errors/api-error';
 import { isUuid } from './uuid';
 
-
 /** Path ids are UUIDs; anything else is a 400 before any query runs. */
 @Injectable()
 export class ParseIdPipe implements PipeTransform<string, string> {

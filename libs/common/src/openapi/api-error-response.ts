@@ -13,16 +13,22 @@ export const ERROR_ENVELOPE_REF = `#/components/schemas/${ERROR_ENVELOPE_SCHEMA}
  */
 export const ApiErrorResponse = (status: number, description: string): MethodDecorator & ClassDecorator => {
   const document = () => ApiResponse({ status, description, schema: { $ref: ERROR_ENVELOPE_REF } });
-  return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor): any => {
-    if (descriptor) return document()(target, key as string | symbol, descriptor);
+  // Swagger's decorators hand back the descriptor or class they were given, unchanged; this one returns
+  // nothing, which TypeScript's decorator helper reads the same way (it keeps what it passed in).
+  return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor): void => {
+    if (descriptor) {
+      document()(target, key as string | symbol, descriptor);
+      return;
+    }
     // On a controller: Nest lets a method's own entry for this status replace the controller's, which
     // would drop this code; add it to those methods too (class decorators run after method ones).
     const prototype = (target as { prototype: Record<string, unknown> }).prototype;
     for (const name of Object.getOwnPropertyNames(prototype).filter((name) => name !== 'constructor')) {
       const method = Object.getOwnPropertyDescriptor(prototype, name);
-      const responses: Record<string, unknown> | undefined = method && typeof method.value === 'function' ? Reflect.getMetadata(DECORATORS.API_RESPONSE, method.value) : undefined;
+      const responses: Record<string, unknown> | undefined =
+        method && typeof method.value === 'function' ? Reflect.getMetadata(DECORATORS.API_RESPONSE, method.value) : undefined;
       if (method && responses?.[status]) document()(prototype, name, method);
     }
-    return document()(target as Function);
+    document()(target as abstract new (...args: never[]) => unknown);
   };
 };

@@ -8,7 +8,13 @@ export class CreateCallTokenDto {
   endpointId: string;
 
   // The default is stated in words, not as `default`: generated clients type a field with a default as required.
-  @ApiPropertyOptional({ type: 'integer', format: 'int32', minimum: CALL_TOKEN_TTL.min, maximum: CALL_TOKEN_TTL.max, description: `Seconds; ${CALL_TOKEN_TTL.default} when absent` })
+  @ApiPropertyOptional({
+    type: 'integer',
+    format: 'int32',
+    minimum: CALL_TOKEN_TTL.min,
+    maximum: CALL_TOKEN_TTL.max,
+    description: `Seconds; ${CALL_TOKEN_TTL.default} when absent`,
+  })
   @IsOptional()
   @IsInt()
   @Min(CALL_TOKEN_TTL.min)

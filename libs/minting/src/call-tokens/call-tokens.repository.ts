@@ -75,4 +75,3 @@ export const CallTokensRepository = {
     return (await tx.query(REDEEM, [id, at, sessionId])).length > 0;
   },
 };
-

@@ -119,7 +119,15 @@ export class CallTokensService {
         if (!(await CallTokensRepository.revoke(tx, id, this.clock.now()))) return BUSY;
         await this.audit.record(
           mintAuditEntry(
-            { orgId: principal.orgId, provider: 'call-token', action: 'revoke', actor: mintActorOf(principal), subjectUserId: null, target: `endpoint:${row.endpoint_id}`, meta },
+            {
+              orgId: principal.orgId,
+              provider: 'call-token',
+              action: 'revoke',
+              actor: mintActorOf(principal),
+              subjectUserId: null,
+              target: `endpoint:${row.endpoint_id}`,
+              meta,
+            },
             { outcome: 'issued', expiresAt: row.expires_at },
           ),
         );

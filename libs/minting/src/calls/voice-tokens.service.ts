@@ -34,10 +34,7 @@ export class VoiceTokensService {
         return { name: `sinch:${credentials.applicationKey}`, value: credentials };
       },
       mint: async ({ subjectUserId: userId, target: credentials }) => {
-        const [minted, callerIdentifier] = await Promise.all([
-          this.sinchVoice.mint(credentials, { userId }),
-          this.callerIds.defaultNumber(principal.orgId, userId, 'sinch'),
-        ]);
+        const [minted, callerIdentifier] = await Promise.all([this.sinchVoice.mint(credentials, { userId }), this.callerIds.defaultNumber(principal.orgId, userId, 'sinch')]);
         return {
           token: minted.token,
           expiresAt: minted.expiresAt,

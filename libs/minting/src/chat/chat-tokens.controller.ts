@@ -1,14 +1,5 @@
 import { Body, Controller, HttpCode, Post, Query } from '@nestjs/common';
-import {
-  ApiBadGatewayResponse,
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProperty,
-  ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+import { ApiBadGatewayResponse, ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiProperty, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
 import type { TenantPrincipal } from '@mintline/access/principal';
@@ -35,7 +26,7 @@ export class ChatTokensController {
     summary: "Mint a SignalWire chat token through the org's space",
     description:
       'Rules, each a 422 VALIDATION_FAILED detail: ttl integer minutes 1-43200; channels an object of 1-500 entries {read, write} ' +
-      "with names of 1-250 characters not starting with sw_; member_id ≤ 250 characters (a random UUID when absent); state a JSON object of ≤ 2000 characters. " +
+      'with names of 1-250 characters not starting with sw_; member_id ≤ 250 characters (a random UUID when absent); state a JSON object of ≤ 2000 characters. ' +
       'API keys may name a user of their org with userId (query or body).',
   })
   @ApiBody({

@@ -8,7 +8,6 @@ import { SignalWireChatProvider } from '@mintline/providers/signalwire/signalwir
 import { MintPipeline } from '../mint-pipeline.service';
 import { MintSubjectsService } from '../mint-subjects.service';
 
-
 /** SignalWire chat tokens, minted by the org's own SignalWire space after local validation. */
 @Injectable()
 export class ChatTokensService {

@@ -23,8 +23,9 @@ export class CredentialsVerifyController {
   @HttpCode(200)
   @ApiParam({ name: 'provider', enum: CREDENTIAL_PROVIDERS })
   @ApiOperation({
-    summary: "Check stored credentials against the provider where it can be asked",
-    description: 'sinch-project: an OAuth token (and the trunk when trunkId is set); signalwire: an authenticated request to the space; sinch-voice and twilio: a format check.',
+    summary: 'Check stored credentials against the provider where it can be asked',
+    description:
+      'sinch-project: an OAuth token (and the trunk when trunkId is set); signalwire: an authenticated request to the space; sinch-voice and twilio: a format check.',
   })
   @ApiOkResponse({ type: VerifyResultView })
   @ApiNotFoundResponse({ description: 'NOT_CONFIGURED' })

@@ -83,12 +83,6 @@ export class CircuitBreaker {
 
   private openError(remainingMs: number): ApiError {
     const seconds = Math.max(1, Math.ceil(remainingMs / 1000));
-    return new ApiError(
-      502,
-      'PROVIDER_UNAVAILABLE',
-      `${this.label} is failing; requests are paused for ${seconds} s`,
-      undefined,
-      { 'retry-after': String(seconds) },
-    );
+    return new ApiError(502, 'PROVIDER_UNAVAILABLE', `${this.label} is failing; requests are paused for ${seconds} s`, undefined, { 'retry-after': String(seconds) });
   }
 }

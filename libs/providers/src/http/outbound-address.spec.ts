@@ -45,13 +45,10 @@ describe('outbound addresses', () => {
       expect(isPublicAddress(address)).toBe(false);
     });
 
-    it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2001:4860:4860::8888', '[2606:4700:4700::1111]', '::ffff:8.8.8.8'])(
-      '%s is public unicast',
-      (address) => {
-        expect(addressRange(address)).toBe('unicast');
-        expect(isPublicAddress(address)).toBe(true);
-      },
-    );
+    it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2001:4860:4860::8888', '[2606:4700:4700::1111]', '::ffff:8.8.8.8'])('%s is public unicast', (address) => {
+      expect(addressRange(address)).toBe('unicast');
+      expect(isPublicAddress(address)).toBe(true);
+    });
 
     it.each(['', 'example.com', '256.1.1.1', '1.2.3.4.5', 'not an address', '[::1'])('%j is not an address, so not public', (value) => {
       expect(addressRange(value)).toBeUndefined();

@@ -98,7 +98,7 @@ describe('ProviderHttpClient', () => {
     }
   });
 
-  describe('public addresses only (unless the URL is the operator\'s or insecure URLs are allowed)', () => {
+  describe("public addresses only (unless the URL is the operator's or insecure URLs are allowed)", () => {
     let listener: Server;
     let port: number;
     let connections = 0;

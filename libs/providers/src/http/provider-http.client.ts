@@ -57,12 +57,7 @@ const DEFAULTS = {
   keepAliveMs: 10_000,
 } satisfies Required<ProviderHttpOptions>;
 
-const TIMEOUT_CODES = new Set([
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'ETIMEDOUT',
-]);
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 /**
  * The one outbound HTTP client for provider calls: a keep-alive pool per origin, a hard deadline per
@@ -212,11 +207,10 @@ export class ProviderHttpClient implements OnModuleDestroy {
     if (url.protocol === 'https:') return url;
     if (url.protocol === 'http:') {
       if (this.config.allowInsecureProviderUrls) return url;
-      throw new ProviderHttpError(
-        'insecure_url',
-        `${method} ${target} refused: provider URLs must use https (set ALLOW_INSECURE_PROVIDER_URLS=true to allow http)`,
-        { method, target },
-      );
+      throw new ProviderHttpError('insecure_url', `${method} ${target} refused: provider URLs must use https (set ALLOW_INSECURE_PROVIDER_URLS=true to allow http)`, {
+        method,
+        target,
+      });
     }
     throw new ProviderHttpError('invalid_url', `${method} ${target} refused: unsupported URL scheme ${url.protocol}`, {
       method,
@@ -261,12 +255,7 @@ function encodeBody(request: ProviderHttpRequest): { headers: Record<string, str
   return { headers };
 }
 
-function parseJson(
-  text: string,
-  headers: Record<string, string>,
-  where: { method: string; target: string },
-  status: number,
-): unknown {
+function parseJson(text: string, headers: Record<string, string>, where: { method: string; target: string }, status: number): unknown {
   if (!/\bjson\b/i.test(headers['content-type'] ?? '') || text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
@@ -279,11 +268,7 @@ function parseJson(
 }
 
 function tooLarge(where: { method: string; target: string }, status: number, maxBytes: number): ProviderHttpError {
-  return new ProviderHttpError(
-    'too_large',
-    `${where.method} ${where.target} answered ${status} with a body over ${maxBytes} bytes`,
-    { ...where, status },
-  );
+  return new ProviderHttpError('too_large', `${where.method} ${where.target} answered ${status} with a body over ${maxBytes} bytes`, { ...where, status });
 }
 
 async function discard(body: { dump(options?: { limit: number }): Promise<void> }): Promise<void> {

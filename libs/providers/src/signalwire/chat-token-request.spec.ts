@@ -144,8 +144,13 @@ describe('parseChatTokenRequest', () => {
   });
 
   it('reports every violation at once', () => {
-    expect(
-      fields({ ttl: 0, channels: { sw_x: { read: 1, write: true } }, member_id: 'm'.repeat(251), state: [], extra: 1 }),
-    ).toEqual(['extra', 'ttl', 'channels.sw_x', 'channels.sw_x.read', 'member_id', 'state']);
+    expect(fields({ ttl: 0, channels: { sw_x: { read: 1, write: true } }, member_id: 'm'.repeat(251), state: [], extra: 1 })).toEqual([
+      'extra',
+      'ttl',
+      'channels.sw_x',
+      'channels.sw_x.read',
+      'member_id',
+      'state',
+    ]);
   });
 });

@@ -145,9 +145,7 @@ describe('SinchTrunkClient (against a fake Elastic SIP Trunking API)', () => {
   describe('listTrunkNumbers', () => {
     it('follows page/size paging and filters by sipTrunkId', async () => {
       const numbers = await trunks.listTrunkNumbers('org-1', credentials, TRUNK);
-      expect(numbers.map((n) => n.phoneNumber).sort()).toEqual(
-        ['+15552220001', ...Array.from({ length: 7 }, (_, i) => `+1555333000${i}`)].sort(),
-      );
+      expect(numbers.map((n) => n.phoneNumber).sort()).toEqual(['+15552220001', ...Array.from({ length: 7 }, (_, i) => `+1555333000${i}`)].sort());
       const pages = fake.requests.filter((r) => r.path.endsWith('/phoneNumbers'));
       expect(pages.map((r) => r.query)).toEqual([
         { sipTrunkId: TRUNK, page: '1', size: '3' },

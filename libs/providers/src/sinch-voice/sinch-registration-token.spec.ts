@@ -1,10 +1,6 @@
 import { runInThisContext } from 'node:vm';
 import { verify } from 'jsonwebtoken';
-import {
-  createSinchRegistrationToken,
-  deriveSinchSigningKey,
-  sinchKeyDate,
-} from '@mintline/providers/sinch-voice/sinch-registration-token';
+import { createSinchRegistrationToken, deriveSinchSigningKey, sinchKeyDate } from '@mintline/providers/sinch-voice/sinch-registration-token';
 
 // Inputs and expected output from Sinch's reference test, sinch/sinch-rtc-api-auth-examples python/test.sh
 // (the same token is asserted in java/src/test/java/com/sinch/rtc/examples/ocra/auth/UserRegistrationTokenTest.java).
@@ -46,9 +42,7 @@ describe('createSinchRegistrationToken', () => {
 
   it('encodes the header as {alg, kid} without typ and the claims in sorted order', () => {
     const token = createSinchRegistrationToken(REFERENCE);
-    expect(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')).toBe(
-      '{"alg":"HS256","kid":"hkdfv1-20180102"}',
-    );
+    expect(Buffer.from(token.split('.')[0], 'base64url').toString('utf8')).toBe('{"alg":"HS256","kid":"hkdfv1-20180102"}');
     expect(Object.keys(decodePart(token, 1))).toEqual(['exp', 'iat', 'iss', 'nonce', 'sub']);
     expect(decodePart(token, 1)).toEqual({
       exp: 1514862245 + 600,
@@ -93,9 +87,7 @@ describe('createSinchRegistrationToken', () => {
       expect(verify(token, key, { algorithms: ['HS256'], clockTimestamp: iat })).toMatchObject({ iat });
 
       const wrongKey = deriveSinchSigningKey(REFERENCE.applicationSecret, otherDate);
-      expect(() => verify(token, wrongKey, { algorithms: ['HS256'], clockTimestamp: iat })).toThrow(
-        'invalid signature',
-      );
+      expect(() => verify(token, wrongKey, { algorithms: ['HS256'], clockTimestamp: iat })).toThrow('invalid signature');
     });
   });
 });

@@ -57,9 +57,7 @@ export function createSinchRegistrationToken(input: SinchRegistrationTokenInput)
   };
 
   const signingInput = `${base64Url(JSON.stringify(header))}.${base64Url(JSON.stringify(claims))}`;
-  const signature = createHmac('sha256', deriveSinchSigningKey(applicationSecret, keyDate))
-    .update(signingInput, 'utf8')
-    .digest('base64url');
+  const signature = createHmac('sha256', deriveSinchSigningKey(applicationSecret, keyDate)).update(signingInput, 'utf8').digest('base64url');
   return `${signingInput}.${signature}`;
 }
 

@@ -2,10 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Clock } from '@mintline/common/clock';
 import { MintResult, TokenProvider } from '@mintline/providers/token-provider';
-import {
-  createSinchRegistrationToken,
-  SINCH_REGISTRATION_TOKEN_TTL_SECONDS,
-} from '@mintline/providers/sinch-voice/sinch-registration-token';
+import { createSinchRegistrationToken, SINCH_REGISTRATION_TOKEN_TTL_SECONDS } from '@mintline/providers/sinch-voice/sinch-registration-token';
 
 export interface SinchVoiceCredentials {
   applicationKey: string;

@@ -28,9 +28,7 @@ function officialToken(identity: string, at: number): string {
     const accessToken = new AccessToken(credentials.accountSid, credentials.apiKeySid, credentials.apiKeySecret, {
       identity,
     });
-    accessToken.addGrant(
-      new AccessToken.VoiceGrant({ outgoingApplicationSid: credentials.twimlAppSid, incomingAllow: true }),
-    );
+    accessToken.addGrant(new AccessToken.VoiceGrant({ outgoingApplicationSid: credentials.twimlAppSid, incomingAllow: true }));
     return accessToken.toJwt();
   } finally {
     spy.mockRestore();
@@ -96,12 +94,8 @@ describe('TwilioVoiceProvider', () => {
     expect(verify(token, credentials.apiKeySecret, { algorithms: ['HS256'], clockTimestamp: iat })).toMatchObject({
       iss: credentials.apiKeySid,
     });
-    expect(() => verify(token, 'another secret', { algorithms: ['HS256'], clockTimestamp: iat })).toThrow(
-      'invalid signature',
-    );
-    expect(() =>
-      verify(token, credentials.apiKeySecret, { algorithms: ['HS256'], clockTimestamp: iat + 3600 }),
-    ).toThrow('jwt expired');
+    expect(() => verify(token, 'another secret', { algorithms: ['HS256'], clockTimestamp: iat })).toThrow('invalid signature');
+    expect(() => verify(token, credentials.apiKeySecret, { algorithms: ['HS256'], clockTimestamp: iat + 3600 })).toThrow('jwt expired');
   });
 
   it('follows the clock', async () => {
@@ -112,10 +106,7 @@ describe('TwilioVoiceProvider', () => {
     expect(expiresAt).toEqual(new Date((iat + 90 + 3600) * 1000));
   });
 
-  it.each(['accountSid', 'apiKeySid', 'apiKeySecret', 'twimlAppSid'] as const)(
-    'refuses credentials with an empty %s',
-    async (field) => {
-      await expect(provider.mint({ ...credentials, [field]: '' }, { userId })).rejects.toThrow(field);
-    },
-  );
+  it.each(['accountSid', 'apiKeySid', 'apiKeySecret', 'twimlAppSid'] as const)('refuses credentials with an empty %s', async (field) => {
+    await expect(provider.mint({ ...credentials, [field]: '' }, { userId })).rejects.toThrow(field);
+  });
 });

@@ -36,9 +36,7 @@ export function twilioIdentityFor(userId: string): string {
  * (same header, claim order and values), signed here with node:crypto since `twilio` is not a runtime dependency.
  */
 @Injectable()
-export class TwilioVoiceProvider
-  implements TokenProvider<TwilioCredentials, TwilioVoiceMintRequest, TwilioVoiceMintResult>
-{
+export class TwilioVoiceProvider implements TokenProvider<TwilioCredentials, TwilioVoiceMintRequest, TwilioVoiceMintResult> {
   readonly name = 'twilio' as const;
 
   constructor(private readonly clock: Clock) {}
@@ -72,9 +70,7 @@ export class TwilioVoiceProvider
     };
 
     const signingInput = `${base64Url(JSON.stringify(header))}.${base64Url(JSON.stringify(claims))}`;
-    const signature = createHmac('sha256', Buffer.from(credentials.apiKeySecret, 'utf8'))
-      .update(signingInput, 'utf8')
-      .digest('base64url');
+    const signature = createHmac('sha256', Buffer.from(credentials.apiKeySecret, 'utf8')).update(signingInput, 'utf8').digest('base64url');
     return { token: `${signingInput}.${signature}`, identity, expiresAt: new Date(exp * 1000) };
   }
 }

@@ -75,9 +75,7 @@ export class CallerIdsService {
 
   async list(orgId: string, userId: string): Promise<PhoneNumberView[]> {
     await this.assertUser(orgId, userId);
-    const numbers = await this.db
-      .forOrg(orgId)
-      .read((manager) => manager.find(PhoneNumberEntity, { where: { orgId, userId }, order: { createdAt: 'ASC', id: 'ASC' } }));
+    const numbers = await this.db.forOrg(orgId).read((manager) => manager.find(PhoneNumberEntity, { where: { orgId, userId }, order: { createdAt: 'ASC', id: 'ASC' } }));
     return numbers.map(toPhoneNumberView);
   }
 

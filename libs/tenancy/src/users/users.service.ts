@@ -83,12 +83,16 @@ export class UsersService {
       }
       if (Object.keys(changes).length === 0) return toUserView(user);
       if (user.role !== 'admin' || user.disabled) await this.assertAnotherActiveAdmin(manager, orgId, id);
-      await manager.update(UserEntity, { id, orgId }, {
-        name: user.name,
-        role: user.role,
-        disabled: user.disabled,
-        ...(passwordHash ? { passwordHash } : {}),
-      });
+      await manager.update(
+        UserEntity,
+        { id, orgId },
+        {
+          name: user.name,
+          role: user.role,
+          disabled: user.disabled,
+          ...(passwordHash ? { passwordHash } : {}),
+        },
+      );
       await this.bus.publish('user', id, manager);
       await this.record(manager, orgId, actorOf(principal), 'user.updated', id, changes, requestId);
       return toUserView(user);
