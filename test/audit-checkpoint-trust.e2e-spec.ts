@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { signCheckpoint } from '../libs/audit/src/checkpoints/audit-checkpoint';
 import { AuditSigningKeys } from '../libs/audit/src/checkpoints/audit-signing-keys';
-import { chainHash, ChainedContent } from '../libs/audit/src/mints/audit-chain';
+import type { ChainedContent } from '../libs/audit/src/mints/audit-chain';
 import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from '../libs/audit/src/mints/mint-audit.query';
 import { expectStatus } from './support/assertions';
 import { startSecondInstance } from './support/call-tokens';
@@ -11,6 +11,7 @@ import { client, Client, http } from './support/http';
 import { createApiKey, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 import { createTestDatabase, TestDatabase } from './support/test-database';
+import { insertChainedEntry } from './support/audit';
 
 /**
  * Which heads the service signs. Someone with database access can append an entry with a correct link
@@ -113,33 +114,7 @@ async function forgeEntryAfterHead(orgId: string): Promise<ChainedContent> {
     userAgent: 'forged with database access',
     requestId: 'forged',
   };
-  const hash = chainHash(newest.hash, content);
-  await a.db.query(
-    `INSERT INTO mint_audit (id, org_id, seq, at, provider, action, actor_kind, actor_id, subject_user_id, target, outcome, code,
-                             token_fingerprint, expires_at, ip, user_agent, request_id, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-    [
-      content.id,
-      content.orgId,
-      content.seq,
-      content.at,
-      content.provider,
-      content.action,
-      content.actorKind,
-      content.actorId,
-      content.subjectUserId,
-      content.target,
-      content.outcome,
-      content.code,
-      content.tokenFingerprint,
-      content.expiresAt,
-      content.ip,
-      content.userAgent,
-      content.requestId,
-      newest.hash,
-      hash,
-    ],
-  );
+  const hash = await insertChainedEntry(a.db, content, newest.hash);
   await a.db.query('UPDATE audit_chain_heads SET seq = $1, hash = $2, at = $3 WHERE org_id = $4', [content.seq, hash, content.at, orgId]);
   return content;
 }

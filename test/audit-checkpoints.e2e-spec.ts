@@ -12,6 +12,7 @@ import { createApiKey, putSinchVoice, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET } 
 import { startTestApp, TestApp } from './support/test-app';
 import { createTestDatabase, TestDatabase } from './support/test-database';
 import type { ChainVerification } from '../libs/audit/src/mints/audit-verifier.service';
+import { insertChainedEntry } from './support/audit';
 
 /**
  * Signed audit checkpoints (issue 11.6): after each committed batch the service signs every touched org's
@@ -282,34 +283,8 @@ describe('forgeries written with database access', () => {
       userAgent: 'forged',
       requestId: 'forged',
     };
-    const hash = chainHash(newest.hash, content);
     try {
-      await db.query(
-        `INSERT INTO mint_audit (id, org_id, seq, at, provider, action, actor_kind, actor_id, subject_user_id, target, outcome, code,
-                                 token_fingerprint, expires_at, ip, user_agent, request_id, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-        [
-          content.id,
-          content.orgId,
-          content.seq,
-          content.at,
-          content.provider,
-          content.action,
-          content.actorKind,
-          content.actorId,
-          content.subjectUserId,
-          content.target,
-          content.outcome,
-          content.code,
-          content.tokenFingerprint,
-          content.expiresAt,
-          content.ip,
-          content.userAgent,
-          content.requestId,
-          newest.hash,
-          hash,
-        ],
-      );
+      const hash = await insertChainedEntry(db, content, newest.hash);
       await db.query('UPDATE audit_chain_heads SET seq = $1, hash = $2 WHERE org_id = $3', [content.seq, hash, org.orgId]);
       expect(await verify()).toMatchObject({
         ok: true,

@@ -1,3 +1,4 @@
+import { chainHash, ChainedContent } from '../../libs/audit/src/mints/audit-chain';
 import { expectStatus } from './assertions';
 import type { Client } from './http';
 
@@ -24,4 +25,40 @@ export async function allAuditPages(reader: Client, path: string, limit = 500): 
     seen.add(cursor);
   }
   throw new Error('the list did not end');
+}
+
+/**
+ * Writes an entry into mint_audit as someone with database access would (the tests forge with it): the
+ * project's own chain hash over `content`, linked to `prevHash`. Moving the chain head is the caller's.
+ * Answers the entry's hash.
+ */
+export async function insertChainedEntry(db: { query(sql: string, params?: unknown[]): Promise<unknown> }, content: ChainedContent, prevHash: Buffer): Promise<Buffer> {
+  const hash = chainHash(prevHash, content);
+  await db.query(
+    `INSERT INTO mint_audit (id, org_id, seq, at, provider, action, actor_kind, actor_id, subject_user_id, target, outcome, code,
+                             token_fingerprint, expires_at, ip, user_agent, request_id, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+    [
+      content.id,
+      content.orgId,
+      content.seq,
+      content.at,
+      content.provider,
+      content.action,
+      content.actorKind,
+      content.actorId,
+      content.subjectUserId,
+      content.target,
+      content.outcome,
+      content.code,
+      content.tokenFingerprint,
+      content.expiresAt,
+      content.ip,
+      content.userAgent,
+      content.requestId,
+      prevHash,
+      hash,
+    ],
+  );
+  return hash;
 }
