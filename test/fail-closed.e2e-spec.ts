@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { startSignalWireFake, SignalWireFake } from './fakes/signalwire.fake';
 import { expectError, expectStatus } from './support/assertions';
 import { AuditRefusal, chainSeqs, mintAuditCount, mintMetrics, refuseAuditWrites, restoreAuditWrites } from './support/audit-outage';
 import { createEndpoint, mintCallToken, setOrg } from './support/call-tokens';
 import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { client, HttpResult } from './support/http';
-import { putSinchVoice, randomSinchSecret, SINCH_TOKEN_PREFIX } from './support/minting';
+import { putSinchVoice, randomSinchSecret, SINCH_TOKEN_PREFIX, twilioCredentials } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -30,8 +29,6 @@ let endpointId: string;
 /** The header segment of this org's Twilio tokens (the same for every token of these credentials). */
 let twilioHeader: string;
 
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-
 beforeAll(async () => {
   sw = await startSignalWireFake();
   app = await startTestApp({ config: { allowInsecureProviderUrls: true } });
@@ -39,19 +36,7 @@ beforeAll(async () => {
   await setOrg(org, { features: { webrtc: true } });
   endpointId = await createEndpoint(org.admin);
   await putSinchVoice(org.admin, 'a32e5a8d-f7d8-411c-9645-9038e8dd051d', randomSinchSecret());
-  expectStatus(
-    await org.admin.put('/api/credentials/twilio', {
-      accountSid: `AC${hex(16)}`,
-      apiKeySid: `SK${hex(16)}`,
-      apiKeySecret: randomBytes(24)
-        .toString('base64')
-        .replace(/[^A-Za-z0-9]/g, '')
-        .padEnd(32, 'q')
-        .slice(0, 32),
-      twimlAppSid: `AP${hex(16)}`,
-    }),
-    200,
-  );
+  expectStatus(await org.admin.put('/api/credentials/twilio', twilioCredentials()), 200);
   expectStatus(await org.admin.put('/api/credentials/signalwire', { spaceUrl: sw.spaceUrl, projectId: sw.projectId, apiToken: sw.apiToken }), 200);
   const twilio = await org.admin.get('/api/calls/token/twilio');
   expectStatus(twilio, 200);

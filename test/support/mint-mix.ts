@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type { Client } from './http';
+import { twilioCredentials } from './minting';
 
 /**
  * A load that exercises every mint path rather than one: Sinch and Twilio voice tokens, SignalWire chat
@@ -22,8 +22,6 @@ export interface MixRequest {
   redeemed?: string;
 }
 
-const hex = (bytes: number) => randomBytes(bytes).toString('hex');
-
 /**
  * Makes an org ready for the mix: WebRTC on with one endpoint, Twilio credentials, and SignalWire
  * credentials for the fake space at `spaceUrl` (the service must allow insecure provider URLs).
@@ -36,16 +34,7 @@ export async function prepareMintMix(
 ): Promise<{ endpointId: string }> {
   const answers = [
     await operator.patch(`/api/orgs/${orgId}`, { features: { webrtc: true } }),
-    await admin.put('/api/credentials/twilio', {
-      accountSid: `AC${hex(16)}`,
-      apiKeySid: `SK${hex(16)}`,
-      apiKeySecret: randomBytes(24)
-        .toString('base64')
-        .replace(/[^A-Za-z0-9]/g, '')
-        .padEnd(32, 'q')
-        .slice(0, 32),
-      twimlAppSid: `AP${hex(16)}`,
-    }),
+    await admin.put('/api/credentials/twilio', twilioCredentials()),
     await admin.put('/api/credentials/signalwire', { spaceUrl: signalWire.spaceUrl, projectId: signalWire.projectId, apiToken: signalWire.apiToken }),
   ];
   for (const answer of answers) if (answer.status !== 200) throw new Error(`mint mix setup: ${answer.status} ${answer.text}`);
