@@ -1,5 +1,6 @@
 import { ApiError, ErrorDetail } from '@mintline/common/errors/api-error';
 import { checkOutboundUrl } from '@mintline/providers/http/outbound-address';
+import { PADDED_BASE64 } from '@mintline/common/key-list';
 
 /** The providers an org stores credentials for, and each one's fields (API.md, "Provider credentials"). */
 export const CREDENTIAL_PROVIDERS = ['sinch-voice', 'sinch-project', 'signalwire', 'twilio'] as const;
@@ -173,8 +174,6 @@ function checkValue(rule: FieldRule, raw: unknown, options: CredentialValidation
   if (CONTROL_CHARACTER.test(value)) return { problem: 'must not contain control characters' };
   return rule.check ? rule.check(value, options) : { value };
 }
-
-const PADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function checkStandardBase64(value: string): { value: string } | { problem: string } {
   const problem = { problem: 'must be standard base64 with = padding, as Sinch issues it' };

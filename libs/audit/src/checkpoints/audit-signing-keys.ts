@@ -1,9 +1,9 @@
 import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
+import { KEY_ID_PATTERN, PADDED_BASE64, parseKeyList } from '@mintline/common/key-list';
 
-export const AUDIT_SIGNING_KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+export const AUDIT_SIGNING_KEY_ID_PATTERN = KEY_ID_PATTERN;
 /** A ring this size covers years of rotations; the public-keys answer documents it as its bound. */
 export const MAX_AUDIT_SIGNING_KEYS = 64;
-const PADDED_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** A public key as `GET /api/audit/public-keys` answers it and `--public-keys FILE` reads it. */
 export interface AuditPublicKeyView {
@@ -37,24 +37,15 @@ export class AuditSigningKeys {
    * id), never by its text: a malformed entry may be a bare private key.
    */
   static parse(value: string): AuditSigningKeys {
-    if (typeof value !== 'string' || value.trim() === '') {
-      throw new Error('AUDIT_SIGNING_KEYS is empty: expected "keyId:base64 PKCS#8 DER Ed25519 private key,..." with at least one key');
-    }
     const keys = new Map<string, KeyObject>();
-    const entries = value.split(',');
-    if (entries.length > MAX_AUDIT_SIGNING_KEYS) throw new Error(`AUDIT_SIGNING_KEYS holds ${entries.length} keys; at most ${MAX_AUDIT_SIGNING_KEYS}`);
-    for (const [index, rawEntry] of entries.entries()) {
-      const position = `AUDIT_SIGNING_KEYS entry ${index + 1}`;
-      const entry = rawEntry.trim();
-      if (entry === '') throw new Error(`${position} is empty`);
-      const colon = entry.indexOf(':');
-      if (colon < 0) throw new Error(`${position} has no "keyId:" prefix: expected "keyId:base64 PKCS#8 DER"`);
-      const id = entry.slice(0, colon);
-      const encoded = entry.slice(colon + 1);
-      if (!AUDIT_SIGNING_KEY_ID_PATTERN.test(id)) {
-        throw new Error(`${position} has an invalid key id: ids are 1-32 characters of A-Z, a-z, 0-9, "_" or "-"`);
-      }
-      if (keys.has(id)) throw new Error(`${position}: key id "${id}" appears more than once`);
+    const format = {
+      setting: 'AUDIT_SIGNING_KEYS',
+      idLabel: 'keyId',
+      entry: 'keyId:base64 PKCS#8 DER',
+      whole: 'keyId:base64 PKCS#8 DER Ed25519 private key,...',
+      maxEntries: MAX_AUDIT_SIGNING_KEYS,
+    };
+    for (const { position, id, encoded } of parseKeyList(value, format)) {
       if (encoded === '' || !PADDED_BASE64.test(encoded)) {
         throw new Error(`${position} (key id "${id}"): the key is not valid base64 (standard alphabet, with = padding)`);
       }
