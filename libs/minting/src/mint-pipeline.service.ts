@@ -26,6 +26,22 @@ export interface MintTarget<T> {
 }
 
 /**
+ * What a token would grant, as an org's token policy judges it (API.md, "Token policies"). A mint that
+ * declares it is checked against its org's policy for the provider before the provider is asked, and
+ * `mint` receives the grant in force: its lifetime possibly shortened, its publish rights possibly taken.
+ */
+export interface MintGrant {
+  /** The room, channel or video room the token is confined to; null when it names none. */
+  room: string | null;
+  /** The lifetime asked for, or the provider's own when it has a fixed one. */
+  ttlSeconds: number;
+  /** The provider's lifetime cannot be chosen (Sinch 600 s, Telnyx 86,400 s): a cap below it refuses the mint. */
+  fixedTtl: boolean;
+  /** Publish rights: asked for explicitly by the request, given by the provider's default, or none. */
+  publish: 'asked' | 'default' | 'none';
+}
+
+/**
  * One mint as its service describes it. The pipeline runs the steps in order (subject, target, mint)
  * and audits the outcome with whatever the steps that succeeded found, so a refusal while resolving
  * (an unknown user, no credentials) is audited too.
@@ -40,8 +56,10 @@ export interface MintRequest<Subject extends string | null, Target, Body> {
   requestedTarget?: string;
   /** What the token is minted against (the org's credentials, an endpoint), resolved for the subject. */
   target(subjectUserId: Subject): Promise<MintTarget<Target>>;
-  /** Mints with the provider; called only once subject and target are resolved. */
-  mint(resolved: { subjectUserId: Subject; target: Target }): Promise<Minted<Body>>;
+  /** What the token would grant, for the org's token policy; absent for mints no policy applies to. */
+  grant?: MintGrant;
+  /** Mints with the provider; called only once subject and target are resolved, with the grant in force. */
+  mint(resolved: { subjectUserId: Subject; target: Target; grant?: MintGrant }): Promise<Minted<Body>>;
 }
 
 /**
@@ -114,7 +132,7 @@ export class MintPipeline {
         made.subjectUserId = subjectUserId;
         const target = await request.target(subjectUserId);
         made.target = target.name;
-        made.result = { minted: await request.mint({ subjectUserId, target: target.value }) };
+        made.result = { minted: await request.mint({ subjectUserId, target: target.value, grant: request.grant }) };
       } catch (error) {
         made.result = { error };
       }
