@@ -1,11 +1,9 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '@mintline/common/config';
 import { AuditController } from './audit.controller';
 import { AuditCheckpointWriter } from './checkpoints/audit-checkpoint.writer';
 import { AuditSigningKeys } from './checkpoints/audit-signing-keys';
 import { CheckpointCovers } from './checkpoints/checkpoint-covers';
-import { ConfigEventEntity } from './events/config-event.entity';
 import { ConfigEventsQuery } from './events/config-events.query';
 import { ConfigEventsService } from './events/config-events.service';
 import { AuditVerifier } from './mints/audit-verifier.service';
@@ -16,7 +14,6 @@ import { CursorCodec } from './paging/cursor-codec';
 import { AuditPartitionsService } from './retention/audit-partitions.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([ConfigEventEntity])],
   controllers: [AuditController],
   providers: [
     AuditCheckpointWriter,

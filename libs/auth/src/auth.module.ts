@@ -3,13 +3,11 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '@mintline/audit/audit.module';
 import { TenancyModule } from '@mintline/tenancy/tenancy.module';
 import { AppConfig } from '@mintline/common/config';
 import { AccessGuard } from './access.guard';
 import { AccessTokensService } from './access-tokens.service';
-import { ApiKeyEntity } from './api-keys/api-key.entity';
 import { ApiKeysController } from './api-keys/api-keys.controller';
 import { ApiKeysService } from './api-keys/api-keys.service';
 import { AuthController } from './auth.controller';
@@ -21,7 +19,6 @@ import { PrincipalResolver } from './principal-resolver.service';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([ApiKeyEntity]),
     PassportModule,
     JwtModule.registerAsync({
       inject: [AppConfig],

@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuditModule } from '@mintline/audit/audit.module';
 import { AppConfig } from '@mintline/common/config';
-import { CredentialEntity } from './credential.entity';
 import { CredentialsController } from './credentials.controller';
 import { CredentialsService } from './credentials.service';
 import { EnvelopeCipher } from './envelope-cipher';
@@ -10,7 +8,7 @@ import { KeyRotationService } from './key-rotation.service';
 import { parseMasterKeys } from './master-key-ring';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([CredentialEntity]), AuditModule],
+  imports: [AuditModule],
   controllers: [CredentialsController],
   providers: [
     CredentialsService,

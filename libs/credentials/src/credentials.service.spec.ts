@@ -5,8 +5,8 @@ import { ManualClock } from '@mintline/common/clock';
 import type { AppConfig } from '@mintline/common/config';
 import type { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
-import type { CredentialEntity } from './credential.entity';
 import type { CredentialsChangedListener } from './credentials-changed';
+import type { CredentialRecord } from './credentials.repository';
 import { CredentialsService } from './credentials.service';
 import { EnvelopeCipher } from './envelope-cipher';
 import { parseMasterKeys } from './master-key-ring';
@@ -28,13 +28,13 @@ const stored = {
 
 describe('CredentialsService.require and find', () => {
   const cipher = new EnvelopeCipher(parseMasterKeys(`k1:${randomBytes(32).toString('base64')}`));
-  let rows: CredentialEntity[];
+  let rows: CredentialRecord[];
   let busListeners: Array<(key: string) => void>;
   let changes: Array<[string, CredentialProvider]>;
   let service: CredentialsService;
 
   /** A row as `put` stores it: plain fields in the clear, each secret field in its own envelope. */
-  function row(orgId: string, provider: CredentialProvider, fields: Record<string, string>): CredentialEntity {
+  function row(orgId: string, provider: CredentialProvider, fields: Record<string, string>): CredentialRecord {
     const secretNames = secretFieldNames(provider);
     const plain = Object.fromEntries(Object.entries(fields).filter(([name]) => !secretNames.includes(name)));
     const secrets = Object.fromEntries(secretNames.map((field) => [field, cipher.encrypt(fields[field], { orgId, provider, field })]));

@@ -7,7 +7,6 @@ import { Clock } from '@mintline/common/clock';
 import { AppConfig } from '@mintline/common/config';
 import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
-import { CredentialEntity } from './credential.entity';
 import { CredentialView } from './credential.dto';
 import { CredentialRecord, CredentialsRepository } from './credentials.repository';
 import { CREDENTIALS_CHANGED, CredentialsChangedListener } from './credentials-changed';
@@ -52,7 +51,7 @@ export class CredentialsService {
     const provider = parseProvider(providerName);
     const { fields } = validateCredentialFields(provider, body, { allowInsecureUrls: this.config.allowInsecureProviderUrls });
     const plain: Record<string, string> = {};
-    const secrets: CredentialEntity['secrets'] = {};
+    const secrets: CredentialRecord['secrets'] = {};
     for (const spec of credentialFields(provider)) {
       const value = fields[spec.name];
       if (value === undefined) continue;
@@ -61,15 +60,11 @@ export class CredentialsService {
     }
     const actor = actorOf(principal);
     const updatedAt = this.clock.now();
-    await this.db.forOrg(principal.orgId).entities(async (manager) => {
-      const existed = await manager.existsBy(CredentialEntity, { orgId: principal.orgId, provider });
-      await manager.upsert(CredentialEntity, { orgId: principal.orgId, provider, fields: plain, secrets, updatedAt, updatedByKind: actor.kind, updatedById: actor.id }, [
-        'orgId',
-        'provider',
-      ]);
-      await this.bus.publish('credentials', cacheKey(principal.orgId, provider), manager);
-      await this.events.record(manager, {
-        orgId: principal.orgId,
+    await this.db.forOrg(principal.orgId).transaction(async (tx) => {
+      const existed = await CredentialsRepository.exists(tx, provider);
+      await CredentialsRepository.upsert(tx, { provider, fields: plain, secrets, updatedAt, updatedByKind: actor.kind, updatedById: actor.id });
+      await this.bus.publish('credentials', cacheKey(principal.orgId, provider), tx);
+      await this.events.record(tx, {
         actor,
         action: existed ? 'credentials.replaced' : 'credentials.created',
         targetType: 'credentials',
@@ -83,7 +78,7 @@ export class CredentialsService {
   }
 
   async list(orgId: string): Promise<CredentialView[]> {
-    const rows = await this.db.forOrg(orgId).read((manager) => manager.find(CredentialEntity, { where: { orgId }, order: { provider: 'ASC' } }));
+    const rows = await CredentialsRepository.list(this.db.forOrg(orgId));
     return rows.map((row) => this.toView(row));
   }
 
@@ -96,12 +91,10 @@ export class CredentialsService {
 
   async remove(principal: TenantPrincipal, providerName: string, requestId: string): Promise<void> {
     const provider = parseProvider(providerName);
-    await this.db.forOrg(principal.orgId).entities(async (manager) => {
-      const result = await manager.delete(CredentialEntity, { orgId: principal.orgId, provider });
-      if (!result.affected) throw ApiError.notFound(`No ${provider} credentials are configured`, 'NOT_CONFIGURED');
-      await this.bus.publish('credentials', cacheKey(principal.orgId, provider), manager);
-      await this.events.record(manager, {
-        orgId: principal.orgId,
+    await this.db.forOrg(principal.orgId).transaction(async (tx) => {
+      if (!(await CredentialsRepository.delete(tx, provider))) throw ApiError.notFound(`No ${provider} credentials are configured`, 'NOT_CONFIGURED');
+      await this.bus.publish('credentials', cacheKey(principal.orgId, provider), tx);
+      await this.events.record(tx, {
         actor: actorOf(principal),
         action: 'credentials.deleted',
         targetType: 'credentials',

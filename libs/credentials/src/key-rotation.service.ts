@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { Db } from '@mintline/common/database/db';
-import { CredentialEntity } from './credential.entity';
+import { CredentialsRepository } from './credentials.repository';
 import { EnvelopeCipher } from './envelope-cipher';
 
 export interface RotationResult {
@@ -26,13 +26,11 @@ export class KeyRotationService {
 
   async rotate(): Promise<RotationResult> {
     const result: RotationResult = { primaryKeyId: this.cipher.primaryKeyId, rowsChecked: 0, rowsRewrapped: 0, secretsRewrapped: 0 };
-    const keys = await this.db
-      .system('key rotation')
-      .query<{ org_id: string; provider: CredentialEntity['provider'] }>('SELECT org_id, provider FROM credentials ORDER BY org_id, provider');
+    const keys = await CredentialsRepository.everyKey(this.db.system('key rotation'));
     for (const { org_id: orgId, provider } of keys) {
       result.rowsChecked += 1;
-      await this.db.forOrg(orgId).entities(async (manager) => {
-        const row = await manager.findOne(CredentialEntity, { where: { orgId, provider }, lock: { mode: 'pessimistic_write' } });
+      await this.db.forOrg(orgId).transaction(async (tx) => {
+        const row = await CredentialsRepository.lock(tx, provider);
         if (!row) return;
         let rewrapped = 0;
         const secrets = { ...row.secrets };
@@ -42,8 +40,8 @@ export class KeyRotationService {
           rewrapped += 1;
         }
         if (rewrapped === 0) return;
-        await manager.update(CredentialEntity, { orgId, provider }, { secrets });
-        await this.bus.publish('credentials', `${orgId}/${provider}`, manager);
+        await CredentialsRepository.setSecrets(tx, provider, secrets);
+        await this.bus.publish('credentials', `${orgId}/${provider}`, tx);
         result.rowsRewrapped += 1;
         result.secretsRewrapped += rewrapped;
       });

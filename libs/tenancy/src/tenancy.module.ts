@@ -1,24 +1,19 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { ORG_FEATURES } from '@mintline/access/org-features';
 import { AuditModule } from '@mintline/audit/audit.module';
 import { CallerIdsController } from './caller-ids/caller-ids.controller';
 import { CallerIdsService } from './caller-ids/caller-ids.service';
-import { PhoneNumberEntity } from './caller-ids/phone-number.entity';
-import { EndpointEntity } from './endpoints/endpoint.entity';
 import { EndpointsController } from './endpoints/endpoints.controller';
 import { EndpointsService } from './endpoints/endpoints.service';
-import { OrgEntity } from './orgs/org.entity';
 import { OrgFeaturesService } from './orgs/org-features.service';
 import { OrgsController } from './orgs/orgs.controller';
 import { OrgSettingsService } from './orgs/org-settings.service';
 import { OrgsService } from './orgs/orgs.service';
-import { UserEntity } from './users/user.entity';
 import { UsersController } from './users/users.controller';
 import { UsersService } from './users/users.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([OrgEntity, UserEntity, PhoneNumberEntity, EndpointEntity]), AuditModule],
+  imports: [AuditModule],
   controllers: [OrgsController, UsersController, CallerIdsController, EndpointsController],
   providers: [OrgsService, OrgSettingsService, UsersService, CallerIdsService, EndpointsService, { provide: ORG_FEATURES, useClass: OrgFeaturesService }],
   exports: [OrgsService, OrgSettingsService, UsersService, CallerIdsService, ORG_FEATURES],

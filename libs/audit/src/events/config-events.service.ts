@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager } from 'typeorm';
 import type { Actor } from '@mintline/access/principal';
 import { Clock } from '@mintline/common/clock';
-import { ConfigEventEntity } from './config-event.entity';
+import type { SystemTx, TenantTx } from '@mintline/common/database/db';
+import { ConfigEventsRepository } from './config-events.repository';
 
 export interface ConfigEventInput {
-  orgId: string;
   actor: Actor;
   action: string;
   targetType: string;
@@ -18,24 +17,33 @@ export interface ConfigEventInput {
 
 /**
  * Records configuration changes. Takes the caller's transaction so the change and its event commit
- * together or not at all.
+ * together or not at all; the event belongs to the transaction's org.
  */
 @Injectable()
 export class ConfigEventsService {
   constructor(private readonly clock: Clock) {}
 
-  async record(manager: EntityManager, input: ConfigEventInput): Promise<void> {
-    await manager.insert(ConfigEventEntity, {
+  record(tx: TenantTx, input: ConfigEventInput): Promise<void> {
+    return this.insert(tx, tx.orgId, input);
+  }
+
+  /** For the cross-tenant paths (the operator's routes, retention, the CLI): the org is named explicitly. */
+  recordFor(tx: SystemTx, orgId: string, input: ConfigEventInput): Promise<void> {
+    return this.insert(tx, orgId, input);
+  }
+
+  private insert(tx: TenantTx | SystemTx, orgId: string, input: ConfigEventInput): Promise<void> {
+    return ConfigEventsRepository.insert(tx, {
       id: randomUUID(),
-      orgId: input.orgId,
+      org_id: orgId,
       at: this.clock.now(),
-      actorKind: input.actor.kind,
-      actorId: input.actor.id,
+      actor_kind: input.actor.kind,
+      actor_id: input.actor.id,
       action: input.action,
-      targetType: input.targetType,
-      targetId: input.targetId,
-      details: (input.details ?? {}) as object,
-      requestId: input.requestId ?? null,
+      target_type: input.targetType,
+      target_id: input.targetId,
+      details: input.details ?? {},
+      request_id: input.requestId ?? null,
     });
   }
 }

@@ -1,17 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager } from 'typeorm';
 import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { ReadThroughCache } from '@mintline/common/cache/read-through-cache';
 import { Clock } from '@mintline/common/clock';
 import { CounterStore } from '@mintline/common/counters/counter-store';
-import { Db } from '@mintline/common/database/db';
+import { Db, TenantTx } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { actorOf, Principal, TenantPrincipal } from '@mintline/access/principal';
 import { assertScopesCover } from '@mintline/access/scope-escalation';
-import { ApiKeyEntity } from './api-key.entity';
-import { ApiKeyRecord, ApiKeysRepository } from './api-keys.repository';
+import { OrgsRepository } from '@mintline/tenancy/orgs/orgs.repository';
+import { ApiKeyListing, ApiKeyRecord, ApiKeysRepository } from './api-keys.repository';
 import { generateApiKeyToken, hashApiKeyToken, looksLikeApiKey } from './api-key-token';
 import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, UpdateApiKeyDto } from './api-key.dto';
 
@@ -19,17 +18,17 @@ import { ApiKeyView, CreateApiKeyDto, CreatedApiKeyView, UpdateApiKeyDto } from 
 const LAST_USED_RESOLUTION_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-export function toApiKeyView(key: ApiKeyEntity): ApiKeyView {
+export function toApiKeyView(key: ApiKeyListing): ApiKeyView {
   return {
     id: key.id,
     name: key.name,
     scopes: key.scopes,
-    orgId: key.orgId,
+    orgId: key.org_id,
     prefix: key.prefix,
-    createdAt: key.createdAt.toISOString(),
-    lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
-    expiresAt: key.expiresAt?.toISOString() ?? null,
-    maxRequestsPerDay: key.maxRequestsPerDay,
+    createdAt: key.created_at.toISOString(),
+    lastUsedAt: key.last_used_at?.toISOString() ?? null,
+    expiresAt: key.expires_at?.toISOString() ?? null,
+    maxRequestsPerDay: key.max_requests_per_day,
   };
 }
 
@@ -55,49 +54,44 @@ export class ApiKeysService {
       throw ApiError.validation([{ field: 'expiresAt', message: 'must be in the future' }]);
     }
     const { token, hash, prefix } = generateApiKeyToken();
-    return this.db.forOrg(principal.orgId).entities(async (manager) => {
+    return this.db.forOrg(principal.orgId).transaction(async (tx) => {
       let orgId = principal.orgId;
       if (dto.subOrgId) {
-        const rows: unknown[] = await manager.query('SELECT 1 FROM orgs WHERE id = $1 AND parent_org_id = $2', [dto.subOrgId, principal.orgId]);
-        if (rows.length === 0) throw ApiError.unprocessable('INVALID_SUB_ORG', 'subOrgId must be a direct child org of your org');
+        if (!(await OrgsRepository.isChild(tx, dto.subOrgId))) throw ApiError.unprocessable('INVALID_SUB_ORG', 'subOrgId must be a direct child org of your org');
         orgId = dto.subOrgId;
       }
-      const key = manager.create(ApiKeyEntity, {
+      const key = {
         id: randomUUID(),
-        ownerOrgId: principal.orgId,
-        orgId,
+        org_id: orgId,
         name: dto.name,
         scopes: dto.scopes,
         prefix,
-        tokenHash: hash,
-        createdByKind: principal.kind,
-        createdById: principal.kind === 'user' ? principal.userId : principal.apiKeyId,
-        expiresAt,
-        maxRequestsPerDay: dto.maxRequestsPerDay ?? null,
-        lastUsedAt: null,
-      });
-      await manager.insert(ApiKeyEntity, key);
-      await this.events.record(manager, {
-        orgId: principal.orgId,
+        token_hash: hash,
+        created_by_kind: principal.kind,
+        created_by_id: principal.kind === 'user' ? principal.userId : principal.apiKeyId,
+        expires_at: expiresAt,
+        max_requests_per_day: dto.maxRequestsPerDay ?? null,
+      };
+      await ApiKeysRepository.insert(tx, key);
+      await this.events.record(tx, {
         actor: actorOf(principal),
         action: 'api_key.created',
         targetType: 'api_key',
         targetId: key.id,
-        details: { name: key.name, scopes: key.scopes, orgId, expiresAt: expiresAt?.toISOString() ?? null, maxRequestsPerDay: key.maxRequestsPerDay },
+        details: { name: key.name, scopes: key.scopes, orgId, expiresAt: expiresAt?.toISOString() ?? null, maxRequestsPerDay: key.max_requests_per_day },
         requestId,
       });
-      return { id: key.id, name: key.name, scopes: key.scopes, orgId, expiresAt: expiresAt?.toISOString() ?? null, maxRequestsPerDay: key.maxRequestsPerDay, token };
+      return { id: key.id, name: key.name, scopes: key.scopes, orgId, expiresAt: expiresAt?.toISOString() ?? null, maxRequestsPerDay: key.max_requests_per_day, token };
     });
   }
 
   async list(ownerOrgId: string): Promise<ApiKeyView[]> {
-    const keys = await this.db.forOrg(ownerOrgId).read((manager) => manager.find(ApiKeyEntity, { where: { ownerOrgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
-    return keys.map(toApiKeyView);
+    return (await ApiKeysRepository.owned(this.db.forOrg(ownerOrgId))).map(toApiKeyView);
   }
 
   async update(principal: TenantPrincipal, id: string, dto: UpdateApiKeyDto, requestId: string): Promise<ApiKeyView> {
-    return this.db.forOrg(principal.orgId).entities(async (manager) => {
-      const key = await manager.findOne(ApiKeyEntity, { where: { id, ownerOrgId: principal.orgId }, lock: { mode: 'pessimistic_write' } });
+    return this.db.forOrg(principal.orgId).transaction(async (tx) => {
+      const key = await ApiKeysRepository.lockOwned(tx, id);
       if (!key) throw ApiError.notFound('API key not found');
       // Found in this org first (another org's key stays a 404), then: only a principal holding all of
       // the key's scopes may change it.
@@ -109,10 +103,9 @@ export class ApiKeysService {
         if (dto.scopes.length !== key.scopes.length) changes.scopes = key.scopes = dto.scopes;
       }
       if (Object.keys(changes).length > 0) {
-        await manager.update(ApiKeyEntity, { id }, { name: key.name, scopes: key.scopes });
-        await this.publishChange(manager, id);
-        await this.events.record(manager, {
-          orgId: principal.orgId,
+        await ApiKeysRepository.update(tx, id, key);
+        await this.publishChange(tx, id);
+        await this.events.record(tx, {
           actor: actorOf(principal),
           action: 'api_key.updated',
           targetType: 'api_key',
@@ -126,13 +119,13 @@ export class ApiKeysService {
   }
 
   async remove(principal: TenantPrincipal, id: string, requestId: string): Promise<void> {
-    await this.db.forOrg(principal.orgId).entities(async (manager) => {
-      const key = await manager.findOne(ApiKeyEntity, { where: { id, ownerOrgId: principal.orgId }, lock: { mode: 'pessimistic_write' } });
+    await this.db.forOrg(principal.orgId).transaction(async (tx) => {
+      const key = await ApiKeysRepository.lockOwned(tx, id);
       if (!key) throw ApiError.notFound('API key not found');
       assertScopesCover(principal.scopes, key.scopes, 'Deleting this key needs scopes you do not hold');
-      await this.publishChange(manager, id);
-      await manager.delete(ApiKeyEntity, { id, ownerOrgId: principal.orgId });
-      await this.events.record(manager, { orgId: principal.orgId, actor: actorOf(principal), action: 'api_key.deleted', targetType: 'api_key', targetId: id, requestId });
+      await this.publishChange(tx, id);
+      await ApiKeysRepository.delete(tx, id);
+      await this.events.record(tx, { actor: actorOf(principal), action: 'api_key.deleted', targetType: 'api_key', targetId: id, requestId });
     });
   }
 
@@ -153,9 +146,9 @@ export class ApiKeysService {
   }
 
   /** Drops the key from every instance's cache when its transaction commits (and from this one now). */
-  private async publishChange(manager: EntityManager, id: string): Promise<void> {
-    const rows: Array<{ hash: string }> = await manager.query(`SELECT encode(token_hash, 'hex') AS hash FROM api_keys WHERE id = $1`, [id]);
-    if (rows[0]) await this.bus.publish('api-key', rows[0].hash, manager);
+  private async publishChange(tx: TenantTx, id: string): Promise<void> {
+    const hash = await ApiKeysRepository.tokenHashHex(tx, id);
+    if (hash) await this.bus.publish('api-key', hash, tx);
   }
 
   private async consumeDailyQuota(key: ApiKeyRecord, now: number): Promise<void> {

@@ -1,12 +1,13 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Client } from 'pg';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
+import type { Tx } from '../database/db';
 import { ApiError } from '../errors/api-error';
+import { CACHE_CHANNEL, CacheEpochsRepository } from './cache-epochs.repository';
 
 export type CacheTopic = 'user' | 'api-key' | 'org' | 'credentials' | 'caller-id';
 
-const CHANNEL = 'mintline_cache';
 const RECONNECT_MS = 1000;
 
 type Listener = (key: string) => void;
@@ -95,12 +96,10 @@ export class InvalidationBus implements OnApplicationBootstrap, OnApplicationShu
     this.topicResetters.set(topic, [...(this.topicResetters.get(topic) ?? []), reset]);
   }
 
-  /** Publishes a change within `manager`'s transaction (or on its own) and applies it locally now. */
-  async publish(topic: CacheTopic, key: string, manager?: EntityManager): Promise<void> {
+  /** Publishes a change within the transaction `tx` that makes it, and applies it locally now. */
+  async publish(topic: CacheTopic, key: string, tx: Tx): Promise<void> {
     this.deliver(topic, key);
-    const runner = manager ?? this.dataSource;
-    await runner.query('UPDATE cache_epochs SET epoch = epoch + 1 WHERE topic = $1', [topic]);
-    await runner.query('SELECT pg_notify($1, $2)', [CHANNEL, `${topic}:${key}`]);
+    await CacheEpochsRepository.bump(tx, topic, key);
   }
 
   /**
@@ -140,8 +139,7 @@ export class InvalidationBus implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async readEpochs(): Promise<void> {
-    const rows: Array<{ topic: CacheTopic; epoch: string }> = await this.dataSource.query('SELECT topic, epoch::text FROM cache_epochs');
-    this.apply(rows);
+    this.apply(await CacheEpochsRepository.all(this.dataSource));
   }
 
   private reset(topic: CacheTopic): void {
@@ -160,7 +158,7 @@ export class InvalidationBus implements OnApplicationBootstrap, OnApplicationShu
     client.on('end', () => this.lost(client));
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${CACHE_CHANNEL}`);
       if (this.stopped) {
         // Shut down while this connection was being opened.
         await client.end().catch(() => undefined);

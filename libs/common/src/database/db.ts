@@ -56,7 +56,7 @@ const BEGIN: Sql = { text: 'BEGIN' };
 const BEGIN_READ_ONLY: Sql = { text: 'BEGIN READ ONLY' };
 
 /** What a handle can run: a statement (with its tenant, in one round trip), or a transaction. */
-abstract class BoundDb {
+abstract class BoundDb<T extends Tx> {
   protected constructor(
     private readonly pool: Pool,
     private readonly dataSource: DataSource,
@@ -64,18 +64,21 @@ abstract class BoundDb {
     readonly setting: string,
   ) {}
 
+  /** The transaction object of this handle's kind (it carries the org, or the system reason). */
+  protected abstract bind(client: PoolClient, runner: QueryRunner): T;
+
   /** One statement in a transaction of its own, the tenant set in the same round trip; its rows. */
-  async query<T>(sql: Sql | string, values: readonly unknown[] = []): Promise<T[]> {
-    return (await this.execute<T>(sql, values)).rows;
+  async query<R>(sql: Sql | string, values: readonly unknown[] = []): Promise<R[]> {
+    return (await this.execute<R>(sql, values)).rows;
   }
 
   /** Like `query`, with the count of rows the statement touched. */
-  async execute<T>(sql: Sql | string, values: readonly unknown[] = []): Promise<StatementResult<T>> {
+  async execute<R>(sql: Sql | string, values: readonly unknown[] = []): Promise<StatementResult<R>> {
     const client = listened(await this.pool.connect());
     let failure: unknown;
     try {
       const { results } = await runBatch(client, [setTenant(this.setting), statementOf(sql, values)]);
-      return results[1] as StatementResult<T>;
+      return results[1] as StatementResult<R>;
     } catch (error) {
       failure = error;
       throw error;
@@ -85,7 +88,7 @@ abstract class BoundDb {
   }
 
   /** Runs `work` with TypeORM's entity operations in one transaction bound to this handle's tenant. */
-  entities<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  entities<R>(work: (manager: EntityManager) => Promise<R>): Promise<R> {
     return this.transaction(async (tx) => work(await tx.entities()));
   }
 
@@ -93,7 +96,7 @@ abstract class BoundDb {
    * Entity reads (finds, no locks, no writes) in one read-only transaction bound to this handle's
    * tenant; BEGIN and the setting travel in one round trip, the reads follow, then COMMIT.
    */
-  read<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  read<R>(work: (manager: EntityManager) => Promise<R>): Promise<R> {
     return this.transaction(async (tx) => work(await tx.entities('read')));
   }
 
@@ -101,10 +104,10 @@ abstract class BoundDb {
    * Runs `work` in one transaction bound to this handle's tenant: BEGIN, the setting and the first
    * statement travel together; COMMIT when `work` resolves, ROLLBACK when it throws.
    */
-  async transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+  async transaction<R>(work: (tx: T) => Promise<R>): Promise<R> {
     const runner = this.dataSource.createQueryRunner();
     const client = (await runner.connect()) as PoolClient;
-    const tx = new Tx(client, runner, this.setting);
+    const tx = this.bind(client, runner);
     let failure: unknown;
     try {
       const result = await work(tx);
@@ -125,7 +128,7 @@ abstract class BoundDb {
 }
 
 /** One org's rows. */
-export class TenantDb extends BoundDb {
+export class TenantDb extends BoundDb<TenantTx> {
   readonly kind = 'tenant';
 
   constructor(
@@ -135,10 +138,14 @@ export class TenantDb extends BoundDb {
   ) {
     super(pool, dataSource, orgId);
   }
+
+  protected bind(client: PoolClient, runner: QueryRunner): TenantTx {
+    return new TenantTx(client, runner, this.orgId);
+  }
 }
 
 /** Every org's rows: only for the paths named by SystemReason. */
-export class SystemDb extends BoundDb {
+export class SystemDb extends BoundDb<SystemTx> {
   readonly kind = 'system';
 
   constructor(
@@ -147,6 +154,10 @@ export class SystemDb extends BoundDb {
     readonly reason: SystemReason,
   ) {
     super(pool, dataSource, 'system');
+  }
+
+  protected bind(client: PoolClient, runner: QueryRunner): SystemTx {
+    return new SystemTx(client, runner, this.reason);
   }
 }
 
@@ -208,6 +219,35 @@ export class Tx {
     else if (begun === 'entities') await (command === 'COMMIT' ? this.runner.commitTransaction() : this.runner.rollbackTransaction());
   }
 }
+
+/** A transaction bound to one org: repositories read the org from it, never from an argument. */
+export class TenantTx extends Tx {
+  readonly kind = 'tenant';
+
+  constructor(
+    client: PoolClient,
+    runner: QueryRunner,
+    readonly orgId: string,
+  ) {
+    super(client, runner, orgId);
+  }
+}
+
+/** A transaction over every org's rows: only for the paths named by SystemReason. */
+export class SystemTx extends Tx {
+  readonly kind = 'system';
+
+  constructor(
+    client: PoolClient,
+    runner: QueryRunner,
+    readonly reason: SystemReason,
+  ) {
+    super(client, runner, 'system');
+  }
+}
+
+/** Either transaction: for statements that work the same for one org or for all. */
+export type AnyTx = TenantTx | SystemTx;
 
 const listening = new WeakSet<PoolClient>();
 

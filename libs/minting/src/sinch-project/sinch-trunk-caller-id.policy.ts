@@ -3,7 +3,7 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import { CredentialsService } from '@mintline/credentials/credentials.service';
 import { SinchTrunkClient } from '@mintline/providers/sinch-project/sinch-trunk.client';
 import type { CallerIdPolicy } from '@mintline/tenancy/caller-ids/caller-id-policy';
-import type { CallerIdProvider } from '@mintline/tenancy/caller-ids/phone-number.entity';
+import type { CallerIdProvider } from '@mintline/tenancy/caller-ids/phone-numbers.repository';
 
 /**
  * A sinch caller ID must be on the org's SIP trunk when its sinch-project credentials name one;

@@ -1,4 +1,4 @@
-import type { CallerIdProvider } from './phone-number.entity';
+import type { CallerIdProvider } from './phone-numbers.repository';
 
 /**
  * Injection token of the check a caller ID must pass before it is stored (the Sinch trunk check).

@@ -7,15 +7,13 @@ import { ReadThroughCache } from '@mintline/common/cache/read-through-cache';
 import { Clock } from '@mintline/common/clock';
 import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
-import { UserEntity } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
-import { PhoneNumbersRepository } from './phone-numbers.repository';
+import { CallerIdProvider, PhoneNumberRow, PhoneNumbersRepository } from './phone-numbers.repository';
 import { CALLER_ID_POLICY, CallerIdPolicy } from './caller-id-policy';
 import { CreatePhoneNumberDto, PhoneNumberView } from './phone-number.dto';
-import { CallerIdProvider, PhoneNumberEntity } from './phone-number.entity';
 
-export function toPhoneNumberView(number: PhoneNumberEntity): PhoneNumberView {
-  return { id: number.id, provider: number.provider, phoneNumber: number.phoneNumber, isDefault: number.isDefault, label: number.label };
+export function toPhoneNumberView(number: PhoneNumberRow): PhoneNumberView {
+  return { id: number.id, provider: number.provider, phoneNumber: number.phone_number, isDefault: number.is_default, label: number.label };
 }
 
 type Defaults = Partial<Record<CallerIdProvider, string>>;
@@ -38,35 +36,31 @@ export class CallerIdsService {
   async add(principal: TenantPrincipal, userId: string, dto: CreatePhoneNumberDto, requestId: string): Promise<PhoneNumberView> {
     await this.assertUser(principal.orgId, userId);
     await this.policy.assertAllowed(principal.orgId, dto.provider, dto.phoneNumber);
-    return this.db.forOrg(principal.orgId).entities(async (manager) => {
+    return this.db.forOrg(principal.orgId).transaction(async (tx) => {
       // Lock the user row so concurrent additions for one user take turns over the default flag.
-      const locked = await manager.findOne(UserEntity, { where: { id: userId, orgId: principal.orgId }, lock: { mode: 'pessimistic_write' } });
-      if (!locked) throw ApiError.notFound('User not found');
-      const duplicate = await manager.existsBy(PhoneNumberEntity, { userId, provider: dto.provider, phoneNumber: dto.phoneNumber });
+      if (!(await UsersRepository.lock(tx, userId))) throw ApiError.notFound('User not found');
+      const duplicate = await PhoneNumbersRepository.has(tx, userId, dto.provider, dto.phoneNumber);
       if (duplicate) throw ApiError.conflict('PHONE_NUMBER_TAKEN', 'This user already has this number for this provider');
       // Omitted isDefault: the user's first number for this provider becomes its default, later ones do
       // not; false never does. Read under the user-row lock above, so of two concurrent first numbers
       // the second sees the first (the partial unique index phone_numbers_one_default_key backs this up).
-      const isDefault = dto.isDefault ?? !(await manager.existsBy(PhoneNumberEntity, { userId, provider: dto.provider }));
-      if (isDefault) await manager.update(PhoneNumberEntity, { userId, provider: dto.provider, isDefault: true }, { isDefault: false });
-      const number = manager.create(PhoneNumberEntity, {
+      const isDefault = dto.isDefault ?? !(await PhoneNumbersRepository.has(tx, userId, dto.provider));
+      if (isDefault) await PhoneNumbersRepository.clearDefault(tx, userId, dto.provider);
+      const number = await PhoneNumbersRepository.insert(tx, {
         id: randomUUID(),
-        orgId: principal.orgId,
-        userId,
+        user_id: userId,
         provider: dto.provider,
-        phoneNumber: dto.phoneNumber,
-        isDefault,
+        phone_number: dto.phoneNumber,
+        is_default: isDefault,
         label: dto.label ?? null,
       });
-      await manager.insert(PhoneNumberEntity, number);
-      await this.bus.publish('caller-id', userId, manager);
-      await this.events.record(manager, {
-        orgId: principal.orgId,
+      await this.bus.publish('caller-id', userId, tx);
+      await this.events.record(tx, {
         actor: actorOf(principal),
         action: 'caller_id.added',
         targetType: 'user',
         targetId: userId,
-        details: { phoneNumberId: number.id, provider: number.provider, phoneNumber: number.phoneNumber, isDefault },
+        details: { phoneNumberId: number.id, provider: number.provider, phoneNumber: number.phone_number, isDefault },
         requestId,
       });
       return toPhoneNumberView(number);
@@ -75,23 +69,21 @@ export class CallerIdsService {
 
   async list(orgId: string, userId: string): Promise<PhoneNumberView[]> {
     await this.assertUser(orgId, userId);
-    const numbers = await this.db.forOrg(orgId).read((manager) => manager.find(PhoneNumberEntity, { where: { orgId, userId }, order: { createdAt: 'ASC', id: 'ASC' } }));
-    return numbers.map(toPhoneNumberView);
+    return (await PhoneNumbersRepository.ofUser(this.db.forOrg(orgId), userId)).map(toPhoneNumberView);
   }
 
   async remove(principal: TenantPrincipal, userId: string, numberId: string, requestId: string): Promise<void> {
-    await this.db.forOrg(principal.orgId).entities(async (manager) => {
-      const number = await manager.findOneBy(PhoneNumberEntity, { id: numberId, userId, orgId: principal.orgId });
+    await this.db.forOrg(principal.orgId).transaction(async (tx) => {
+      const number = await PhoneNumbersRepository.findOfUser(tx, numberId, userId);
       if (!number) throw ApiError.notFound('Phone number not found');
-      await manager.delete(PhoneNumberEntity, { id: numberId });
-      await this.bus.publish('caller-id', userId, manager);
-      await this.events.record(manager, {
-        orgId: principal.orgId,
+      await PhoneNumbersRepository.delete(tx, numberId);
+      await this.bus.publish('caller-id', userId, tx);
+      await this.events.record(tx, {
         actor: actorOf(principal),
         action: 'caller_id.removed',
         targetType: 'user',
         targetId: userId,
-        details: { phoneNumberId: numberId, provider: number.provider, phoneNumber: number.phoneNumber },
+        details: { phoneNumberId: numberId, provider: number.provider, phoneNumber: number.phone_number },
         requestId,
       });
     });

@@ -5,9 +5,9 @@ import { actorOf, TenantPrincipal } from '@mintline/access/principal';
 import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { CreateEndpointDto, EndpointView, UpdateEndpointDto } from './endpoint.dto';
-import { EndpointEntity } from './endpoint.entity';
+import { EndpointRow, EndpointsRepository } from './endpoints.repository';
 
-export function toEndpointView(endpoint: EndpointEntity): EndpointView {
+export function toEndpointView(endpoint: EndpointRow): EndpointView {
   return { id: endpoint.id, name: endpoint.name, webrtc: endpoint.webrtc, state: endpoint.state };
 }
 
@@ -19,11 +19,9 @@ export class EndpointsService {
   ) {}
 
   async create(principal: TenantPrincipal, dto: CreateEndpointDto, requestId: string): Promise<EndpointView> {
-    return this.db.forOrg(principal.orgId).entities(async (manager) => {
-      const endpoint = manager.create(EndpointEntity, { id: randomUUID(), orgId: principal.orgId, name: dto.name, webrtc: dto.webrtc, state: 'active' });
-      await manager.insert(EndpointEntity, endpoint);
-      await this.events.record(manager, {
-        orgId: principal.orgId,
+    return this.db.forOrg(principal.orgId).transaction(async (tx) => {
+      const endpoint = await EndpointsRepository.insert(tx, { id: randomUUID(), name: dto.name, webrtc: dto.webrtc, state: 'active' });
+      await this.events.record(tx, {
         actor: actorOf(principal),
         action: 'endpoint.created',
         targetType: 'endpoint',
@@ -36,28 +34,26 @@ export class EndpointsService {
   }
 
   async list(orgId: string): Promise<EndpointView[]> {
-    const endpoints = await this.db.forOrg(orgId).read((manager) => manager.find(EndpointEntity, { where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
-    return endpoints.map(toEndpointView);
+    return (await EndpointsRepository.list(this.db.forOrg(orgId))).map(toEndpointView);
   }
 
   async get(orgId: string, id: string): Promise<EndpointView> {
-    const endpoint = await this.db.forOrg(orgId).read((manager) => manager.findOneBy(EndpointEntity, { id, orgId }));
+    const endpoint = await EndpointsRepository.find(this.db.forOrg(orgId), id);
     if (!endpoint) throw ApiError.notFound('Endpoint not found');
     return toEndpointView(endpoint);
   }
 
   async update(principal: TenantPrincipal, id: string, dto: UpdateEndpointDto, requestId: string): Promise<EndpointView> {
-    return this.db.forOrg(principal.orgId).entities(async (manager) => {
-      const endpoint = await manager.findOne(EndpointEntity, { where: { id, orgId: principal.orgId }, lock: { mode: 'pessimistic_write' } });
+    return this.db.forOrg(principal.orgId).transaction(async (tx) => {
+      const endpoint = await EndpointsRepository.lock(tx, id);
       if (!endpoint) throw ApiError.notFound('Endpoint not found');
       const changes: Record<string, unknown> = {};
       if (dto.name !== undefined && dto.name !== endpoint.name) changes.name = endpoint.name = dto.name;
       if (dto.webrtc !== undefined && dto.webrtc !== endpoint.webrtc) changes.webrtc = endpoint.webrtc = dto.webrtc;
       if (dto.state !== undefined && dto.state !== endpoint.state) changes.state = endpoint.state = dto.state;
       if (Object.keys(changes).length > 0) {
-        await manager.update(EndpointEntity, { id }, { name: endpoint.name, webrtc: endpoint.webrtc, state: endpoint.state });
-        await this.events.record(manager, {
-          orgId: principal.orgId,
+        await EndpointsRepository.update(tx, id, endpoint);
+        await this.events.record(tx, {
           actor: actorOf(principal),
           action: 'endpoint.updated',
           targetType: 'endpoint',

@@ -6,18 +6,19 @@ import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { CreateOrgDto, OrgView, UpdateOrgDto } from './org.dto';
-import { OrgEntity } from './org.entity';
+import { OrgRow, OrgsRepository } from './orgs.repository';
 
-export function toOrgView(org: OrgEntity): OrgView {
+export function toOrgView(org: OrgRow): OrgView {
   return {
     id: org.id,
     name: org.name,
-    parentOrgId: org.parentOrgId,
-    features: { webrtc: org.webrtcEnabled },
-    limits: { mintsPerMinute: org.mintsPerMinute },
+    parentOrgId: org.parent_org_id,
+    features: { webrtc: org.webrtc_enabled },
+    limits: { mintsPerMinute: org.mints_per_minute },
   };
 }
 
+/** The operator's management of orgs: cross-tenant by nature, so through the system handle ('operator'). */
 @Injectable()
 export class OrgsService {
   constructor(
@@ -27,48 +28,45 @@ export class OrgsService {
   ) {}
 
   async create(dto: CreateOrgDto, actor: Actor, requestId: string): Promise<OrgView> {
-    return this.db.system('operator').entities(async (manager) => {
-      if (dto.parentOrgId && !(await manager.existsBy(OrgEntity, { id: dto.parentOrgId }))) {
+    return this.db.system('operator').transaction(async (tx) => {
+      if (dto.parentOrgId && !(await OrgsRepository.existsAny(tx, dto.parentOrgId))) {
         throw ApiError.unprocessable('INVALID_PARENT_ORG', 'parentOrgId does not name an existing org');
       }
-      const org = manager.create(OrgEntity, { id: randomUUID(), name: dto.name, parentOrgId: dto.parentOrgId ?? null });
-      await manager.insert(OrgEntity, org);
-      const saved = await manager.findOneByOrFail(OrgEntity, { id: org.id });
-      await this.events.record(manager, {
-        orgId: org.id,
+      const org = await OrgsRepository.insert(tx, { id: randomUUID(), name: dto.name, parent_org_id: dto.parentOrgId ?? null });
+      await this.events.recordFor(tx, org.id, {
         actor,
         action: 'org.created',
         targetType: 'org',
         targetId: org.id,
-        details: { name: org.name, parentOrgId: org.parentOrgId },
+        details: { name: org.name, parentOrgId: org.parent_org_id },
         requestId,
       });
-      return toOrgView(saved);
+      return toOrgView(org);
     });
   }
 
-  async get(id: string): Promise<OrgEntity> {
-    const org = await this.db.system('operator').read((manager) => manager.findOneBy(OrgEntity, { id }));
+  async get(id: string): Promise<OrgRow> {
+    const org = await OrgsRepository.find(this.db.system('operator'), id);
     if (!org) throw ApiError.notFound('Org not found');
     return org;
   }
 
   async update(id: string, dto: UpdateOrgDto, actor: Actor, requestId: string): Promise<OrgView> {
-    return this.db.system('operator').entities(async (manager) => {
-      const org = await manager.findOne(OrgEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    return this.db.system('operator').transaction(async (tx) => {
+      const org = await OrgsRepository.lockAny(tx, id);
       if (!org) throw ApiError.notFound('Org not found');
       const changes: Record<string, unknown> = {};
       if (dto.name !== undefined && dto.name !== org.name) changes.name = org.name = dto.name;
-      if (dto.features?.webrtc !== undefined && dto.features.webrtc !== org.webrtcEnabled) {
-        changes['features.webrtc'] = org.webrtcEnabled = dto.features.webrtc;
+      if (dto.features?.webrtc !== undefined && dto.features.webrtc !== org.webrtc_enabled) {
+        changes['features.webrtc'] = org.webrtc_enabled = dto.features.webrtc;
       }
-      if (dto.limits?.mintsPerMinute !== undefined && dto.limits.mintsPerMinute !== org.mintsPerMinute) {
-        changes['limits.mintsPerMinute'] = org.mintsPerMinute = dto.limits.mintsPerMinute;
+      if (dto.limits?.mintsPerMinute !== undefined && dto.limits.mintsPerMinute !== org.mints_per_minute) {
+        changes['limits.mintsPerMinute'] = org.mints_per_minute = dto.limits.mintsPerMinute;
       }
       if (Object.keys(changes).length > 0) {
-        await manager.update(OrgEntity, { id }, { name: org.name, webrtcEnabled: org.webrtcEnabled, mintsPerMinute: org.mintsPerMinute });
-        await this.bus.publish('org', id, manager);
-        await this.events.record(manager, { orgId: id, actor, action: 'org.updated', targetType: 'org', targetId: id, details: changes, requestId });
+        await OrgsRepository.update(tx, id, org);
+        await this.bus.publish('org', id, tx);
+        await this.events.recordFor(tx, id, { actor, action: 'org.updated', targetType: 'org', targetId: id, details: changes, requestId });
       }
       return toOrgView(org);
     });

@@ -1,20 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager } from 'typeorm';
-import { ConfigEventsService } from '@mintline/audit/events/config-events.service';
-import { Actor, Principal, actorOf } from '@mintline/access/principal';
+import { ConfigEventInput, ConfigEventsService } from '@mintline/audit/events/config-events.service';
+import { Principal, actorOf } from '@mintline/access/principal';
 import { assertScopesCover } from '@mintline/access/scope-escalation';
 import { ROLE_SCOPES, Role } from '@mintline/access/scopes';
 import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
-import { Db } from '@mintline/common/database/db';
+import { Db, TenantTx } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
-import { OrgEntity } from '../orgs/org.entity';
+import { OrgsRepository } from '../orgs/orgs.repository';
 import { hashPassword } from './passwords';
 import { CreateUserDto, UpdateUserDto, UserView } from './user.dto';
-import { UserEntity } from './user.entity';
+import { UserChanges, UserRecord, UsersRepository } from './users.repository';
 
-export function toUserView(user: UserEntity): UserView {
-  return { id: user.id, email: user.email, name: user.name, role: user.role, orgId: user.orgId, disabled: user.disabled };
+export function toUserView(user: UserRecord): UserView {
+  return { id: user.id, email: user.email, name: user.name, role: user.role, orgId: user.org_id, disabled: user.disabled };
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -31,23 +30,15 @@ export class UsersService {
     assertMayManageRole(principal, dto.role, `Creating a user with role ${dto.role}`);
     const passwordHash = await hashPassword(dto.password);
     try {
-      return await this.db.forOrg(orgId).entities(async (manager) => {
-        if (!(await manager.existsBy(OrgEntity, { id: orgId }))) throw ApiError.notFound('Org not found');
-        const user = manager.create(UserEntity, {
-          id: randomUUID(),
-          orgId,
-          email: dto.email,
-          name: dto.name ?? null,
-          role: dto.role,
-          passwordHash,
-          disabled: false,
-        });
-        await manager.insert(UserEntity, user);
-        await this.record(manager, orgId, actorOf(principal), 'user.created', user.id, { email: user.email, role: user.role }, requestId);
+      return await this.db.forOrg(orgId).transaction(async (tx) => {
+        if (!(await OrgsRepository.exists(tx))) throw ApiError.notFound('Org not found');
+        const user = await UsersRepository.insert(tx, { id: randomUUID(), email: dto.email, name: dto.name ?? null, role: dto.role, password_hash: passwordHash });
+        await this.record(tx, principal, 'user.created', user.id, { email: user.email, role: user.role }, requestId);
         return toUserView(user);
       });
     } catch (error) {
-      if ((error as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) {
+      const failure = error as { code?: string; driverError?: { code?: string } };
+      if ((failure.driverError?.code ?? failure.code) === UNIQUE_VIOLATION) {
         throw ApiError.conflict('EMAIL_TAKEN', 'A user with this email already exists');
       }
       throw error;
@@ -55,59 +46,47 @@ export class UsersService {
   }
 
   async list(orgId: string): Promise<UserView[]> {
-    const users = await this.db.forOrg(orgId).read((manager) => manager.find(UserEntity, { where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
-    return users.map(toUserView);
+    return (await UsersRepository.list(this.db.forOrg(orgId))).map(toUserView);
   }
 
-  async get(orgId: string, id: string): Promise<UserEntity> {
-    const user = await this.db.forOrg(orgId).read((manager) => manager.findOneBy(UserEntity, { id, orgId }));
+  async get(orgId: string, id: string): Promise<UserRecord> {
+    const user = await UsersRepository.find(this.db.forOrg(orgId), id);
     if (!user) throw ApiError.notFound('User not found');
     return user;
   }
 
   async update(orgId: string, id: string, dto: UpdateUserDto, principal: Principal, requestId: string): Promise<UserView> {
     const passwordHash = dto.password ? await hashPassword(dto.password) : undefined;
-    return this.db.forOrg(orgId).entities(async (manager) => {
+    return this.db.forOrg(orgId).transaction(async (tx) => {
       // Found in this org first (another org's user stays a 404), then the privilege rule: the user's
       // role, and the role it is given, must be within the principal's scopes, whatever the change.
-      const user = await this.lockUser(manager, orgId, id);
+      const user = await this.lockUser(tx, id);
       assertMayManageRole(principal, user.role, `Changing a user with role ${user.role}`);
       if (dto.role !== undefined) assertMayManageRole(principal, dto.role, `Giving role ${dto.role}`);
       const changes: Record<string, unknown> = {};
       if (dto.name !== undefined && dto.name !== user.name) changes.name = user.name = dto.name;
       if (dto.role !== undefined && dto.role !== user.role) changes.role = user.role = dto.role;
       if (dto.disabled !== undefined && dto.disabled !== user.disabled) changes.disabled = user.disabled = dto.disabled;
-      if (passwordHash) {
-        user.passwordHash = passwordHash;
-        changes.password = 'changed';
-      }
+      if (passwordHash) changes.password = 'changed';
       if (Object.keys(changes).length === 0) return toUserView(user);
-      if (user.role !== 'admin' || user.disabled) await this.assertAnotherActiveAdmin(manager, orgId, id);
-      await manager.update(
-        UserEntity,
-        { id, orgId },
-        {
-          name: user.name,
-          role: user.role,
-          disabled: user.disabled,
-          ...(passwordHash ? { passwordHash } : {}),
-        },
-      );
-      await this.bus.publish('user', id, manager);
-      await this.record(manager, orgId, actorOf(principal), 'user.updated', id, changes, requestId);
+      if (user.role !== 'admin' || user.disabled) await this.assertAnotherActiveAdmin(tx, id);
+      const update: UserChanges = { name: user.name, role: user.role, disabled: user.disabled, ...(passwordHash ? { password_hash: passwordHash } : {}) };
+      await UsersRepository.update(tx, id, update);
+      await this.bus.publish('user', id, tx);
+      await this.record(tx, principal, 'user.updated', id, changes, requestId);
       return toUserView(user);
     });
   }
 
   async remove(orgId: string, id: string, principal: Principal, requestId: string): Promise<void> {
-    await this.db.forOrg(orgId).entities(async (manager) => {
-      const user = await this.lockUser(manager, orgId, id);
+    await this.db.forOrg(orgId).transaction(async (tx) => {
+      const user = await this.lockUser(tx, id);
       assertMayManageRole(principal, user.role, `Deleting a user with role ${user.role}`);
-      await this.assertAnotherActiveAdmin(manager, orgId, id);
-      await manager.delete(UserEntity, { id, orgId });
-      await this.bus.publish('user', id, manager);
-      await this.bus.publish('caller-id', id, manager);
-      await this.record(manager, orgId, actorOf(principal), 'user.deleted', id, { email: user.email }, requestId);
+      await this.assertAnotherActiveAdmin(tx, id);
+      await UsersRepository.delete(tx, id);
+      await this.bus.publish('user', id, tx);
+      await this.bus.publish('caller-id', id, tx);
+      await this.record(tx, principal, 'user.deleted', id, { email: user.email }, requestId);
     });
   }
 
@@ -115,9 +94,9 @@ export class UsersService {
    * Changes to an org's users take turns: the org row is locked first, so two concurrent demotions of
    * the last two admins cannot both pass the last-admin check (nor deadlock on each other's rows).
    */
-  private async lockUser(manager: EntityManager, orgId: string, id: string): Promise<UserEntity> {
-    await manager.query('SELECT 1 FROM orgs WHERE id = $1 FOR UPDATE', [orgId]);
-    const user = await manager.findOne(UserEntity, { where: { id, orgId }, lock: { mode: 'pessimistic_write' } });
+  private async lockUser(tx: TenantTx, id: string): Promise<UserRecord> {
+    await OrgsRepository.lock(tx);
+    const user = await UsersRepository.lock(tx, id);
     if (!user) throw ApiError.notFound('User not found');
     return user;
   }
@@ -126,11 +105,8 @@ export class UsersService {
    * An org must keep at least one enabled admin, or nobody could manage it again. The org's admins are
    * locked first so that two concurrent demotions cannot both pass.
    */
-  private async assertAnotherActiveAdmin(manager: EntityManager, orgId: string, exceptId: string): Promise<void> {
-    const admins: Array<{ id: string; disabled: boolean }> = await manager.query(
-      `SELECT id, disabled FROM users WHERE org_id = $1 AND role = 'admin' ORDER BY id FOR UPDATE`,
-      [orgId],
-    );
+  private async assertAnotherActiveAdmin(tx: TenantTx, exceptId: string): Promise<void> {
+    const admins = await UsersRepository.lockAdmins(tx);
     const wasActiveAdmin = admins.some((admin) => admin.id === exceptId && !admin.disabled);
     const others = admins.filter((admin) => admin.id !== exceptId && !admin.disabled);
     if (wasActiveAdmin && others.length === 0) {
@@ -138,8 +114,8 @@ export class UsersService {
     }
   }
 
-  private record(manager: EntityManager, orgId: string, actor: Actor, action: string, userId: string, details: Record<string, unknown>, requestId: string) {
-    return this.events.record(manager, { orgId, actor, action, targetType: 'user', targetId: userId, details, requestId });
+  private record(tx: TenantTx, principal: Principal, action: string, userId: string, details: ConfigEventInput['details'], requestId: string) {
+    return this.events.record(tx, { actor: actorOf(principal), action, targetType: 'user', targetId: userId, details, requestId });
   }
 }
 
