@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { signCheckpoint } from '../libs/audit/src/checkpoints/audit-checkpoint';
 import { AuditSigningKeys } from '../libs/audit/src/checkpoints/audit-signing-keys';
 import type { ChainedContent } from '../libs/audit/src/mints/audit-chain';
-import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from '../libs/audit/src/mints/mint-audit.query';
+import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from '../libs/audit/src/mints/mint-audit.repository';
 import { expectStatus } from './support/assertions';
 import { startSecondInstance } from './support/call-tokens';
 import { cleanupCli, runCli } from './support/cli-process';

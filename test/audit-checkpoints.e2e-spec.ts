@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chainHash, ChainedContent } from '../libs/audit/src/mints/audit-chain';
-import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from '../libs/audit/src/mints/mint-audit.query';
+import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from '../libs/audit/src/mints/mint-audit.repository';
 import { expectError, expectStatus, expectValidation, UUID_PATTERN } from './support/assertions';
 import { cleanupCli, runCli } from './support/cli-process';
 import { createOrgWithAdmin, OrgFixture } from './support/fixtures';

@@ -1,5 +1,5 @@
 import { CSV_COLUMNS } from '../libs/audit/src/mints/mint-audit.export';
-import { MINT_AUDIT_COLUMNS, mintAuditWhere } from '../libs/audit/src/mints/mint-audit.query';
+import { MINT_AUDIT_COLUMNS, mintAuditWhere } from '../libs/audit/src/mints/mint-audit.repository';
 import type { MintAuditFilterDto } from '../libs/audit/src/mints/mint-audit.dto';
 import { ManualClock } from '../libs/common/src/clock';
 import { allAuditPages } from './support/audit';

@@ -5,7 +5,7 @@ import { AuditSigningKeys } from '../libs/audit/src/checkpoints/audit-signing-ke
 import { CheckpointCovers } from '../libs/audit/src/checkpoints/checkpoint-covers';
 import { chainHash, GENESIS_HASH, tokenFingerprint } from '../libs/audit/src/mints/audit-chain';
 import type { MintAuditInput } from '../libs/audit/src/mints/mint-audit.types';
-import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from '../libs/audit/src/mints/mint-audit.query';
+import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from '../libs/audit/src/mints/mint-audit.repository';
 import { MintAuditWriter } from '../libs/audit/src/mints/mint-audit.writer';
 import { Clock } from '../libs/common/src/clock';
 import { InvalidationBus } from '../libs/common/src/cache/invalidation-bus';

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { AuditChainHeadsRepository } from '@mintline/audit/mints/audit-chain-heads.repository';
 import { AuditVerifier, ChainVerification } from '@mintline/audit/mints/audit-verifier.service';
 import { AuditPartitionsService, PruneResult } from '@mintline/audit/retention/audit-partitions.service';
 import { Clock } from '@mintline/common/clock';
@@ -9,9 +10,7 @@ import { withContext } from './app-context';
 /** Verifies one org's chain, or every org that has one. */
 export function verifyAudit(config: AppConfig, logger: Logger, databaseUrl: string, orgId?: string): Promise<Array<{ orgId: string } & ChainVerification>> {
   return withContext(config, logger, databaseUrl, async (context) => {
-    const orgIds: string[] = orgId
-      ? [orgId]
-      : (await context.get(Db).system('cli').query<{ org_id: string }>('SELECT org_id FROM audit_chain_heads ORDER BY org_id')).map((row) => row.org_id);
+    const orgIds: string[] = orgId ? [orgId] : await AuditChainHeadsRepository.orgs(context.get(Db).system('cli'));
     const verifier = context.get(AuditVerifier);
     const results = [];
     for (const id of orgIds) results.push({ orgId: id, ...(await verifier.verify(id)) });

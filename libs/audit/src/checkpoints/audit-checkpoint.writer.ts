@@ -3,24 +3,14 @@ import { performance } from 'node:perf_hooks';
 import { Counter } from 'prom-client';
 import { Clock } from '@mintline/common/clock';
 import { Db } from '@mintline/common/database/db';
-import { prepared } from '@mintline/common/database/statement-batch';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
 import { signCheckpoint } from './audit-checkpoint';
+import { AuditCheckpointsRepository } from './audit-checkpoints.repository';
 import { AuditSigningKeys } from './audit-signing-keys';
 import { ChainTrust, CommittedHead, HeadRef, sameHead } from './chain-trust';
 import { CheckpointCovers, Cover } from './checkpoint-covers';
 
 export type { CommittedHead } from './chain-trust';
-
-/** $1: the checkpoints of several orgs, a JSON array. */
-const INSERT_CHECKPOINTS = prepared(
-  'audit_checkpoints_insert',
-  `INSERT INTO audit_checkpoints (org_id, seq, hash, at, key_id, signature)
-   SELECT c.org_id, c.seq, decode(c.hash, 'hex'), c.at, c.key_id, decode(c.signature, 'base64')
-     FROM jsonb_to_recordset($1::jsonb)
-       AS c(org_id uuid, seq bigint, hash text, at timestamptz, key_id text, signature text)
-   ON CONFLICT (org_id, seq) DO NOTHING`,
-);
 
 /**
  * How long a batch that started from a head another writer moved waits for that writer's checkpoint of
@@ -211,12 +201,9 @@ export class AuditCheckpointWriter {
 
   private async write(heads: CommittedHead[]): Promise<void> {
     const at = new Date(this.clock.nowMs()).toISOString();
-    const rows = heads.map((head) => {
-      const checkpoint = signCheckpoint(this.keys, { orgId: head.orgId, seq: head.seq, hash: head.hash.toString('hex'), at });
-      return { org_id: checkpoint.orgId, seq: checkpoint.seq, hash: checkpoint.hash, at: checkpoint.at, key_id: checkpoint.keyId, signature: checkpoint.signature };
-    });
+    const checkpoints = heads.map((head) => signCheckpoint(this.keys, { orgId: head.orgId, seq: head.seq, hash: head.hash.toString('hex'), at }));
     // The checkpoints of several orgs travel as one JSON document; one instance commits each seq once,
     // so a row already at (org, seq) was not written by this service, and verification judges it.
-    await this.db.system('audit batch of many orgs').execute(INSERT_CHECKPOINTS, [JSON.stringify(rows)]);
+    await AuditCheckpointsRepository.insertMany(this.db.system('audit batch of many orgs'), checkpoints);
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '@mintline/common/database/db';
-import { prepared } from '@mintline/common/database/statement-batch';
 import { checkCheckpointSignature } from './audit-checkpoint';
+import { AuditCheckpointsRepository } from './audit-checkpoints.repository';
 import { AuditSigningKeys } from './audit-signing-keys';
 import type { HeadRef } from './chain-trust';
-import { checkpointOf, CheckpointColumns } from './checkpoint.query';
+import { checkpointOf } from './checkpoint.query';
 
 /**
  * `covered`: a checkpoint signed by a key of the configured ring vouches for exactly this org, seq and
@@ -12,15 +12,6 @@ import { checkpointOf, CheckpointColumns } from './checkpoint.query';
  * pruned whole). `uncovered`: neither — nothing stored vouches for this head, yet.
  */
 export type Cover = 'covered' | 'no-history' | 'uncovered';
-
-/** $1: the asked heads, a JSON array of {i, org_id, seq}. */
-const COVERS = prepared(
-  'audit_checkpoints_covers',
-  `SELECT a.i, a.org_id, c.hash AS checkpoint_hash, c.at AS checkpoint_at, c.key_id AS checkpoint_key_id, c.signature AS checkpoint_signature,
-          EXISTS (SELECT 1 FROM audit_checkpoints x WHERE x.org_id = a.org_id) AS has_any
-     FROM jsonb_to_recordset($1::jsonb) AS a(i int, org_id uuid, seq bigint)
-     LEFT JOIN audit_checkpoints c ON c.org_id = a.org_id AND c.seq = a.seq`,
-);
 
 /** Looks up, for heads found in the database, whether a stored checkpoint vouches for each. */
 @Injectable()
@@ -36,7 +27,7 @@ export class CheckpointCovers {
    */
   async lookup(heads: ReadonlyArray<{ orgId: string; head: HeadRef }>): Promise<Cover[]> {
     const asked = heads.map(({ orgId, head }, i) => ({ i, org_id: orgId, seq: head.seq }));
-    const rows = await this.db.system('audit batch of many orgs').query<CheckpointColumns & { i: number; org_id: string; has_any: boolean }>(COVERS, [JSON.stringify(asked)]);
+    const rows = await AuditCheckpointsRepository.covers(this.db.system('audit batch of many orgs'), asked);
     const covers: Cover[] = [];
     for (const row of rows) {
       const { head } = heads[row.i];

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
-import QueryStream from 'pg-query-stream';
-import { LongReads } from '@mintline/common/database/pg-client';
-import { Checkpoint, checkCheckpointSignature, describeCheckpointFailure } from '../checkpoints/audit-checkpoint';
+import { Db } from '@mintline/common/database/db';
+import { LongRead, LongReads } from '@mintline/common/database/pg-client';
+import { checkCheckpointSignature, describeCheckpointFailure } from '../checkpoints/audit-checkpoint';
+import { AuditCheckpointsRepository } from '../checkpoints/audit-checkpoints.repository';
 import { AuditSigningKeys } from '../checkpoints/audit-signing-keys';
-import { CheckpointColumns, checkpointOf, entriesWithCheckpoints } from '../checkpoints/checkpoint.query';
+import { checkpointOf } from '../checkpoints/checkpoint.query';
 import { chainHash, GENESIS_HASH } from './audit-chain';
-import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from './mint-audit.query';
+import { AuditChainAnchorsRepository } from './audit-chain-anchors.repository';
+import { AuditChainHeadsRepository } from './audit-chain-heads.repository';
+import { chainedContentOf, MintAuditRepository } from './mint-audit.repository';
 
 export interface ChainVerification {
   ok: boolean;
@@ -23,8 +25,6 @@ export interface ChainVerification {
   detail: string;
 }
 
-type WalkedRow = MintAuditRow & { prev_hash: Buffer; hash: Buffer } & CheckpointColumns;
-
 /**
  * Walks an org's chain from its anchor (the genesis, or the last entry a retention pruning removed):
  * every entry must carry the next seq, the previous entry's hash, and a hash that recomputes from its
@@ -40,28 +40,28 @@ type WalkedRow = MintAuditRow & { prev_hash: Buffer; hash: Buffer } & Checkpoint
 export class AuditVerifier {
   constructor(
     private readonly longReads: LongReads,
+    private readonly db: Db,
     private readonly keys: AuditSigningKeys,
   ) {}
 
   async verify(orgId: string): Promise<ChainVerification> {
     // One snapshot for the anchor, the head, the entries and the checkpoints: a batch that commits (or a
-    // pruning that drops partitions) while the walk runs must not look like a broken chain. The lock
-    // taken before the snapshot makes a concurrent pruning either finish first or wait until the walk is done.
-    // The snapshot is taken by the first statement after the lock (LOCK itself takes none).
-    const { client, finish } = await this.longReads.borrow({ orgId }, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; LOCK TABLE mint_audit IN ACCESS SHARE MODE');
+    // pruning that drops partitions) while the walk runs must not look like a broken chain.
+    const { read, finish } = await MintAuditRepository.chainSnapshot(this.longReads, this.db.forOrg(orgId));
     try {
-      return await this.walk(client, orgId);
+      return await this.walk(read);
     } finally {
       await finish();
     }
   }
 
-  private async walk(client: PoolClient, orgId: string): Promise<ChainVerification> {
-    const anchors = (await client.query<{ seq: string; hash: Buffer }>('SELECT seq, hash FROM audit_chain_anchors WHERE org_id = $1 ORDER BY seq DESC LIMIT 1', [orgId])).rows;
-    const heads = (await client.query<{ seq: string; hash: Buffer }>('SELECT seq, hash FROM audit_chain_heads WHERE org_id = $1', [orgId])).rows;
-    const anchorSeq = Number(anchors[0]?.seq ?? 0);
+  private async walk(read: LongRead): Promise<ChainVerification> {
+    const orgId = read.orgId;
+    const anchor = await AuditChainAnchorsRepository.latest(read);
+    const head = await AuditChainHeadsRepository.head(read);
+    const anchorSeq = Number(anchor?.seq ?? 0);
     let expectedSeq = anchorSeq + 1;
-    let previous = anchors[0]?.hash ?? GENESIS_HASH;
+    let previous = anchor?.hash ?? GENESIS_HASH;
     let checked = 0;
     let checkpoints = 0;
     let signedThroughSeq: number | null = null;
@@ -76,14 +76,7 @@ export class AuditVerifier {
       detail,
     });
 
-    const rows: AsyncIterable<WalkedRow> = client.query(
-      new QueryStream(
-        entriesWithCheckpoints(`SELECT ${MINT_AUDIT_COLUMNS}, prev_hash, hash FROM mint_audit WHERE org_id = $1 AND seq >= $2`, 'e.seq'),
-        [orgId, String(expectedSeq)],
-        { batchSize: 500 },
-      ),
-    );
-    for await (const row of rows) {
+    for await (const row of MintAuditRepository.walk(read, expectedSeq)) {
       const seq = Number(row.seq);
       if (seq !== expectedSeq) {
         return result(false, row.id, seq > expectedSeq ? `entries ${expectedSeq}..${seq - 1} are missing before this one` : `seq ${seq} appears twice`);
@@ -106,12 +99,11 @@ export class AuditVerifier {
       expectedSeq += 1;
       checked += 1;
     }
-    const head = heads[0];
     const lastSeq = expectedSeq - 1;
     if (head && (Number(head.seq) !== lastSeq || !head.hash.equals(previous))) {
       return result(false, null, `the chain ends at entry ${lastSeq} but its head is entry ${head.seq}: the newest entries are missing`);
     }
-    const beyond = await this.checkpointAfter(client, orgId, lastSeq);
+    const beyond = await AuditCheckpointsRepository.firstAfter(read, lastSeq);
     if (beyond) {
       const signature = checkCheckpointSignature(this.keys.publicKeys, beyond);
       const detail = signature.ok
@@ -121,17 +113,5 @@ export class AuditVerifier {
     }
     const signed = signedThroughSeq === null ? 'no checkpoint covers them yet' : `signed through entry ${signedThroughSeq} by ${checkpoints} checkpoints`;
     return result(true, null, checked === 0 ? 'no entries' : `entries ${lastSeq - checked + 1}..${lastSeq} verify; ${signed}; ${tail()} newer entries not signed yet`);
-  }
-
-  /** The first checkpoint past the chain's end: there should be none. */
-  private async checkpointAfter(client: PoolClient, orgId: string, lastSeq: number): Promise<Checkpoint | undefined> {
-    const [row] = (
-      await client.query<{ seq: string; checkpoint_hash: Buffer; checkpoint_at: Date; checkpoint_key_id: string; checkpoint_signature: Buffer }>(
-        `SELECT seq, hash AS checkpoint_hash, at AS checkpoint_at, key_id AS checkpoint_key_id, signature AS checkpoint_signature
-           FROM audit_checkpoints WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT 1`,
-        [orgId, String(lastSeq)],
-      )
-    ).rows;
-    return row ? checkpointOf(orgId, Number(row.seq), row) : undefined;
   }
 }

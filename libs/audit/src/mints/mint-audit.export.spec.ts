@@ -1,10 +1,14 @@
+import type { Db } from '@mintline/common/database/db';
 import { LongReads } from '@mintline/common/database/pg-client';
 import type { MintAuditEntryView } from './mint-audit.dto';
 import { CSV_COLUMNS, csvField, csvRecord, MintAuditExport } from './mint-audit.export';
-import { MintAuditRow, toMintAuditView } from './mint-audit.query';
+import { toMintAuditView } from './mint-audit.query';
+import type { MintAuditRow } from './mint-audit.repository';
 
 const streamRowsMock = jest.fn<AsyncGenerator<unknown>, [unknown, string, unknown[]]>();
 const longReads = { stream: streamRowsMock } as unknown as LongReads;
+/** The org's handle, as far as the export's reads look at it: its org. */
+const db = { forOrg: (orgId: string) => ({ orgId }) } as unknown as Db;
 
 /** A strict RFC 4180 parser for one record (no line breaks outside quotes), to read back what csvRecord wrote. */
 function parseCsvRecord(line: string): string[] {
@@ -194,7 +198,7 @@ describe('MintAuditExport.stream', () => {
   });
 
   it('streams NDJSON: one entry per line in the API shape, in the order the database gives', async () => {
-    const exporter = new MintAuditExport(longReads);
+    const exporter = new MintAuditExport(longReads, db);
     const text = await read(exporter.stream(orgId, { provider: 'twilio' }, 'ndjson'));
     expect(text.endsWith('\n')).toBe(true);
     const lines = text.slice(0, -1).split('\n');
@@ -206,7 +210,7 @@ describe('MintAuditExport.stream', () => {
   });
 
   it('streams CSV: the header row, then one CRLF-terminated record per entry', async () => {
-    const exporter = new MintAuditExport(longReads);
+    const exporter = new MintAuditExport(longReads, db);
     const text = await read(exporter.stream(orgId, {}, 'csv'));
     const lines = text.split('\r\n');
     expect(lines.pop()).toBe('');
@@ -222,7 +226,7 @@ describe('MintAuditExport.stream', () => {
     streamRowsMock.mockImplementation(async function* () {
       // nothing matches
     });
-    const exporter = new MintAuditExport(longReads);
+    const exporter = new MintAuditExport(longReads, db);
     expect(await read(exporter.stream(orgId, {}, 'csv'))).toBe(`${CSV_COLUMNS.join(',')}\r\n`);
     expect(await read(exporter.stream(orgId, {}, 'ndjson'))).toBe('');
   });

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
+import { Db } from '@mintline/common/database/db';
 import { LongReads } from '@mintline/common/database/pg-client';
 import { ApiError } from '@mintline/common/errors/api-error';
-import { CheckpointColumns, checkpointOf, entriesWithCheckpoints } from '../checkpoints/checkpoint.query';
+import { checkpointOf } from '../checkpoints/checkpoint.query';
 import { MintAuditEntryView, MintAuditFilterDto } from './mint-audit.dto';
-import { MINT_AUDIT_COLUMNS, mintAuditWhere, MintAuditRow, toMintAuditView } from './mint-audit.query';
+import { toMintAuditView } from './mint-audit.query';
+import { CheckpointedRow, MintAuditRepository, MintAuditRow } from './mint-audit.repository';
 
 export type ExportFormat = 'ndjson' | 'csv';
 
@@ -30,12 +32,14 @@ export const CSV_COLUMNS = [
 /** Every matching entry, newest first, streamed from a database cursor: memory stays flat. */
 @Injectable()
 export class MintAuditExport {
-  constructor(private readonly longReads: LongReads) {}
+  constructor(
+    private readonly longReads: LongReads,
+    private readonly db: Db,
+  ) {}
 
   stream(orgId: string, filter: MintAuditFilterDto, format: ExportFormat, checkpoints = false): Readable {
     if (checkpoints) return this.streamWithCheckpoints(orgId, filter, format);
-    const where = mintAuditWhere(orgId, filter);
-    const rows = this.longReads.stream<MintAuditRow>({ orgId }, `SELECT ${MINT_AUDIT_COLUMNS} FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC`, where.params);
+    const rows = MintAuditRepository.exportRows(this.longReads, this.db.forOrg(orgId), filter);
     return Readable.from(format === 'csv' ? csvLines(rows) : ndjsonLines(rows));
   }
 
@@ -52,22 +56,13 @@ export class MintAuditExport {
         holes.map((field) => ({ field, message: 'cannot narrow an export with checkpoints=true, which is a contiguous stretch of the chain (from and to may)' })),
       );
     }
-    const where = mintAuditWhere(orgId, { from: filter.from, to: filter.to });
-    const rows = this.longReads.stream<ChainRow>(
-      { orgId },
-      // Newest first by seq: the order of the plain export (`at` never goes backwards along a chain), and
-      // one PostgreSQL streams with a merge join on the seq indexes instead of sorting the whole export.
-      entriesWithCheckpoints(`SELECT ${MINT_AUDIT_COLUMNS}, prev_hash, hash FROM mint_audit WHERE ${where.sql}`, 'e.seq DESC'),
-      where.params,
-    );
+    const rows = MintAuditRepository.exportChain(this.longReads, this.db.forOrg(orgId), { from: filter.from, to: filter.to });
     return Readable.from(chainLines(rows));
   }
 }
 
-type ChainRow = MintAuditRow & { prev_hash: Buffer; hash: Buffer } & CheckpointColumns;
-
 /** An entry line with its place in the chain, then the checkpoint stored at its seq (if any) on the next line. */
-async function* chainLines(rows: AsyncIterable<ChainRow>): AsyncGenerator<string> {
+async function* chainLines(rows: AsyncIterable<CheckpointedRow>): AsyncGenerator<string> {
   for await (const row of rows) {
     const seq = Number(row.seq);
     yield `${JSON.stringify({ type: 'entry', ...toMintAuditView(row), seq, prevHash: row.prev_hash.toString('hex'), hash: row.hash.toString('hex') })}\n`;

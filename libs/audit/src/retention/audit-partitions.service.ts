@@ -1,7 +1,11 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { Clock } from '@mintline/common/clock';
 import { Db } from '@mintline/common/database/db';
+import { AuditCheckpointsRepository } from '../checkpoints/audit-checkpoints.repository';
+import { ConfigEventsService } from '../events/config-events.service';
+import { AuditChainAnchorsRepository } from '../mints/audit-chain-anchors.repository';
+import { AuditChainHeadsRepository } from '../mints/audit-chain-heads.repository';
+import { MintAuditRepository } from '../mints/mint-audit.repository';
 
 const MONTHS_AHEAD = 2;
 const MAINTENANCE_INTERVAL_MS = 6 * 60 * 60 * 1000;
@@ -25,6 +29,7 @@ export class AuditPartitionsService implements OnApplicationBootstrap, OnApplica
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    private readonly events: ConfigEventsService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -50,7 +55,7 @@ export class AuditPartitionsService implements OnApplicationBootstrap, OnApplica
   /** The partition of the month starting at `lower`, made by the owner's function (the service owns no table). */
   async createPartition(lower: Date): Promise<void> {
     try {
-      await this.db.system('retention').execute('SELECT mintline_create_audit_partition($1)', [lower.toISOString()]);
+      await MintAuditRepository.createPartition(this.db.system('retention'), lower);
     } catch (error) {
       // Another instance created it at the same moment.
       if (!['42P07', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
@@ -63,61 +68,43 @@ export class AuditPartitionsService implements OnApplicationBootstrap, OnApplica
     if (!match) throw new Error('--before must be a month, YYYY-MM');
     const before = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1));
     // Pruning anchors every org's chain in one transaction.
-    return this.db.system('retention').entities(async (manager) => {
-      const partitions: Array<{ name: string; upper: Date }> = (
-        await manager.query(
-          `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
-             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-            WHERE i.inhparent = 'mint_audit'::regclass`,
-        )
-      )
-        .map((row: { name: string; bound: string }) => ({ name: row.name, upper: upperBound(row.bound) }))
-        .filter((partition: { upper: Date | null }) => partition.upper !== null && partition.upper.getTime() <= before.getTime());
+    return this.db.system('retention').transaction(async (tx) => {
+      const partitions = (await MintAuditRepository.partitions(tx))
+        .map((row) => ({ name: row.name, upper: upperBound(row.bound) }))
+        .filter((partition): partition is { name: string; upper: Date } => partition.upper !== null && partition.upper.getTime() <= before.getTime());
       if (partitions.length === 0) return { droppedPartitions: [], anchors: [] };
       const cut = new Date(Math.max(...partitions.map((partition) => partition.upper.getTime())));
       // Writers wait while the chain heads are locked, so the anchors and heads recorded are exact.
-      await manager.query('LOCK TABLE audit_chain_heads IN SHARE ROW EXCLUSIVE MODE');
+      await AuditChainHeadsRepository.lockAll(tx);
       // Anchors come from the partitions being dropped only: entries of those months that sit in the
       // default partition stay, so the chain must still be checked through them.
-      const dropped = partitions.map((partition) => `SELECT org_id, seq, hash FROM ${quoteIdentifier(partition.name)}`).join(' UNION ALL ');
-      const anchors: Array<{ org_id: string; seq: string; hash: Buffer }> = await manager.query(
-        `SELECT DISTINCT ON (org_id) org_id, seq, hash FROM (${dropped}) AS removed ORDER BY org_id, seq DESC`,
+      const anchors = await MintAuditRepository.lastEntriesIn(
+        tx,
+        partitions.map((partition) => partition.name),
       );
       for (const anchor of anchors) {
-        const [head] = await manager.query('SELECT seq, hash FROM audit_chain_heads WHERE org_id = $1', [anchor.org_id]);
-        await manager.query('INSERT INTO audit_chain_anchors (org_id, seq, hash, pruned_before) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
-          anchor.org_id,
-          anchor.seq,
-          anchor.hash,
-          cut,
-        ]);
+        const head = await AuditChainHeadsRepository.headOf(tx, anchor.org_id);
+        await AuditChainAnchorsRepository.insert(tx, { org_id: anchor.org_id, seq: anchor.seq, hash: anchor.hash, pruned_before: cut });
         // Checkpoints of removed entries have nothing left to vouch for: the anchor stands for them, and
         // the next checkpoint signs a hash that covers the anchor through the chain.
-        await manager.query('DELETE FROM audit_checkpoints WHERE org_id = $1 AND seq <= $2', [anchor.org_id, anchor.seq]);
-        await manager.query(
-          `INSERT INTO config_events (id, org_id, at, actor_kind, actor_id, action, target_type, target_id, details)
-           VALUES ($1, $2, $3, 'system', NULL, 'audit.pruned', 'audit', NULL, $4)`,
-          [
-            randomUUID(),
-            anchor.org_id,
-            this.clock.now(),
-            JSON.stringify({
-              before: cut.toISOString(),
-              anchor: { seq: Number(anchor.seq), hash: anchor.hash.toString('hex') },
-              chainHead: head ? { seq: Number(head.seq), hash: (head.hash as Buffer).toString('hex') } : null,
-              partitions: partitions.map((partition) => partition.name),
-            }),
-          ],
-        );
+        await AuditCheckpointsRepository.deleteThrough(tx, anchor.org_id, anchor.seq);
+        await this.events.recordFor(tx, anchor.org_id, {
+          actor: { kind: 'system', id: null },
+          action: 'audit.pruned',
+          targetType: 'audit',
+          targetId: null,
+          details: {
+            before: cut.toISOString(),
+            anchor: { seq: Number(anchor.seq), hash: anchor.hash.toString('hex') },
+            chainHead: head ? { seq: Number(head.seq), hash: head.hash.toString('hex') } : null,
+            partitions: partitions.map((partition) => partition.name),
+          },
+        });
       }
-      for (const partition of partitions) await manager.query(`DROP TABLE ${partition.name}`);
+      for (const partition of partitions) await MintAuditRepository.dropPartition(tx, partition.name);
       return { droppedPartitions: partitions.map((partition) => partition.name), anchors: anchors.map((a) => ({ orgId: a.org_id, seq: Number(a.seq) })) };
     });
   }
-}
-
-function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** The upper bound of `FOR VALUES FROM ('...') TO ('...')`; null for the default partition. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool, PoolClient } from 'pg';
-import { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { isUuid } from '../http/uuid';
 import { isServerError, prepared, runBatch, Sql, Statement, StatementResult } from './statement-batch';
@@ -12,12 +12,17 @@ import { isServerError, prepared, runBatch, Sql, Statement, StatementResult } fr
  *
  * - `db.forOrg(orgId)` — a TenantDb: one org's rows. Everything an org's principal asks for.
  * - `db.system(reason)` — a SystemDb: every org's rows, for the few paths that are cross-tenant by
- *   nature: login by email, an API key or a call token by its hash, a user by id for the principal,
- *   the audit writer's multi-org batches, the operator's routes and the CLI. The reason is named at
- *   the call site so that each such path can be found by reading for `db.system(`.
+ *   nature (SystemReason): login by email, an API key or a call token by its hash, a user by id for
+ *   the principal, the audit writer's and checkpoint writer's multi-org batches, the operator's org
+ *   routes, the CLI, audit retention and master-key rotation. The reason is named at the call site so
+ *   that each such path can be found by reading for `db.system(`.
  *
- * Repositories take the handle by type, so a query on a tenant table cannot be written without saying
- * whose rows it means. A connection with no handle's setting sees no tenant row at all.
+ * `transaction(work)` on either gives a TenantTx (which carries its org) or a SystemTx. Each table has
+ * one repository, in the library that owns it (`*.repository.ts`), whose every method takes one of
+ * these by type — a method on one org's rows a TenantDb or TenantTx and reads the org from it — so a
+ * query on a tenant table cannot be written without saying whose rows it means. Services and
+ * controllers hold no SQL (data-layer.spec.ts keeps it so). A connection with no handle's setting sees
+ * no tenant row at all.
  *
  * How the setting travels: `set_config('mintline.tenant', $1, true)` (transaction-local, with the org
  * as a bound parameter) is pipelined with the statement in the extended protocol — both Parse/Bind/
@@ -32,18 +37,18 @@ import { isServerError, prepared, runBatch, Sql, Statement, StatementResult } fr
 export class Db {
   private readonly pool: Pool;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(@InjectDataSource() dataSource: DataSource) {
     this.pool = (dataSource.driver as PostgresDriver).master as Pool;
   }
 
   forOrg(orgId: string): TenantDb {
     if (!isUuid(orgId)) throw new Error('a tenant handle needs an org id');
-    return new TenantDb(this.pool, this.dataSource, orgId.toLowerCase());
+    return new TenantDb(this.pool, orgId.toLowerCase());
   }
 
   /** Every org's rows; `reason` names the cross-tenant path (for readers: it is not checked). */
   system(reason: SystemReason): SystemDb {
-    return new SystemDb(this.pool, this.dataSource, reason);
+    return new SystemDb(this.pool, reason);
   }
 }
 
@@ -53,19 +58,17 @@ export type SystemReason =
 
 const SET_TENANT = prepared('mintline_set_tenant', "SELECT set_config('mintline.tenant', $1, true)");
 const BEGIN: Sql = { text: 'BEGIN' };
-const BEGIN_READ_ONLY: Sql = { text: 'BEGIN READ ONLY' };
 
 /** What a handle can run: a statement (with its tenant, in one round trip), or a transaction. */
 abstract class BoundDb<T extends Tx> {
   protected constructor(
     private readonly pool: Pool,
-    private readonly dataSource: DataSource,
     /** The value of `mintline.tenant`: an org id or 'system'. */
     readonly setting: string,
   ) {}
 
   /** The transaction object of this handle's kind (it carries the org, or the system reason). */
-  protected abstract bind(client: PoolClient, runner: QueryRunner): T;
+  protected abstract bind(client: PoolClient): T;
 
   /** One statement in a transaction of its own, the tenant set in the same round trip; its rows. */
   async query<R>(sql: Sql | string, values: readonly unknown[] = []): Promise<R[]> {
@@ -87,27 +90,13 @@ abstract class BoundDb<T extends Tx> {
     }
   }
 
-  /** Runs `work` with TypeORM's entity operations in one transaction bound to this handle's tenant. */
-  entities<R>(work: (manager: EntityManager) => Promise<R>): Promise<R> {
-    return this.transaction(async (tx) => work(await tx.entities()));
-  }
-
-  /**
-   * Entity reads (finds, no locks, no writes) in one read-only transaction bound to this handle's
-   * tenant; BEGIN and the setting travel in one round trip, the reads follow, then COMMIT.
-   */
-  read<R>(work: (manager: EntityManager) => Promise<R>): Promise<R> {
-    return this.transaction(async (tx) => work(await tx.entities('read')));
-  }
-
   /**
    * Runs `work` in one transaction bound to this handle's tenant: BEGIN, the setting and the first
    * statement travel together; COMMIT when `work` resolves, ROLLBACK when it throws.
    */
   async transaction<R>(work: (tx: T) => Promise<R>): Promise<R> {
-    const runner = this.dataSource.createQueryRunner();
-    const client = (await runner.connect()) as PoolClient;
-    const tx = this.bind(client, runner);
+    const client = listened(await this.pool.connect());
+    const tx = this.bind(client);
     let failure: unknown;
     try {
       const result = await work(tx);
@@ -121,8 +110,7 @@ abstract class BoundDb<T extends Tx> {
       if (!mustDiscard(error)) await tx.end('ROLLBACK').catch((rollbackError: unknown) => (failure = rollbackError));
       throw error;
     } finally {
-      if (mustDiscard(failure)) void client.end().catch(() => undefined);
-      await runner.release();
+      client.release(mustDiscard(failure) ? (failure as Error) : undefined);
     }
   }
 }
@@ -133,14 +121,13 @@ export class TenantDb extends BoundDb<TenantTx> {
 
   constructor(
     pool: Pool,
-    dataSource: DataSource,
     readonly orgId: string,
   ) {
-    super(pool, dataSource, orgId);
+    super(pool, orgId);
   }
 
-  protected bind(client: PoolClient, runner: QueryRunner): TenantTx {
-    return new TenantTx(client, runner, this.orgId);
+  protected bind(client: PoolClient): TenantTx {
+    return new TenantTx(client, this.orgId);
   }
 }
 
@@ -150,14 +137,13 @@ export class SystemDb extends BoundDb<SystemTx> {
 
   constructor(
     pool: Pool,
-    dataSource: DataSource,
     readonly reason: SystemReason,
   ) {
-    super(pool, dataSource, 'system');
+    super(pool, 'system');
   }
 
-  protected bind(client: PoolClient, runner: QueryRunner): SystemTx {
-    return new SystemTx(client, runner, this.reason);
+  protected bind(client: PoolClient): SystemTx {
+    return new SystemTx(client, this.reason);
   }
 }
 
@@ -165,15 +151,14 @@ export class SystemDb extends BoundDb<SystemTx> {
 export type AnyDb = TenantDb | SystemDb;
 
 /**
- * A transaction in progress. Its first statement opens it (BEGIN, the setting and the statement in one
- * round trip); `entities()` opens it at once and gives TypeORM's EntityManager for entity operations.
+ * A transaction in progress. Its first statement opens it: BEGIN, the setting and the statement in one
+ * round trip. Repositories take its bound kinds, TenantTx or SystemTx, never a bare Tx.
  */
 export class Tx {
-  private begun: 'raw' | 'entities' | undefined;
+  private begun = false;
 
   constructor(
     private readonly client: PoolClient,
-    private readonly runner: QueryRunner,
     private readonly setting: string,
   ) {}
 
@@ -184,39 +169,16 @@ export class Tx {
   async execute<T>(sql: Sql | string, values: readonly unknown[] = []): Promise<StatementResult<T>> {
     const statement = statementOf(sql, values);
     if (this.begun) return (await runBatch(this.client, [statement])).results[0] as StatementResult<T>;
-    this.begun = 'raw';
+    this.begun = true;
     const { results } = await runBatch(this.client, [{ sql: BEGIN, values: [] }, setTenant(this.setting), statement]);
     return results[2] as StatementResult<T>;
-  }
-
-  /**
-   * TypeORM's entity operations within this transaction (which is opened, with its tenant, first).
-   * Opened through the query runner's own startTransaction, so that TypeORM knows it is in one (its
-   * row locks require that): BEGIN and the setting then take a round trip each. Entity transactions
-   * are the management routes'; the hot paths use single statements or `query`.
-   */
-  async entities(mode: 'write' | 'read' = 'write'): Promise<EntityManager> {
-    if (this.begun === 'raw') throw new Error('entities() must open its transaction: call it before any query()');
-    if (this.begun) return this.runner.manager;
-    if (mode === 'read') {
-      // TypeORM need not know of a read-only transaction (only its locks and saves ask), so it is
-      // opened like a raw one: BEGIN READ ONLY and the setting in one round trip, ended by COMMIT.
-      this.begun = 'raw';
-      await runBatch(this.client, [{ sql: BEGIN_READ_ONLY, values: [] }, setTenant(this.setting)]);
-    } else {
-      this.begun = 'entities';
-      await this.runner.startTransaction();
-      await this.runner.query(SET_TENANT.text, [this.setting]);
-    }
-    return this.runner.manager;
   }
 
   /** Ends the transaction, if it was opened. */
   async end(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     const begun = this.begun;
-    this.begun = undefined;
-    if (begun === 'raw') await this.client.query(command);
-    else if (begun === 'entities') await (command === 'COMMIT' ? this.runner.commitTransaction() : this.runner.rollbackTransaction());
+    this.begun = false;
+    if (begun) await this.client.query(command);
   }
 }
 
@@ -226,10 +188,9 @@ export class TenantTx extends Tx {
 
   constructor(
     client: PoolClient,
-    runner: QueryRunner,
     readonly orgId: string,
   ) {
-    super(client, runner, orgId);
+    super(client, orgId);
   }
 }
 
@@ -239,10 +200,9 @@ export class SystemTx extends Tx {
 
   constructor(
     client: PoolClient,
-    runner: QueryRunner,
     readonly reason: SystemReason,
   ) {
-    super(client, runner, 'system');
+    super(client, 'system');
   }
 }
 

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Pool, PoolClient } from 'pg';
 import QueryStream from 'pg-query-stream';
 import { DataSource } from 'typeorm';
+import type { TenantDb } from './db';
 
 /** A long read may take this long on the server (exports and chain walks of big orgs). */
 const LONG_READ_STATEMENT_TIMEOUT_MS = 30 * 60_000;
@@ -20,12 +21,12 @@ export class LongReads implements OnApplicationShutdown {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * A connection of its own in a transaction bound to one org (row-level security): `begin` (constant
-   * SQL: BEGIN with its mode, and any lock) then the org's setting, as a bound parameter. `finish` ends
-   * that transaction (and with it the tenant setting) and gives the connection back; one that cannot
-   * end it is closed instead.
+   * A connection of its own in a transaction bound to the handle's org (row-level security): `begin`
+   * (constant SQL: BEGIN with its mode, and any lock) then the org's setting, as a bound parameter.
+   * `finish` ends that transaction (and with it the tenant setting) and gives the connection back; one
+   * that cannot end it is closed instead.
    */
-  async borrow(tenant: { readonly orgId: string }, begin = 'BEGIN READ ONLY'): Promise<{ client: PoolClient; finish: () => Promise<void> }> {
+  async borrow(tenant: TenantDb, begin = 'BEGIN READ ONLY'): Promise<{ read: LongRead; finish: () => Promise<void> }> {
     const client = await this.connections().connect();
     const finish = async () => {
       const ended = await client.query('ROLLBACK').then(
@@ -41,23 +42,18 @@ export class LongReads implements OnApplicationShutdown {
       await finish();
       throw error;
     }
-    return { client, finish };
+    return { read: new LongRead(client, tenant.orgId), finish };
   }
 
   /**
-   * Rows of a query one by one through a server-side cursor, in a read-only transaction bound to
-   * `tenant` (row-level security): memory stays flat however many rows match. The connection is
+   * Rows of a query one by one through a server-side cursor, in a read-only transaction bound to the
+   * handle's org (row-level security): memory stays flat however many rows match. The connection is
    * finished (see `borrow`) when iteration ends, fails or is abandoned.
    */
-  async *stream<T>(tenant: { readonly orgId: string }, sql: string, params: unknown[], batchSize = 500): AsyncGenerator<T> {
-    const { client, finish } = await this.borrow(tenant);
+  async *stream<T>(tenant: TenantDb, sql: string, params: unknown[], batchSize = 500): AsyncGenerator<T> {
+    const { read, finish } = await this.borrow(tenant);
     try {
-      const stream = client.query(new QueryStream(sql, params, { batchSize }));
-      try {
-        for await (const row of stream) yield row as T;
-      } finally {
-        stream.destroy();
-      }
+      yield* read.stream<T>(sql, params, batchSize);
     } finally {
       await finish();
     }
@@ -81,5 +77,27 @@ export class LongReads implements OnApplicationShutdown {
     // a listener that report would crash the process. The pool drops the connection and opens another.
     this.pool.on('error', (error) => this.logger.warn({ err: error }, 'an idle long-read connection was closed by the database'));
     return this.pool;
+  }
+}
+
+/** A borrowed long-read transaction, bound to one org (see LongReads.borrow); repositories read the org from it. */
+export class LongRead {
+  constructor(
+    private readonly client: PoolClient,
+    readonly orgId: string,
+  ) {}
+
+  async query<T>(sql: string, params: unknown[]): Promise<T[]> {
+    return (await this.client.query(sql, params)).rows as T[];
+  }
+
+  /** Rows one by one through a server-side cursor. */
+  async *stream<T>(sql: string, params: unknown[], batchSize = 500): AsyncGenerator<T> {
+    const stream = this.client.query(new QueryStream(sql, params, { batchSize }));
+    try {
+      for await (const row of stream) yield row as T;
+    } finally {
+      stream.destroy();
+    }
   }
 }

@@ -1,6 +1,6 @@
-import type { AnyDb, Tx } from '@mintline/common/database/db';
-import { prepared } from '@mintline/common/database/statement-batch';
+import type { TenantDb, TenantTx } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
+import { CallTokensRepository } from './call-tokens.repository';
 
 /** PostgreSQL's lock_not_available: a `FOR UPDATE NOWAIT` found the row locked by another transaction. */
 const LOCK_NOT_AVAILABLE = '55P03';
@@ -13,7 +13,6 @@ const MAX_HOLDERS = 8;
 /** How long a request waits, in total, for a token row another request holds, before answering 503. */
 const BUSY_WAIT_MS = 3_000;
 const RETRY_DELAY_MS = 15;
-const LOCK_ROW = prepared('call_tokens_lock', 'SELECT 1 FROM call_tokens WHERE id = $1 FOR UPDATE NOWAIT');
 
 export const BUSY = Symbol('call-token-row-busy');
 
@@ -49,12 +48,12 @@ export class CallTokenRowLock {
    * transaction at once where a ROLLBACK on a silent server would wait out one more timeout). Answers
    * BUSY when the row is locked (or when `work` does, having found the row changed since it was read).
    */
-  async locked<T>(db: AnyDb, id: string, work: (tx: Tx) => Promise<T | typeof BUSY>): Promise<T | typeof BUSY> {
+  async locked<T>(db: TenantDb, id: string, work: (tx: TenantTx) => Promise<T | typeof BUSY>): Promise<T | typeof BUSY> {
     await this.acquire();
     try {
       return await db.transaction(async (tx) => {
         // BEGIN, the tenant and the lock in one round trip.
-        await tx.query(LOCK_ROW, [id]);
+        await CallTokensRepository.lockNowait(tx, id);
         return work(tx);
       });
     } catch (error) {

@@ -1,4 +1,4 @@
-import type { SystemDb, TenantDb, Tx } from '@mintline/common/database/db';
+import type { SystemDb, TenantDb, TenantTx } from '@mintline/common/database/db';
 import { prepared } from '@mintline/common/database/statement-batch';
 
 /** A row of `call_tokens` as the service reads it (the token's hash and session stay in the database). */
@@ -37,6 +37,7 @@ const INSERT = prepared(
 );
 const BY_ID = prepared('call_tokens_by_id', `SELECT ${COLUMNS} FROM call_tokens t WHERE t.id = $1 AND t.org_id = $2`);
 const BY_HASH = prepared('call_tokens_by_hash', `SELECT ${COLUMNS} FROM call_tokens t WHERE t.token_hash = $1`);
+const LOCK_NOWAIT = prepared('call_tokens_lock', 'SELECT 1 FROM call_tokens WHERE id = $1 FOR UPDATE NOWAIT');
 const REVOKE = prepared('call_tokens_revoke', 'UPDATE call_tokens SET revoked_at = $2 WHERE id = $1 AND redeemed_at IS NULL AND revoked_at IS NULL RETURNING id');
 const WITHDRAW = prepared('call_tokens_withdraw', 'UPDATE call_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL');
 const REDEEM = prepared(
@@ -65,13 +66,18 @@ export const CallTokensRepository = {
     await db.execute(WITHDRAW, [id, at]);
   },
 
+  /** Locks the token's row until `tx` ends, or fails at once with 55P03 (lock_not_available) if another transaction holds it. */
+  async lockNowait(tx: TenantTx, id: string): Promise<void> {
+    await tx.query(LOCK_NOWAIT, [id]);
+  },
+
   /** Revokes an unredeemed, unrevoked token within `tx` (which holds its row); false if it was not. */
-  async revoke(tx: Tx, id: string, at: Date): Promise<boolean> {
+  async revoke(tx: TenantTx, id: string, at: Date): Promise<boolean> {
     return (await tx.query(REVOKE, [id, at])).length > 0;
   },
 
   /** Redeems the token within `tx` (which holds its row) if it still may be; false if it may not. */
-  async redeem(tx: Tx, id: string, at: Date, sessionId: string): Promise<boolean> {
+  async redeem(tx: TenantTx, id: string, at: Date, sessionId: string): Promise<boolean> {
     return (await tx.query(REDEEM, [id, at, sessionId])).length > 0;
   },
 };

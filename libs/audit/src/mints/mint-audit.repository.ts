@@ -1,0 +1,186 @@
+import type { SystemDb, SystemTx, TenantDb } from '@mintline/common/database/db';
+import type { LongRead, LongReads } from '@mintline/common/database/pg-client';
+import type { Sql } from '@mintline/common/database/statement-batch';
+import type { CheckpointColumns } from '../checkpoints/checkpoint.query';
+import type { ChainedContent } from './audit-chain';
+import type { MintAuditFilterDto } from './mint-audit.dto';
+
+/** A row of `mint_audit` as read back (the columns an entry's view and its hash are made of). */
+export interface MintAuditRow {
+  id: string;
+  org_id: string;
+  seq: string;
+  at: Date;
+  provider: string;
+  action: string;
+  actor_kind: string;
+  actor_id: string | null;
+  subject_user_id: string | null;
+  target: string | null;
+  outcome: string;
+  code: string | null;
+  token_fingerprint: string | null;
+  expires_at: Date | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+}
+
+/** An entry with its place in the chain. */
+export type ChainedRow = MintAuditRow & { prev_hash: Buffer; hash: Buffer };
+/** An entry with its place in the chain and the checkpoint stored at its seq (if any). */
+export type CheckpointedRow = ChainedRow & CheckpointColumns;
+
+export const MINT_AUDIT_COLUMNS = `id, org_id, seq, at, provider, action, actor_kind, actor_id, subject_user_id, target, outcome, code,
+                 token_fingerprint, expires_at, ip, user_agent, request_id`;
+
+/** What an entry's hash covers, read back from its row. */
+export function chainedContentOf(row: MintAuditRow): ChainedContent {
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    seq: Number(row.seq),
+    at: row.at,
+    provider: row.provider,
+    action: row.action,
+    actorKind: row.actor_kind,
+    actorId: row.actor_id,
+    subjectUserId: row.subject_user_id,
+    target: row.target,
+    outcome: row.outcome,
+    code: row.code,
+    tokenFingerprint: row.token_fingerprint,
+    expiresAt: row.expires_at,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    requestId: row.request_id,
+  };
+}
+
+/** Where a page continues: after the last (at, seq) of the previous one. */
+export interface MintCursor {
+  at: string;
+  seq: number;
+}
+
+/** The WHERE clause of a filtered mint query, always scoped to one org; every value a bound parameter. */
+export function mintAuditWhere(orgId: string, filter: MintAuditFilterDto, before?: MintCursor): { sql: string; params: unknown[] } {
+  const params: unknown[] = [orgId];
+  const clauses = ['org_id = $1'];
+  const add = (clause: string, value: unknown) => {
+    params.push(value);
+    clauses.push(clause.replace('?', `$${params.length}`));
+  };
+  if (filter.provider) add('provider = ?', filter.provider);
+  if (filter.outcome) add('outcome = ?', filter.outcome);
+  if (filter.action) add('action = ?', filter.action);
+  if (filter.actorId) add('actor_id = ?', filter.actorId);
+  if (filter.subjectUserId) add('subject_user_id = ?', filter.subjectUserId);
+  if (filter.from) add('at >= ?', new Date(filter.from));
+  if (filter.to) add('at < ?', new Date(filter.to));
+  if (before) {
+    params.push(new Date(before.at), String(before.seq));
+    clauses.push(`(at, seq) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
+  }
+  return { sql: clauses.join(' AND '), params };
+}
+
+/**
+ * Entry rows (`entries`, a SELECT over mint_audit with org_id, seq and the other columns wanted) each with
+ * the checkpoint stored at its seq, if any, in one statement and so in one snapshot.
+ */
+function entriesWithCheckpoints(entries: string, orderBy: 'e.seq' | 'e.seq DESC'): string {
+  return `SELECT e.*, c.hash AS checkpoint_hash, c.at AS checkpoint_at, c.key_id AS checkpoint_key_id, c.signature AS checkpoint_signature
+            FROM (${entries}) e
+            LEFT JOIN audit_checkpoints c ON c.org_id = e.org_id AND c.seq = e.seq
+           ORDER BY ${orderBy}`;
+}
+
+/**
+ * The verifier's snapshot: anchor, head, entries and checkpoints as of one moment. The lock taken before
+ * the snapshot makes a concurrent pruning either finish first or wait until the walk is done; the snapshot
+ * is taken by the first statement after the lock (LOCK itself takes none).
+ */
+const CHAIN_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; LOCK TABLE mint_audit IN ACCESS SHARE MODE';
+
+const PARTITIONS: Sql = {
+  text: `SELECT c.relname AS name, pg_get_expr(c.relpartbound, c.oid) AS bound
+           FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+          WHERE i.inhparent = 'mint_audit'::regclass`,
+};
+const CREATE_PARTITION: Sql = { text: 'SELECT mintline_create_audit_partition($1)' };
+
+/**
+ * The reads of `mint_audit` and the management of its monthly partitions. Entries are written by the
+ * mint audit writer's own statement (MintAuditWriter: the chain, the epochs and the entries in one).
+ * An org's reads take its handle (or a long read bound to it); the partitions are every org's.
+ */
+export const MintAuditRepository = {
+  /** The handle's org's entries matching `filter`, newest first by (at, seq), at most `limit`. */
+  async page(db: TenantDb, filter: MintAuditFilterDto, limit: number, before?: MintCursor): Promise<MintAuditRow[]> {
+    const where = mintAuditWhere(db.orgId, filter, before);
+    return db.query<MintAuditRow>(`SELECT ${MINT_AUDIT_COLUMNS} FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC LIMIT $${where.params.length + 1}`, [
+      ...where.params,
+      limit,
+    ]);
+  },
+
+  /** Every matching entry of the handle's org, newest first, streamed from a cursor of a long read. */
+  exportRows(reads: LongReads, db: TenantDb, filter: MintAuditFilterDto): AsyncGenerator<MintAuditRow> {
+    const where = mintAuditWhere(db.orgId, filter);
+    return reads.stream<MintAuditRow>(db, `SELECT ${MINT_AUDIT_COLUMNS} FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC`, where.params);
+  },
+
+  /**
+   * The handle's org's entries in a time range with their place in the chain and their checkpoints, newest
+   * first by seq: the order of the plain export (`at` never goes backwards along a chain), and one
+   * PostgreSQL streams with a merge join on the seq indexes instead of sorting the whole export.
+   */
+  exportChain(reads: LongReads, db: TenantDb, range: Pick<MintAuditFilterDto, 'from' | 'to'>): AsyncGenerator<CheckpointedRow> {
+    const where = mintAuditWhere(db.orgId, { from: range.from, to: range.to });
+    return reads.stream<CheckpointedRow>(
+      db,
+      entriesWithCheckpoints(`SELECT ${MINT_AUDIT_COLUMNS}, prev_hash, hash FROM mint_audit WHERE ${where.sql}`, 'e.seq DESC'),
+      where.params,
+    );
+  },
+
+  /** A long read of the handle's org in one snapshot of its chain (see CHAIN_SNAPSHOT); `finish` ends it. */
+  chainSnapshot(reads: LongReads, db: TenantDb): Promise<{ read: LongRead; finish: () => Promise<void> }> {
+    return reads.borrow(db, CHAIN_SNAPSHOT);
+  },
+
+  /** The long read's org's entries from `fromSeq` on, oldest first, with their checkpoints. */
+  walk(read: LongRead, fromSeq: number): AsyncGenerator<CheckpointedRow> {
+    return read.stream<CheckpointedRow>(entriesWithCheckpoints(`SELECT ${MINT_AUDIT_COLUMNS}, prev_hash, hash FROM mint_audit WHERE org_id = $1 AND seq >= $2`, 'e.seq'), [
+      read.orgId,
+      String(fromSeq),
+    ]);
+  },
+
+  /** The partition of the month starting at `lower`, made by the owner's function (the service owns no table). */
+  async createPartition(db: SystemDb, lower: Date): Promise<void> {
+    await db.execute(CREATE_PARTITION, [lower.toISOString()]);
+  },
+
+  /** The partitions of mint_audit with their bounds, as PostgreSQL writes them (FOR VALUES FROM (..) TO (..), or DEFAULT). */
+  async partitions(tx: SystemTx): Promise<Array<{ name: string; bound: string }>> {
+    return tx.query<{ name: string; bound: string }>(PARTITIONS);
+  },
+
+  /** Of every org with entries in the named partitions, the last one (by seq) among them. */
+  async lastEntriesIn(tx: SystemTx, partitions: readonly string[]): Promise<Array<Pick<ChainedRow, 'org_id' | 'seq' | 'hash'>>> {
+    // Partition names come from the catalogue (partitions()), quoted as identifiers: never a value.
+    const union = partitions.map((name) => `SELECT org_id, seq, hash FROM ${quoteIdentifier(name)}`).join(' UNION ALL ');
+    return tx.query<Pick<ChainedRow, 'org_id' | 'seq' | 'hash'>>(`SELECT DISTINCT ON (org_id) org_id, seq, hash FROM (${union}) AS removed ORDER BY org_id, seq DESC`);
+  },
+
+  /** Drops a partition whole (retention), entries and all. */
+  async dropPartition(tx: SystemTx, name: string): Promise<void> {
+    await tx.query(`DROP TABLE ${quoteIdentifier(name)}`);
+  },
+};
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
