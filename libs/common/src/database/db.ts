@@ -178,7 +178,8 @@ export class Tx {
   async end(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
     const begun = this.begun;
     this.begun = false;
-    if (begun) await this.client.query(command);
+    // Through a batch like every statement, so that a connection lost here is told from a refusal (mustDiscard).
+    if (begun) await runBatch(this.client, [{ sql: { text: command }, values: [] }]);
   }
 }
 
