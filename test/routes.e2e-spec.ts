@@ -59,6 +59,7 @@ const ACCESS: Record<string, string> = {
   'DELETE /api/call-tokens/:id': 'CREATE_CALL_TOKEN',
   'GET /api/audit/mints': 'READ_AUDIT',
   'GET /api/audit/mints/export': 'READ_AUDIT',
+  'GET /api/audit/mints/stats': 'READ_AUDIT',
   'GET /api/audit/verify': 'READ_AUDIT',
   'GET /api/audit/public-keys': 'READ_AUDIT',
   'GET /api/audit/events': 'READ_AUDIT',
