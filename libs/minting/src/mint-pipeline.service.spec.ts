@@ -186,7 +186,7 @@ describe('MintPipeline', () => {
     expect((await refusalOf(pipeline.refused('twilio', apiKey, meta, ApiError.forbidden('FEATURE_DISABLED', 'Off')))).code).toBe('UNAVAILABLE');
   });
 
-  describe('with a grant (the org\'s token policy)', () => {
+  describe("with a grant (the org's token policy)", () => {
     const asked: MintGrant = { room: 'agent-room', ttlSeconds: 3600, fixedTtl: false, publish: 'default' };
     const denied = new ApiError(403, 'POLICY_DENIED', 'refused', [{ field: 'rooms', message: 'room "agent-room" matches none' }]);
 

@@ -139,7 +139,8 @@ export class MintPipeline {
     if (error) throw error.error;
     const subject = subjectUserId as Subject;
 
-    const grant = request.grant && isPolicyProvider(request.provider) ? await this.policies.grantInForce(request.principal, request.provider, request.grant, subject) : request.grant;
+    const grant =
+      request.grant && isPolicyProvider(request.provider) ? await this.policies.grantInForce(request.principal, request.provider, request.grant, subject) : request.grant;
     if (!state.made || !sameGrant(state.made.grant, grant)) {
       let result: NonNullable<MintState<Body>['made']>['result'];
       try {

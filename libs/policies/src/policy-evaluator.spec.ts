@@ -24,7 +24,7 @@ describe('evaluatePolicy', () => {
   });
 
   describe('roles', () => {
-    it("allows a listed role and refuses any other, naming the rule", () => {
+    it('allows a listed role and refuses any other, naming the rule', () => {
       expect(evaluatePolicy(policy({ roles: ['agent'] }), grant(), agent).allowed).toBe(true);
       expect(evaluatePolicy(policy({ roles: ['admin', 'agent'] }), grant(), agent).allowed).toBe(true);
       const refused = evaluatePolicy(policy({ roles: ['admin'] }), grant(), agent);

@@ -65,9 +65,17 @@ export class TokenPoliciesController {
       'a mint outside it is refused with 403 POLICY_DENIED and audited as denied. Recorded as a configuration event with the policy before and after.',
   })
   @ApiOkResponse({ type: PolicyView })
-  @ApiErrorResponse(400, 'VALIDATION_FAILED: a rule out of range (maxTtlSeconds 60..86400, roles of admin/agent/auditor, 1..100 room patterns of 1..256 characters, publish a boolean), or an unknown field')
+  @ApiErrorResponse(
+    400,
+    'VALIDATION_FAILED: a rule out of range (maxTtlSeconds 60..86400, roles of admin/agent/auditor, 1..100 room patterns of 1..256 characters, publish a boolean), or an unknown field',
+  )
   @ApiErrorResponse(404, unknownProvider)
-  put(@CurrentPrincipal() principal: TenantPrincipal, @Param('provider') provider: string, @Body() dto: PutPolicyDto, @RequestContext() meta: RequestMeta): Promise<PolicyView> {
+  put(
+    @CurrentPrincipal() principal: TenantPrincipal,
+    @Param('provider') provider: string,
+    @Body() dto: PutPolicyDto,
+    @RequestContext() meta: RequestMeta,
+  ): Promise<PolicyView> {
     return this.policies.put(principal, provider, dto, meta.requestId);
   }
 

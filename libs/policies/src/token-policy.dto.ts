@@ -155,7 +155,10 @@ export class PolicyReasonView {
   @ApiProperty({ enum: ['roles', 'rooms', 'publish', 'maxTtlSeconds'], description: 'The rule' })
   field: string;
 
-  @ApiProperty({ enum: ['denied', 'shortened', 'withheld'], description: 'denied: the mint is refused; shortened: its lifetime is capped; withheld: its publish rights are taken' })
+  @ApiProperty({
+    enum: ['denied', 'shortened', 'withheld'],
+    description: 'denied: the mint is refused; shortened: its lifetime is capped; withheld: its publish rights are taken',
+  })
   effect: string;
 
   @ApiProperty({ maxLength: 1024 })
