@@ -15,7 +15,7 @@ const REDEEM = 'POST /api/call-tokens/redeem';
 
 /**
  * Who may call each route, from the contract (/work/shared/API.md): `public`, `operator`, `any-principal`,
- * or the scopes it requires (joined with ` + `, sorted). Compared both ways with what the routes declare,
+ * or the scopes it requires (joined with ` + `, sorted; ` | ` when any one of them will do). Compared both ways with what the routes declare,
  * so a route added, removed or re-scoped without the contract's say fails here. Routes the contract
  * lists without a scope of their own take their section's (`GET /api/endpoints/{id}`: MANAGE_ENDPOINTS).
  */
@@ -63,12 +63,17 @@ const ACCESS: Record<string, string> = {
   'GET /api/audit/verify': 'READ_AUDIT',
   'GET /api/audit/public-keys': 'READ_AUDIT',
   'GET /api/audit/events': 'READ_AUDIT',
+  'GET /api/policies': 'MANAGE_CREDENTIALS | READ_AUDIT',
+  'GET /api/policies/:provider': 'MANAGE_CREDENTIALS | READ_AUDIT',
+  'GET /api/policies/:provider/evaluate': 'MANAGE_CREDENTIALS | READ_AUDIT',
+  'PUT /api/policies/:provider': 'MANAGE_CREDENTIALS',
+  'DELETE /api/policies/:provider': 'MANAGE_CREDENTIALS',
 };
 
 /** A route's declared access in the notation of ACCESS. */
 function declaredAccess(route: NestRoute): string {
   if (!route.rule) return '(none)';
-  return route.rule.kind === 'scopes' ? [...route.rule.scopes].sort().join(' + ') : route.rule.kind;
+  return route.rule.kind === 'scopes' ? [...route.rule.scopes].sort().join(route.rule.anyOf ? ' | ' : ' + ') : route.rule.kind;
 }
 
 /** Fastify's own route table (every route, Nest's or not), from printRoutes' tree. */
@@ -235,6 +240,19 @@ describe('every route behaves as it declares', () => {
       if (!lacking) continue;
       const response = await send(route, { authorization: `Bearer ${keys.get(lacking)}` });
       expect(`${key(route)} with only ${lacking} -> ${response.status} ${response.body?.code}`).toBe(`${key(route)} with only ${lacking} -> 403 MISSING_SCOPE`);
+    }
+  });
+
+  it('lets in an API key holding any one of the scopes of a route that takes either', async () => {
+    const either = routes.filter((item) => item.rule?.kind === 'scopes' && item.rule.anyOf);
+    expect(either.length).toBeGreaterThan(0);
+    for (const route of either) {
+      for (const scope of (route.rule as { scopes: readonly Scope[] }).scopes) {
+        const created = await org.admin.post('/api/api-keys', { name: `either ${scope}`, scopes: [scope] });
+        expectStatus(created, 201);
+        const response = await send(route, { authorization: `Bearer ${created.body.token}` });
+        expect(`${key(route)} with only ${scope} -> ${response.status}`).not.toMatch(/-> (401|403)$/);
+      }
     }
   });
 });

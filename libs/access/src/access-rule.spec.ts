@@ -99,6 +99,30 @@ describe('enforceAccessRule', () => {
   });
 });
 
+describe('scopes, any one of them (anyOf)', () => {
+  const rule: AccessRule = { kind: 'scopes', scopes: ['MANAGE_CREDENTIALS', 'READ_AUDIT'], anyOf: true };
+
+  it('lets through a principal holding either scope, or both', () => {
+    expect(refusal(rule, apiKey(['READ_AUDIT']))).toBeUndefined();
+    expect(refusal(rule, apiKey(['MANAGE_CREDENTIALS']))).toBeUndefined();
+    expect(refusal(rule, apiKey(['MANAGE_CREDENTIALS', 'READ_AUDIT']))).toBeUndefined();
+    expect(refusal(rule, { kind: 'user', orgId: ORG, userId: 'u', role: 'auditor', scopes: ROLE_SCOPES.auditor })).toBeUndefined();
+  });
+
+  it('refuses a principal holding neither with 403 MISSING_SCOPE naming the alternatives', () => {
+    const error = refusal(rule, apiKey(['CREATE_CALL_TOKEN', 'MANAGE_USERS']));
+    expect(error).toMatchObject({ status: 403, code: 'MISSING_SCOPE' });
+    expect(error?.message).toContain('one of MANAGE_CREDENTIALS, READ_AUDIT');
+    expect(refusal(rule, { kind: 'user', orgId: ORG, userId: 'u', role: 'agent', scopes: ROLE_SCOPES.agent })).toMatchObject({ code: 'MISSING_SCOPE' });
+    expect(refusal(rule, operator)).toMatchObject({ code: 'MISSING_SCOPE' });
+    expect(refusal(rule, apiKey([]))).toMatchObject({ code: 'MISSING_SCOPE' });
+  });
+
+  it('does not match by prefix or case', () => {
+    expect(refusal(rule, apiKey(['read_audit' as Scope, 'MANAGE_CREDENTIAL' as Scope]))).toMatchObject({ code: 'MISSING_SCOPE' });
+  });
+});
+
 describe('scopes and roles', () => {
   it('gives admin all eight scopes, agent the three minting ones, auditor READ_AUDIT', () => {
     expect([...ROLE_SCOPES.admin].sort()).toEqual([...SCOPES].sort());

@@ -13,6 +13,10 @@ export function enforceAccessRule(rule: AccessRule, principal: Principal): void 
       if (principal.kind !== 'operator') throw ApiError.forbidden('OPERATOR_ONLY', 'Only the operator token may call this route');
       return;
     case 'scopes': {
+      if (rule.anyOf) {
+        if (!rule.scopes.some((scope) => principal.scopes.includes(scope))) throw ApiError.forbidden('MISSING_SCOPE', `Missing scope: one of ${rule.scopes.join(', ')}`);
+        return;
+      }
       const missing = missingScopes(rule.scopes, principal.scopes);
       if (missing.length > 0) throw ApiError.forbidden('MISSING_SCOPE', `Missing scope: ${missing.join(', ')}`);
       return;

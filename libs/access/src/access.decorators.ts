@@ -10,7 +10,12 @@ import type { Scope } from './scopes';
  * Every route declares who may call it. The access guard refuses a route that declares nothing,
  * so forgetting a declaration closes a route instead of opening it.
  */
-export type AccessRule = { kind: 'public' } | { kind: 'scopes'; scopes: readonly Scope[] } | { kind: 'operator' } | { kind: 'any-principal' };
+export type AccessRule =
+  | { kind: 'public' }
+  /** Every one of `scopes`; with `anyOf`, at least one of them instead. */
+  | { kind: 'scopes'; scopes: readonly Scope[]; anyOf?: true }
+  | { kind: 'operator' }
+  | { kind: 'any-principal' };
 
 export const ACCESS_RULE = 'mintline:access-rule';
 
@@ -35,6 +40,15 @@ export const RequireScopes = (...scopes: Scope[]) =>
     authenticatedDocs(),
     apiKeyQuotaDocs(),
     ApiErrorResponse(403, `MISSING_SCOPE: needs ${scopes.join(', ')}`),
+  );
+
+/** A user or API key holding at least one of these scopes (reading what either of two roles of work may read). */
+export const RequireAnyScope = (...scopes: Scope[]) =>
+  applyDecorators(
+    SetMetadata(ACCESS_RULE, { kind: 'scopes', scopes, anyOf: true } satisfies AccessRule),
+    authenticatedDocs(),
+    apiKeyQuotaDocs(),
+    ApiErrorResponse(403, `MISSING_SCOPE: needs one of ${scopes.join(', ')}`),
   );
 
 /** The operator token only. */

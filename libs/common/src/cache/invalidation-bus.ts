@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { ApiError } from '../errors/api-error';
 
-export type CacheTopic = 'user' | 'api-key' | 'org' | 'credentials' | 'caller-id';
+export type CacheTopic = 'user' | 'api-key' | 'org' | 'credentials' | 'caller-id' | 'policy';
 
 const CHANNEL = 'mintline_cache';
 const RECONNECT_MS = 1000;

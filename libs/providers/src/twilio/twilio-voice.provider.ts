@@ -14,6 +14,10 @@ export interface TwilioCredentials {
 
 export interface TwilioVoiceMintRequest {
   userId: string;
+  /** The token's lifetime (default TWILIO_ACCESS_TOKEN_TTL_SECONDS); an org's token policy may shorten it. */
+  ttlSeconds?: number;
+  /** Whether the voice grant may place calls through the TwiML app (default true); a policy without publish rights takes it. */
+  outgoing?: boolean;
 }
 
 export type TwilioVoiceMintResult = MintResult & { identity: string };
@@ -51,7 +55,8 @@ export class TwilioVoiceProvider implements TokenProvider<TwilioCredentials, Twi
     }
     const identity = twilioIdentityFor(request.userId);
     const iat = Math.floor(this.clock.now().getTime() / 1000);
-    const exp = iat + TWILIO_ACCESS_TOKEN_TTL_SECONDS;
+    const exp = iat + (request.ttlSeconds ?? TWILIO_ACCESS_TOKEN_TTL_SECONDS);
+    const outgoing = request.outgoing ?? true;
 
     const header = { alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' };
     const claims = {
@@ -60,7 +65,7 @@ export class TwilioVoiceProvider implements TokenProvider<TwilioCredentials, Twi
         identity,
         voice: {
           incoming: { allow: true },
-          outgoing: { application_sid: credentials.twimlAppSid },
+          ...(outgoing ? { outgoing: { application_sid: credentials.twimlAppSid } } : {}),
         },
       },
       iat,

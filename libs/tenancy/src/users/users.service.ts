@@ -12,6 +12,7 @@ import { OrgEntity } from '../orgs/org.entity';
 import { hashPassword } from './passwords';
 import { CreateUserDto, UpdateUserDto, UserView } from './user.dto';
 import { UserEntity } from './user.entity';
+import { UsersRepository } from './users.repository';
 
 export function toUserView(user: UserEntity): UserView {
   return { id: user.id, email: user.email, name: user.name, role: user.role, orgId: user.orgId, disabled: user.disabled };
@@ -57,6 +58,11 @@ export class UsersService {
   async list(orgId: string): Promise<UserView[]> {
     const users = await this.db.forOrg(orgId).read((manager) => manager.find(UserEntity, { where: { orgId }, order: { createdAt: 'ASC', id: 'ASC' } }));
     return users.map(toUserView);
+  }
+
+  /** The role of a user of the org, or undefined when the org has no such user (a token policy judges the subject's role). */
+  async roleOf(orgId: string, userId: string): Promise<Role | undefined> {
+    return (await UsersRepository.statusInOrg(this.db.forOrg(orgId), userId))?.role;
   }
 
   async get(orgId: string, id: string): Promise<UserEntity> {
