@@ -179,11 +179,13 @@ describe('the route table', () => {
     expect({ unlisted, gone, mismatched }).toEqual({ unlisted: [], gone: [], mismatched: [] });
   });
 
-  it('serves no Fastify route that is not a Nest route, apart from the Swagger UI under /docs', () => {
+  it('serves no Fastify route that is not a Nest route, apart from the Swagger UI under /docs and the console at /console', () => {
     const nest = new Set(routes.map(key));
     const extra = fastifyRoutes(app).filter((route) => !nest.has(route));
     expect(extra.length).toBeGreaterThan(0); // the docs routes are there, so the tree was read
-    for (const route of extra) expect(route).toMatch(/^GET \/docs(\/|-|$)/);
+    // The console (apps/api/src/console/console-routes.ts): a public page and its assets, outside Nest and its guard.
+    expect(extra).toEqual(expect.arrayContaining(['GET /console', 'GET /console/*']));
+    for (const route of extra) expect(route).toMatch(/^GET \/(docs(\/|-|$)|console(\/\*)?$)/);
     for (const route of routes) expect(fastifyRoutes(app)).toContain(key(route));
   });
 });

@@ -6,6 +6,7 @@ import { UsersView } from './views/UsersView';
 import { CredentialsView } from './views/CredentialsView';
 import { ApiKeysView } from './views/ApiKeysView';
 import { EndpointsView } from './views/EndpointsView';
+import { PoliciesView } from './views/PoliciesView';
 import { OrgView } from './views/OrgView';
 import { MintLogView } from './views/MintLogView';
 import { ActivityView } from './views/ActivityView';
@@ -26,6 +27,7 @@ export const VIEWS: ViewEntry[] = [
   { path: '/credentials', title: 'Credentials', scopes: ['MANAGE_CREDENTIALS'], render: () => <CredentialsView />, group: 'Administration' },
   { path: '/api-keys', title: 'API keys', scopes: ['MANAGE_API_KEYS'], render: () => <ApiKeysView />, group: 'Administration' },
   { path: '/endpoints', title: 'Endpoints', scopes: ['MANAGE_ENDPOINTS'], render: () => <EndpointsView />, group: 'Administration' },
+  { path: '/policies', title: 'Token policies', scopes: ['MANAGE_CREDENTIALS', 'READ_AUDIT'], render: () => <PoliciesView />, group: 'Administration' },
   { path: '/audit/mints', title: 'Mint log', scopes: ['READ_AUDIT'], render: () => <MintLogView />, group: 'Audit' },
   { path: '/audit/activity', title: 'Activity', scopes: ['READ_AUDIT'], render: () => <ActivityView />, group: 'Audit' },
   { path: '/audit/events', title: 'Configuration events', scopes: ['READ_AUDIT'], render: () => <EventsView />, group: 'Audit' },

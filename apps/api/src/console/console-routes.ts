@@ -75,7 +75,8 @@ export async function registerConsoleRoutes(app: NestFastifyApplication, root = 
         sendError(reply, request, ApiError.notFound());
         return reply;
       }
-      return reply.header('cache-control', 'public, max-age=31536000, immutable').sendFile(path);
+      // Hashed names: a file never changes under its name.
+      return reply.sendFile(path, { maxAge: 365 * 24 * 3600 * 1000, immutable: true });
     }
     return page(request, reply);
   });

@@ -33,13 +33,13 @@ function toQuery(filters: Filters): Record<string, string> {
 }
 
 /** The filters as the typed query (the provider and outcome come from the service's own enums). */
-function pageQuery(filters: Filters, cursor: string | undefined): Query {
+function pageQuery(filters: Filters, cursor: string | undefined, limit: number): Query {
   const { provider, outcome, ...rest } = toQuery(filters);
   return {
     ...rest,
     ...(provider ? { provider: provider as Query['provider'] } : {}),
     ...(outcome ? { outcome: outcome as Query['outcome'] } : {}),
-    limit: 50,
+    limit,
     ...(cursor ? { cursor } : {}),
   };
 }
@@ -51,7 +51,8 @@ export function MintLogView() {
   // The cursors of the pages before this one, so "Previous page" goes back.
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1];
-  const page = useLoad(() => must(api.GET('/api/audit/mints', { params: { query: pageQuery(applied, cursor) } })), [applied, cursor]);
+  const [limit, setLimit] = useState(50);
+  const page = useLoad(() => must(api.GET('/api/audit/mints', { params: { query: pageQuery(applied, cursor, limit) } })), [applied, cursor, limit]);
   const [open, setOpen] = useState<Entry | null>(null);
   const [exported, setExported] = useState<{ url: string; fileName: string } | null>(null);
   const exporter = useAction(async (format: 'ndjson' | 'csv') => {
@@ -91,6 +92,15 @@ export function MintLogView() {
         <Field label="Subject user id" name="subjectUserId" value={draft.subjectUserId} onChange={set('subjectUserId')} error={page.error} hint="The user the token was for" />
         <Field label="From (UTC)" name="from" type="datetime-local" value={draft.from} onChange={set('from')} error={page.error} />
         <Field label="To (UTC)" name="to" type="datetime-local" value={draft.to} onChange={set('to')} error={page.error} />
+        <Select
+          label="Entries per page"
+          options={['10', '50', '100', '500']}
+          value={String(limit)}
+          onChange={(event) => {
+            setCursors([]);
+            setLimit(Number(event.target.value));
+          }}
+        />
         <div className="actions">
           <button type="submit">Apply filters</button>
           <button
