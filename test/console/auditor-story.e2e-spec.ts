@@ -247,7 +247,7 @@ describe("the auditor's story: find, verify and export a day's mints", () => {
     await open('Configuration events');
     await dataRows('Configuration events').first().waitFor();
     const text = (await dataRows('Configuration events').allTextContents()).join('\n');
-    expect(text).toContain('credentials.replaced');
+    expect(text).toContain('credentials.created');
     expect(text).toContain('user.created');
     await page.getByLabel('Target type').fill('api_key');
     await page.getByRole('button', { name: 'Apply filters' }).click();
