@@ -231,7 +231,7 @@ describe("the auditor's story: find, verify and export a day's mints", () => {
       '2026-03-10 00:00:00 UTCtwilio020',
       '2026-03-11 00:00:00 UTCsinch300',
     ]);
-    await screenshot(page, 'auditor-activity-1280');
+    await screenshot(page, 'auditor-activity-by-day-1280');
 
     // A range of more than 1,000 buckets: the service's refusal, next to the field it names.
     await page.getByLabel('Bucket').selectOption('minute');
