@@ -33,7 +33,13 @@ interface OrgObjects {
  *   `names` are the one org A configured and one no org of this file configures (default: credentials').
  * - `operator`: an org id on the operator's routes (out of this sweep: they refuse every org principal).
  */
-type Filler = { kind: 'id'; of: (org: OrgObjects) => string } | { kind: 'provider'; names?: { configured: string; unconfigured: string } } | { kind: 'operator' };
+type Filler = { kind: 'id'; of: (org: OrgObjects) => string } | { kind: 'provider'; names?: ProviderNames } | { kind: 'operator' };
+
+/** A provider org A configured, and one that no org of this file configures, as a route names them. */
+interface ProviderNames {
+  configured: string;
+  unconfigured: string;
+}
 
 const PARAMS: Record<string, Filler> = {
   'users/:id': { kind: 'id', of: (org) => org.userId },
@@ -44,12 +50,15 @@ const PARAMS: Record<string, Filler> = {
   'credentials/:provider': { kind: 'provider' },
   // Token policies are per provider of POST /api/tokens/{provider}; org A has a livekit policy.
   'policies/:provider': { kind: 'provider', names: { configured: 'livekit', unconfigured: 'vonage' } },
+  // The token routes name the provider that mints: sinch mints with the sinch-voice credentials.
+  'tokens/:provider': { kind: 'provider', names: { configured: 'sinch', unconfigured: 'twilio' } },
   'orgs/:orgId': { kind: 'operator' },
 };
 
 /** The provider the first org configured, and one that no org of this file configures. */
 const CONFIGURED_PROVIDER = 'sinch-voice';
 const UNCONFIGURED_PROVIDER = 'twilio';
+const CREDENTIAL_NAMES: ProviderNames = { configured: CONFIGURED_PROVIDER, unconfigured: UNCONFIGURED_PROVIDER };
 
 /** Bodies that would succeed on one's own objects, so that the only thing wrong is whose they are. */
 const BODIES: Record<string, unknown> = {
@@ -181,23 +190,24 @@ describe('tenant isolation over the route table', () => {
         failures.push(`${key(route)}: mixes a provider with other params; teach the sweep how to fill it`);
         continue;
       }
-      const names = (PARAMS[params[0]] as { names?: { configured: string; unconfigured: string } }).names;
-      const configured = names?.configured ?? CONFIGURED_PROVIDER;
-      const at = (provider: string) => fill(route.path, Object.fromEntries(params.map((param) => [param, provider])));
-      const control = await call(route, at(names?.unconfigured ?? UNCONFIGURED_PROVIDER));
+      const names = params.map((param) => (PARAMS[param] as { names?: ProviderNames }).names ?? CREDENTIAL_NAMES);
+      const at = (which: keyof ProviderNames) => fill(route.path, Object.fromEntries(params.map((param, i) => [param, names[i][which]])));
+      const control = await call(route, at('unconfigured'));
       const before = await snapshotOf(a.fixture.orgId);
-      const response = await call(route, at(configured));
+      const response = await call(route, at('configured'));
       const after = await snapshotOf(a.fixture.orgId);
       checked += 1;
       if (response.status !== control.status || response.body?.code !== control.body?.code) {
-        failures.push(`${route.method} ${at(configured)} → ${response.status} ${response.body?.code}, but ${control.status} ${control.body?.code} for the unconfigured one`);
+        failures.push(
+          `${route.method} ${at('configured')} → ${response.status} ${response.body?.code}, but ${control.status} ${control.body?.code} for ${at('unconfigured')}`,
+        );
       }
       // The evaluate route shows a judgement (of B's own, empty, policy), never A's rules.
       if (response.status < 400 && route.method === 'GET' && !route.path.endsWith('/evaluate'))
-        failures.push(`${route.method} ${at(configured)} showed something: ${response.text.slice(0, 200)}`);
-      if (response.text.includes('a32e5a8d-f7d8-411c-9645-9038e8dd051d')) failures.push(`${route.method} ${at(configured)} showed org A's applicationKey`);
-      if (response.text.includes('tenant-a-')) failures.push(`${route.method} ${at(configured)} showed org A's policy`);
-      if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`${route.method} ${at(configured)} changed org A's rows`);
+        failures.push(`${route.method} ${at('configured')} showed something: ${response.text.slice(0, 200)}`);
+      if (response.text.includes('a32e5a8d-f7d8-411c-9645-9038e8dd051d')) failures.push(`${route.method} ${at('configured')} showed org A's applicationKey`);
+      if (response.text.includes('tenant-a-')) failures.push(`${route.method} ${at('configured')} showed org A's policy`);
+      if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`${route.method} ${at('configured')} changed org A's rows`);
     }
     expect(checked).toBeGreaterThanOrEqual(4);
     expect(failures).toEqual([]);
