@@ -28,6 +28,7 @@ const TENANT_TABLES: Record<string, string> = {
   audit_chain_heads: 'org_id',
   audit_chain_anchors: 'org_id',
   audit_checkpoints: 'org_id',
+  token_policies: 'org_id',
 };
 
 let app: TestApp;
@@ -60,6 +61,7 @@ beforeAll(async () => {
     expectStatus(await putSinchVoice(org.admin, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET), 200);
     expectStatus(await org.admin.post(`/api/users/${org.adminId}/phone-numbers`, { provider: 'sinch', phoneNumber: org === a ? '+14155550101' : '+14155550102' }), 201);
     expectStatus(await org.admin.get('/api/calls/token/sinch'), 200);
+    expectStatus(await org.admin.put('/api/policies/livekit', { maxTtlSeconds: 900 }), 200);
     const endpoint = await org.admin.post('/api/endpoints', { name: 'desk', webrtc: true });
     expectStatus(endpoint, 201);
     const key = await createApiKey(org.admin, ['CREATE_CALL_TOKEN'], 'rls key');

@@ -6,7 +6,8 @@ import type { RequestMeta } from '@mintline/common/http/request-context';
 import type { MetricsService } from '@mintline/common/metrics/metrics.service';
 import { CachesMovedError } from '@mintline/common/cache/invalidation-bus';
 import type { TokenPolicyJudge } from '@mintline/policies/token-policy-judge.service';
-import { MintGrant, MintPipeline, MintRequest } from './mint-pipeline.service';
+import type { MintGrant } from '@mintline/providers/registry/mint-grant';
+import { MintPipeline, MintRequest } from './mint-pipeline.service';
 import type { MintRateLimit } from './mint-rate-limit.service';
 
 const ORG = '7f0c3a52-2f0e-4c53-9a55-1c2b8a7d6e01';

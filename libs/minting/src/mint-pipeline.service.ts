@@ -7,7 +7,7 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import { isDatabaseUnavailable } from '@mintline/common/errors/database-errors';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
-import type { MintGrant } from '@mintline/policies/mint-grant';
+import type { MintGrant } from '@mintline/providers/registry/mint-grant';
 import { isPolicyProvider } from '@mintline/policies/policy-providers';
 import { TokenPolicyJudge } from '@mintline/policies/token-policy-judge.service';
 import { MintAuditFacts, mintActorOf, mintAuditEntry } from './mint-audit-entry';
@@ -27,9 +27,6 @@ export interface MintTarget<T> {
   name: string;
   value: T;
 }
-
-// What a token would grant, as the org's token policy judges it: declared by each mint (MintRequest.grant).
-export type { MintGrant };
 
 /**
  * One mint as its service describes it. The pipeline runs the steps in order (subject, target, the

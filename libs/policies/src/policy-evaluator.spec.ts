@@ -1,4 +1,4 @@
-import type { MintGrant } from './mint-grant';
+import type { MintGrant } from '@mintline/providers/registry/mint-grant';
 import { evaluatePolicy, PolicyRules } from './policy-evaluator';
 
 const ME = '3f1c2a9e-7b4d-4e5f-8a6b-1c2d3e4f5a6b';

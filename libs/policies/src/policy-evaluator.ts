@@ -1,5 +1,5 @@
 import type { Role } from '@mintline/access/scopes';
-import type { MintGrant } from './mint-grant';
+import type { MintGrant } from '@mintline/providers/registry/mint-grant';
 import { roomMatches } from './room-pattern';
 
 /** An org's rules for one provider; null is no rule. */

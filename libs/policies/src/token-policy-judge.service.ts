@@ -7,7 +7,7 @@ import { Clock } from '@mintline/common/clock';
 import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { UsersService } from '@mintline/tenancy/users/users.service';
-import type { MintGrant } from './mint-grant';
+import type { MintGrant } from '@mintline/providers/registry/mint-grant';
 import { evaluatePolicy, PolicyDecision } from './policy-evaluator';
 import { parsePolicyProvider, policyCacheKey, PolicyProvider, PROVIDER_LIFETIMES } from './policy-providers';
 import type { EvaluatePolicyQuery, PolicyEvaluationView } from './token-policy.dto';

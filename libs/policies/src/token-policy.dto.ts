@@ -17,6 +17,7 @@ const ROOMS_DESCRIPTION =
 export class PutPolicyDto {
   @ApiPropertyOptional({
     type: 'integer',
+    format: 'int32',
     nullable: true,
     minimum: MIN_TTL_SECONDS,
     maximum: MAX_TTL_SECONDS,
@@ -85,7 +86,7 @@ export class PolicyView {
   @ApiProperty({ enum: POLICY_PROVIDERS })
   provider: string;
 
-  @ApiProperty({ type: 'integer', nullable: true, minimum: MIN_TTL_SECONDS, maximum: MAX_TTL_SECONDS, description: 'null: no cap' })
+  @ApiProperty({ type: 'integer', format: 'int32', nullable: true, minimum: MIN_TTL_SECONDS, maximum: MAX_TTL_SECONDS, description: 'null: no cap' })
   maxTtlSeconds: number | null;
 
   @ApiProperty({ type: 'array', nullable: true, items: { type: 'string', enum: [...ROLES] }, maxItems: ROLES.length, description: 'null: any role' })
@@ -130,6 +131,7 @@ export class EvaluatePolicyQuery {
 
   @ApiPropertyOptional({
     type: 'integer',
+    format: 'int32',
     minimum: MIN_TTL_SECONDS,
     maximum: MAX_TTL_SECONDS,
     description: "The lifetime asked for; default: the provider's own. Ignored for a provider whose lifetime is fixed (sinch 600, telnyx 86400)",
@@ -169,7 +171,7 @@ export class PolicyEvaluationView {
   @ApiProperty({ description: 'Whether the mint would be allowed' })
   allowed: boolean;
 
-  @ApiProperty({ type: 'integer', nullable: true, minimum: 1, maximum: MAX_TTL_SECONDS, description: 'The lifetime the token would get; null when refused' })
+  @ApiProperty({ type: 'integer', format: 'int32', nullable: true, minimum: 1, maximum: MAX_TTL_SECONDS, description: 'The lifetime the token would get; null when refused' })
   effectiveTtlSeconds: number | null;
 
   @ApiProperty({ type: PolicyReasonView, isArray: true, maxItems: 4, description: 'Every rule that would refuse or change the mint; empty when it would be minted as asked' })

@@ -5,7 +5,8 @@ import { CredentialsService } from '@mintline/credentials/credentials.service';
 import { SinchVoiceProvider } from '@mintline/providers/sinch-voice/sinch-voice.provider';
 import { TWILIO_ACCESS_TOKEN_TTL_SECONDS, TwilioVoiceProvider } from '@mintline/providers/twilio/twilio-voice.provider';
 import { CallerIdsService } from '@mintline/tenancy/caller-ids/caller-ids.service';
-import { MintGrant, MintPipeline } from '../mint-pipeline.service';
+import type { MintGrant } from '@mintline/providers/registry/mint-grant';
+import { MintPipeline } from '../mint-pipeline.service';
 import { MintSubjectsService } from '../mint-subjects.service';
 import { SinchTokenView, TwilioTokenView } from './voice-token.dto';
 

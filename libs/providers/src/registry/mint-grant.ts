@@ -1,7 +1,8 @@
 /**
  * What a token would grant, as an org's token policy judges it (API.md, "Token policies"). A mint that
  * declares it is checked against its org's policy for the provider before the provider is asked, and
- * `mint` receives the grant in force: its lifetime possibly shortened, its publish rights possibly taken.
+ * its mint receives the grant in force: its lifetime possibly shortened, its publish rights possibly
+ * taken. Declared here, with the providers that fill it in and honour it; the mint pipeline carries it.
  */
 export interface MintGrant {
   /** The room, channel or video room the token is confined to; null when it names none. */
