@@ -290,7 +290,6 @@ describe('the admin story: the README tour in the browser', () => {
     ]);
     const views = ['Users', 'Credentials', 'API keys', 'Endpoints', 'Token policies', 'Organization'];
     const found: string[] = [];
-    const scanMs: number[] = [];
     for (const [width, size] of [
       ['1280', DESKTOP],
       ['375', PHONE],
@@ -298,9 +297,7 @@ describe('the admin story: the README tour in the browser', () => {
       await page.setViewportSize(size);
       for (const view of views) {
         await open(view);
-        const started = Date.now();
         found.push(...(await seriousViolations(page)).map((violation) => `${view} at ${width}px: ${violation}`));
-        scanMs.push(Date.now() - started);
         // Nothing wider than the window at a phone's width, but for tables, which scroll in their own region.
         const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
         expect(`${view} at ${width}px overflows by ${overflow}`).toBe(`${view} at ${width}px overflows by 0`);
@@ -308,7 +305,6 @@ describe('the admin story: the README tour in the browser', () => {
       }
     }
     await page.setViewportSize(DESKTOP);
-    console.log(`axe scans: ${scanMs.join(', ')} ms`);
     expect(found).toEqual([]);
     expect(browser.problems).toEqual([]);
   }, 600_000);
