@@ -1,3 +1,4 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { expectStatus } from '../support/assertions';
 import { DESKTOP, openBrowser, PHONE, screenshot, seriousViolations, storedEverywhere, type Browser } from '../support/browser';
@@ -165,6 +166,20 @@ describe('the admin story: the README tour in the browser', () => {
     await signalwire.getByRole('button', { name: 'Save signalwire' }).click();
     await signalwire.locator('input[aria-invalid="true"][name="spaceUrl"]').waitFor();
     expect(await signalwire.getByRole('alert').textContent()).toContain('VALIDATION_FAILED');
+
+    // A provider the console does not name: Vonage, whose PEM private key takes a multi-line field.
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const vonage = page.getByRole('region', { name: 'vonage', exact: true });
+    await vonage.getByLabel('vonage applicationId').fill(randomUUID());
+    await vonage.getByLabel('vonage privateKey (secret)').fill(pem);
+    await vonage.getByRole('button', { name: 'Save vonage' }).click();
+    await vonage.getByText(`••••${pem.slice(-4)}`).waitFor();
+    expect(await vonage.textContent()).not.toContain(pem.split('\n')[1]);
+    await vonage.getByRole('button', { name: 'Verify vonage' }).click();
+    await vonage
+      .getByRole('status')
+      .filter({ hasText: /^Verified: / })
+      .waitFor();
   });
 
   it('creates an API key from its own scopes, shows the token once with a copy button, and the token works', async () => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useState, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
+import { useCallback, useEffect, useId, useState, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react';
 import { ApiFailure, toFailure } from './api/client';
 
 /** The envelope's message and code, and the details that name no field of the form shown. */
@@ -45,6 +45,34 @@ export function Field({ label, error, hint, ...input }: FieldProps) {
       {checkbox && <input id={id} aria-describedby={described} aria-invalid={message ? true : undefined} {...input} />}
       <label htmlFor={id}>{label}</label>
       {!checkbox && <input id={id} aria-describedby={described} aria-invalid={message ? true : undefined} {...input} />}
+      {hint && (
+        <small id={`${id}-hint`} className="hint">
+          {hint}
+        </small>
+      )}
+      {message && (
+        <small id={`${id}-error`} className="field-error">
+          {message}
+        </small>
+      )}
+    </div>
+  );
+}
+
+interface TextAreaProps extends TextareaHTMLAttributes<HTMLTextAreaElement> {
+  label: string;
+  error?: unknown;
+  hint?: string;
+}
+
+export function TextArea({ label, error, hint, ...area }: TextAreaProps) {
+  const id = useId();
+  const message = fieldError(error, area.name);
+  const described = [hint ? `${id}-hint` : '', message ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <textarea id={id} aria-describedby={described} aria-invalid={message ? true : undefined} {...area} />
       {hint && (
         <small id={`${id}-hint`} className="hint">
           {hint}

@@ -4,14 +4,14 @@ import { toFailure } from './client';
 export interface CredentialForm {
   provider: string;
   description: string;
-  fields: Array<{ name: string; required: boolean; secret: boolean; description?: string }>;
+  fields: Array<{ name: string; required: boolean; secret: boolean; description?: string; multiline: boolean }>;
 }
 
 interface SchemaNode {
   title?: string;
   description?: string;
   required?: string[];
-  properties?: Record<string, { writeOnly?: boolean; description?: string }>;
+  properties?: Record<string, { writeOnly?: boolean; description?: string; maxLength?: number }>;
   oneOf?: SchemaNode[];
 }
 
@@ -55,6 +55,8 @@ export async function credentialForms(): Promise<CredentialForm[]> {
         required: (variant.required ?? []).includes(name),
         secret: property.writeOnly === true,
         description: property.description,
+        // Longer than a line's worth (a PEM key): a text area, where newlines survive.
+        multiline: (property.maxLength ?? 0) > 2048,
       })),
     }));
 }

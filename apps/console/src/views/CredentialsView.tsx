@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, must, type Schemas } from '../api/client';
 import { credentialForms, type CredentialForm } from '../api/openapi-runtime';
-import { Empty, ErrorBox, Field, formatTime, Loading, useAction, useLoad } from '../ui';
+import { Empty, ErrorBox, Field, formatTime, Loading, TextArea, useAction, useLoad } from '../ui';
 
 type Stored = Schemas['CredentialView'];
 
@@ -71,20 +71,22 @@ function ProviderCard({ form, stored, onChanged }: { form: CredentialForm; store
         <Empty>Not configured.</Empty>
       )}
       <form onSubmit={submit} className="grid-form" noValidate aria-label={`${provider} credentials`}>
-        {form.fields.map((field) => (
-          <Field
-            key={field.name}
-            label={`${provider} ${field.name}${field.secret ? ' (secret)' : ''}${field.required ? '' : ' (optional)'}`}
-            name={field.name}
-            type={field.secret ? 'password' : 'text'}
-            autoComplete="off"
-            required={field.required}
-            hint={field.secret && stored ? 'Write-only: enter it again to save' : field.description}
-            value={values[field.name] ?? ''}
-            onChange={(event) => setValues({ ...values, [field.name]: event.target.value })}
-            error={save.error}
-          />
-        ))}
+        {form.fields.map((field) => {
+          const props = {
+            label: `${provider} ${field.name}${field.secret ? ' (secret)' : ''}${field.required ? '' : ' (optional)'}`,
+            name: field.name,
+            autoComplete: 'off',
+            required: field.required,
+            hint: field.secret && stored ? 'Write-only: enter it again to save' : field.description,
+            value: values[field.name] ?? '',
+            error: save.error,
+          };
+          return field.multiline ? (
+            <TextArea key={field.name} {...props} rows={4} spellCheck={false} onChange={(event) => setValues({ ...values, [field.name]: event.target.value })} />
+          ) : (
+            <Field key={field.name} {...props} type={field.secret ? 'password' : 'text'} onChange={(event) => setValues({ ...values, [field.name]: event.target.value })} />
+          );
+        })}
         <div className="actions">
           <button type="submit" disabled={save.busy}>
             Save {provider}
