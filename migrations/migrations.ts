@@ -4,7 +4,8 @@ import { EndpointsCallTokens1763800002000 } from './1763800002000-endpoints-call
 import { CacheEpochs1763800003000 } from './1763800003000-cache-epochs';
 import { RowLevelSecurity1763800004000 } from './1763800004000-row-level-security';
 import { AuditCheckpoints1764160000000 } from './1764160000000-audit-checkpoints';
-import { TelnyxCredentials1764170000000 } from './1764170000000-telnyx-credentials';
+import { MoreProviders1764170000000 } from './1764170000000-more-providers';
+import { TelnyxCredentials1764180000000 } from './1764180000000-telnyx-credentials';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const MIGRATIONS = [
@@ -14,5 +15,6 @@ export const MIGRATIONS = [
   CacheEpochs1763800003000,
   RowLevelSecurity1763800004000,
   AuditCheckpoints1764160000000,
-  TelnyxCredentials1764170000000,
+  MoreProviders1764170000000,
+  TelnyxCredentials1764180000000,
 ];

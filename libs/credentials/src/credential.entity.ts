@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { EncryptedSecret } from './envelope-cipher';
-import type { CredentialProvider } from './provider-fields';
+import type { CredentialProvider } from '@mintline/providers/provider-registry';
 
 @Entity('credentials')
 export class CredentialEntity {

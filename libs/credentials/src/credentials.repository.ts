@@ -1,7 +1,7 @@
 import type { TenantDb } from '@mintline/common/database/db';
 import { prepared } from '@mintline/common/database/statement-batch';
 import type { CredentialEntity } from './credential.entity';
-import type { CredentialProvider } from './provider-fields';
+import type { CredentialProvider } from '@mintline/providers/provider-registry';
 
 /** A row of `credentials` in the entity's shape (CredentialEntity is the one description of its columns). */
 export type CredentialRecord = Pick<CredentialEntity, 'orgId' | 'provider' | 'fields' | 'secrets' | 'updatedAt' | 'updatedByKind' | 'updatedById'>;

@@ -7,6 +7,7 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import { isDatabaseUnavailable } from '@mintline/common/errors/database-errors';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
+import type { MintGrant } from '@mintline/providers/registry/mint-grant';
 import { MintAuditFacts, mintActorOf, mintAuditEntry } from './mint-audit-entry';
 import { MintCount, MintRateLimit } from './mint-rate-limit.service';
 
@@ -23,22 +24,6 @@ export interface Minted<T> {
 export interface MintTarget<T> {
   name: string;
   value: T;
-}
-
-/**
- * What a token would grant, as an org's token policy judges it (API.md, "Token policies"). A mint that
- * declares it is checked against its org's policy for the provider before the provider is asked, and
- * `mint` receives the grant in force: its lifetime possibly shortened, its publish rights possibly taken.
- */
-export interface MintGrant {
-  /** The room, channel or video room the token is confined to; null when it names none. */
-  room: string | null;
-  /** The lifetime asked for, or the provider's own when it has a fixed one. */
-  ttlSeconds: number;
-  /** The provider's lifetime cannot be chosen (Sinch 600 s, Telnyx 86,400 s): a cap below it refuses the mint. */
-  fixedTtl: boolean;
-  /** Publish rights: asked for explicitly by the request, given by the provider's default, or none. */
-  publish: 'asked' | 'default' | 'none';
 }
 
 /**

@@ -2,7 +2,7 @@ import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
 import type { TenantPrincipal } from '@mintline/access/principal';
-import { CREDENTIAL_PROVIDERS } from '@mintline/credentials/provider-fields';
+import { CREDENTIAL_PROVIDERS } from '@mintline/providers/provider-registry';
 import { CredentialsVerifier } from './credentials-verifier.service';
 
 class VerifyResultView {

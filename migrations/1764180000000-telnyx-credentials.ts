@@ -11,8 +11,8 @@ import { SERVICE_ROLE } from '../libs/common/src/database/service-role';
  * A tenant table like the others (FORCE row-level security, the tenant policy); the row goes with its
  * user (and org).
  */
-export class TelnyxCredentials1764170000000 implements MigrationInterface {
-  name = 'TelnyxCredentials1764170000000';
+export class TelnyxCredentials1764180000000 implements MigrationInterface {
+  name = 'TelnyxCredentials1764180000000';
 
   async up(db: QueryRunner): Promise<void> {
     await db.query(`
