@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '@mintline/common/clock';
 import { Db, TenantDb } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
+import type { CredentialCheck, MintedToken, TokenMinter, TokenMintInput, VerifyResult } from '../registry/provider-entry';
 import { TelnyxApiClient, TelnyxCredentials } from './telnyx-api.client';
 import { TelnyxCredentialRow, TelnyxCredentialsRepository } from './telnyx-credentials.repository';
 import { KeyedSerializer } from './keyed-serializer';
@@ -9,10 +10,12 @@ import { KeyedSerializer } from './keyed-serializer';
 /** Telnyx login tokens live 24 hours (or until their credential expires); Mintline cannot choose. */
 export const TELNYX_TOKEN_TTL_SECONDS = 86_400;
 
-export interface TelnyxMinted {
-  token: string;
+/** `POST /api/tokens/telnyx` names nothing but its user. */
+export type TelnyxMintRequest = Record<string, never>;
+
+export interface TelnyxAnswer {
+  /** The SIP username of the user's telephony credential (`gencred…`): whom the token logs in as. */
   sipUsername: string;
-  expiresAt: Date;
 }
 
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -28,8 +31,7 @@ const FOREIGN_KEY_VIOLATION = '23503';
  * reads the row again, asks Telnyx and saves the answer), so whoever waited finds the other's credential.
  */
 @Injectable()
-export class TelnyxProvider {
-  readonly name = 'telnyx' as const;
+export class TelnyxProvider implements TokenMinter<TelnyxCredentials, TelnyxMintRequest, TelnyxAnswer>, CredentialCheck<TelnyxCredentials> {
   private readonly making = new KeyedSerializer();
 
   constructor(
@@ -38,8 +40,9 @@ export class TelnyxProvider {
     private readonly api: TelnyxApiClient,
   ) {}
 
-  async mint(orgId: string, credentials: TelnyxCredentials, userId: string): Promise<TelnyxMinted> {
-    const tenant = this.db.forOrg(orgId);
+  async mint({ fields: credentials, subject }: TokenMintInput<TelnyxCredentials, TelnyxMintRequest>): Promise<MintedToken<TelnyxAnswer>> {
+    const userId = subject.userId;
+    const tenant = this.db.forOrg(subject.orgId);
     const requestedAt = this.clock.nowMs();
     const remembered = await TelnyxCredentialsRepository.byUser(tenant, userId);
     let credential = remembered && remembered.connectionId === credentials.connectionId ? remembered : await this.make(tenant, credentials, userId);
@@ -47,7 +50,12 @@ export class TelnyxProvider {
       const answer = await this.api.createToken(credentials, credential.credentialId);
       if ('token' in answer) {
         // Counted from before the call: Telnyx starts the 24 hours when it issues, so this is never late.
-        return { token: answer.token, sipUsername: credential.sipUsername, expiresAt: new Date(requestedAt + TELNYX_TOKEN_TTL_SECONDS * 1000) };
+        return {
+          token: answer.token,
+          expiresAt: new Date(requestedAt + TELNYX_TOKEN_TTL_SECONDS * 1000),
+          expiresIn: TELNYX_TOKEN_TTL_SECONDS,
+          answer: { sipUsername: credential.sipUsername },
+        };
       }
       if (remade) throw ApiError.provider('PROVIDER_ERROR', 'Telnyx does not know the telephony credential it has just made (HTTP 404)');
       credential = await this.make(tenant, credentials, userId, credential.credentialId);
@@ -78,7 +86,7 @@ export class TelnyxProvider {
   }
 
   /** Checks the API key against Telnyx (`GET /v2/balance`), which makes nothing. */
-  verify(credentials: TelnyxCredentials): Promise<{ ok: boolean; detail: string }> {
+  verify(credentials: TelnyxCredentials): Promise<VerifyResult> {
     return this.api.verify(credentials);
   }
 }
