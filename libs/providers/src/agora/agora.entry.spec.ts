@@ -8,7 +8,10 @@ import { AgoraMinter } from './agora.minter';
 
 const fields = { appId: '970ca35de60c44645bbae8a215061b33', appCertificate: '5cfd2fd1755d40ecb72977518be15d3b' };
 const userId = '6f1c2f4e-8a4b-4c1e-9d53-0d2f7c1b9a10';
-const route = AGORA.tokens;
+const route = (() => {
+  if (!AGORA.tokens) throw new Error('the agora entry declares no token route');
+  return AGORA.tokens;
+})();
 
 function problems(body: Record<string, unknown>): Array<{ field: string; message: string }> {
   try {
