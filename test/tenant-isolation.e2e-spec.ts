@@ -32,7 +32,13 @@ interface OrgObjects {
  * - `provider`: a provider name, which is no object of anyone's: another org sees its own (unconfigured) view.
  * - `operator`: an org id on the operator's routes (out of this sweep: they refuse every org principal).
  */
-type Filler = { kind: 'id'; of: (org: OrgObjects) => string } | { kind: 'provider' } | { kind: 'operator' };
+type Filler = { kind: 'id'; of: (org: OrgObjects) => string } | { kind: 'provider'; names?: ProviderNames } | { kind: 'operator' };
+
+/** A provider org A configured, and one that no org of this file configures, as a route names them. */
+interface ProviderNames {
+  configured: string;
+  unconfigured: string;
+}
 
 const PARAMS: Record<string, Filler> = {
   'users/:id': { kind: 'id', of: (org) => org.userId },
@@ -41,12 +47,15 @@ const PARAMS: Record<string, Filler> = {
   'endpoints/:id': { kind: 'id', of: (org) => org.endpointId },
   'call-tokens/:id': { kind: 'id', of: (org) => org.callTokenId },
   'credentials/:provider': { kind: 'provider' },
+  // The token routes name the provider that mints: sinch mints with the sinch-voice credentials.
+  'tokens/:provider': { kind: 'provider', names: { configured: 'sinch', unconfigured: 'twilio' } },
   'orgs/:orgId': { kind: 'operator' },
 };
 
 /** The provider the first org configured, and one that no org of this file configures. */
 const CONFIGURED_PROVIDER = 'sinch-voice';
 const UNCONFIGURED_PROVIDER = 'twilio';
+const CREDENTIAL_NAMES: ProviderNames = { configured: CONFIGURED_PROVIDER, unconfigured: UNCONFIGURED_PROVIDER };
 
 /** Bodies that would succeed on one's own objects, so that the only thing wrong is whose they are. */
 const BODIES: Record<string, unknown> = {
@@ -175,20 +184,21 @@ describe('tenant isolation over the route table', () => {
         failures.push(`${key(route)}: mixes a provider with other params; teach the sweep how to fill it`);
         continue;
       }
-      const at = (provider: string) => fill(route.path, Object.fromEntries(params.map((param) => [param, provider])));
-      const control = await call(route, at(UNCONFIGURED_PROVIDER));
+      const names = params.map((param) => (PARAMS[param] as { names?: ProviderNames }).names ?? CREDENTIAL_NAMES);
+      const at = (which: keyof ProviderNames) => fill(route.path, Object.fromEntries(params.map((param, i) => [param, names[i][which]])));
+      const control = await call(route, at('unconfigured'));
       const before = await snapshotOf(a.fixture.orgId);
-      const response = await call(route, at(CONFIGURED_PROVIDER));
+      const response = await call(route, at('configured'));
       const after = await snapshotOf(a.fixture.orgId);
       checked += 1;
       if (response.status !== control.status || response.body?.code !== control.body?.code) {
         failures.push(
-          `${route.method} ${at(CONFIGURED_PROVIDER)} → ${response.status} ${response.body?.code}, but ${control.status} ${control.body?.code} for ${UNCONFIGURED_PROVIDER}`,
+          `${route.method} ${at('configured')} → ${response.status} ${response.body?.code}, but ${control.status} ${control.body?.code} for ${at('unconfigured')}`,
         );
       }
-      if (response.status < 400 && route.method === 'GET') failures.push(`${route.method} ${at(CONFIGURED_PROVIDER)} showed something: ${response.text.slice(0, 200)}`);
-      if (response.text.includes('a32e5a8d-f7d8-411c-9645-9038e8dd051d')) failures.push(`${route.method} ${at(CONFIGURED_PROVIDER)} showed org A's applicationKey`);
-      if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`${route.method} ${at(CONFIGURED_PROVIDER)} changed org A's rows`);
+      if (response.status < 400 && route.method === 'GET') failures.push(`${route.method} ${at('configured')} showed something: ${response.text.slice(0, 200)}`);
+      if (response.text.includes('a32e5a8d-f7d8-411c-9645-9038e8dd051d')) failures.push(`${route.method} ${at('configured')} showed org A's applicationKey`);
+      if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`${route.method} ${at('configured')} changed org A's rows`);
     }
     expect(checked).toBeGreaterThanOrEqual(4);
     expect(failures).toEqual([]);

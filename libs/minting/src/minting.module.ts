@@ -15,11 +15,13 @@ import { MintSubjectsService } from './mint-subjects.service';
 import { SinchProjectModule } from './sinch-project/sinch-project.module';
 import { CredentialsVerifier } from './verify/credentials-verifier.service';
 import { CredentialsVerifyController } from './verify/credentials-verify.controller';
+import { TokensController } from './tokens/tokens.controller';
+import { TokensService } from './tokens/tokens.service';
 
 /** The mint pipeline and every route that hands out a token, plus what joins providers to credentials. */
 @Module({
   imports: [AuditModule, CredentialsModule, ProvidersModule, TenancyModule, SinchProjectModule],
-  controllers: [VoiceTokensController, ChatTokensController, CallTokensController, CredentialsVerifyController],
-  providers: [MintPipeline, MintRateLimit, MintSubjectsService, VoiceTokensService, ChatTokensService, CallTokensService, CredentialsVerifier],
+  controllers: [VoiceTokensController, ChatTokensController, CallTokensController, CredentialsVerifyController, TokensController],
+  providers: [MintPipeline, MintRateLimit, MintSubjectsService, VoiceTokensService, ChatTokensService, CallTokensService, CredentialsVerifier, TokensService],
 })
 export class MintingModule {}

@@ -9,6 +9,7 @@ export const MAX_TTL_SECONDS = 86_400;
 export function ttlSecondsProperty(defaultSeconds: number): SchemaObject {
   return {
     type: 'integer',
+    format: 'int32',
     minimum: MIN_TTL_SECONDS,
     maximum: MAX_TTL_SECONDS,
     default: defaultSeconds,

@@ -21,6 +21,7 @@ export type UserCredentials = Pick<UserRow, 'id' | 'org_id' | 'password_hash' | 
 const BY_EMAIL = prepared('users_by_email', 'SELECT id, org_id, password_hash, disabled FROM users WHERE email = $1');
 const STATUS_BY_ID = prepared('users_status_by_id', 'SELECT org_id, role, disabled FROM users WHERE id = $1');
 const STATUS_IN_ORG = prepared('users_status_in_org', 'SELECT org_id, role, disabled FROM users WHERE id = $1 AND org_id = $2');
+const NAME_IN_ORG = prepared('users_name_in_org', 'SELECT name FROM users WHERE id = $1 AND org_id = $2');
 
 /**
  * The reads of `users` other libraries make (auth logs users in and resolves principals, minting checks
@@ -40,5 +41,10 @@ export const UsersRepository = {
   /** A user of the handle's org, or undefined (another org's user does not exist for it). */
   async statusInOrg(db: TenantDb, id: string): Promise<UserStatus | undefined> {
     return (await db.query<UserStatus>(STATUS_IN_ORG, [id, db.orgId]))[0];
+  },
+
+  /** The display name of a user of the handle's org: null when it has none (or is no user of the org). */
+  async nameInOrg(db: TenantDb, id: string): Promise<string | null> {
+    return (await db.query<Pick<UserRow, 'name'>>(NAME_IN_ORG, [id, db.orgId]))[0]?.name ?? null;
   },
 };
