@@ -2,6 +2,7 @@ import type { LookupAddress, LookupOptions } from 'node:dns';
 import type { OutboundLookup } from '../libs/common/src/dns-lookup';
 import { startTelnyxFake, TelnyxFake } from './fakes/telnyx.fake';
 import { expectError, expectStatus, expectValidation, ISO_PATTERN } from './support/assertions';
+import { startSecondInstance } from './support/call-tokens';
 import { createOrgWithAdmin, createUser, OrgFixture } from './support/fixtures';
 import { client, Client } from './support/http';
 import { createApiKey, dumpDatabase, expectNoSecrets, fingerprintOf, mintEntryOf, newRequestId } from './support/minting';
@@ -135,6 +136,22 @@ describe('one telephony credential per user', () => {
       expect(new Set(answers.map(({ response }) => response.body.token)).size).toBe(5);
     } finally {
       telnyx.setCreateDelay(0);
+    }
+  });
+
+  it('concurrent first mints of one user on two instances (one database) make one credential too', async () => {
+    const second = await startSecondInstance(app, { config: { allowInsecureProviderUrls: true }, providerHttp: { timeoutMs: TIMEOUT_MS } });
+    try {
+      const created = await createUser(app, org, 'agent');
+      const onSecond = tappedClient(second.url, created.token, responses);
+      telnyx.setCreateDelay(300);
+      const answers = await Promise.all([0, 1, 2, 3].map((i) => mint(i % 2 ? onSecond : tapped(created.token))));
+      for (const { response } of answers) expectStatus(response, 200);
+      expect(createsFor(created.id)).toHaveLength(1);
+      expect(new Set(answers.map(({ response }) => response.body.sipUsername)).size).toBe(1);
+    } finally {
+      telnyx.setCreateDelay(0);
+      await second.close();
     }
   });
 
