@@ -23,7 +23,7 @@ const UPSTREAM_WORDS = /Authentication failed|Authorization failed|Unexpected er
 /** A public-looking name that the strict instance's DNS resolves to 127.0.0.1. */
 const INWARD_NAME = 'telnyx-proxy.example.com';
 /** The provider timeout of this file's service (the 5 s default would only slow the hanging case). */
-const TIMEOUT_MS = 1500;
+const TIMEOUT_MS = 3000;
 
 let app: TestApp;
 let telnyx: TelnyxFake;
