@@ -50,7 +50,7 @@ const ACCESS: Record<string, string> = {
   'GET /api/calls/token/sinch': 'CREATE_CALL_TOKEN',
   'GET /api/calls/token/twilio': 'CREATE_CALL_TOKEN',
   'POST /api/chat/tokens': 'CREATE_CHAT_TOKEN',
-  // CREATE_CHAT_TOKEN instead for a chat-only token (twilio conversations/sync), decided from the body (test/tokens-route.e2e-spec.ts).
+  // CREATE_CHAT_TOKEN instead for a chat-only token (twilio conversations/sync; agora service "rtm", test/tokens-agora.e2e-spec.ts), decided from the body (test/tokens-route.e2e-spec.ts).
   'POST /api/tokens/:provider': 'CREATE_CALL_TOKEN',
   'POST /api/endpoints': 'MANAGE_ENDPOINTS',
   'GET /api/endpoints': 'MANAGE_ENDPOINTS',

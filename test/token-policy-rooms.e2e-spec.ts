@@ -1,33 +1,38 @@
 import { TokenVerifier } from 'livekit-server-sdk';
 import twilio from 'twilio';
 import { LiveKitFake, startLiveKitFake } from './fakes/livekit.fake';
+import { startTelnyxFake, TelnyxFake } from './fakes/telnyx.fake';
+import { parseAgoraToken } from './support/agora-reference';
 import { decodeJwt, expectError, expectStatus } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture } from './support/fixtures';
 import { client, Client } from './support/http';
-import { allMintEntries, createApiKey, fingerprintOf, mintEntryOf, newRequestId, twilioCredentials } from './support/minting';
+import { allMintEntries, createApiKey, fingerprintOf, mintEntryOf, newRequestId, randomHex, twilioCredentials } from './support/minting';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
  * Token policies on the providers whose tokens name a room: every rule at its edge, each token checked
- * by the vendor's own library (LiveKit's TokenVerifier; Twilio's AccessToken builder, which must build
- * the very same token), and the story the issue is done by: an admin confines agents to their own rooms,
+ * by the vendor's own library (LiveKit's TokenVerifier; agora-token, which parses and verifies Agora's
+ * AccessToken2; Twilio's AccessToken builder, which must build the very same token), and the story the issue is done by: an admin confines agents to their own rooms,
  * without publish rights and to 15-minute tokens, and every mint that would break that is refused and
  * audited.
  */
 
 let app: TestApp;
 let livekit: LiveKitFake;
+let telnyx: TelnyxFake;
 let org: OrgFixture;
 let agent: { id: string; client: Client };
 let otherAgent: { id: string; client: Client };
 /** A backend key of the org, minting for its users. */
 let backend: Client;
 const twilioCreds = twilioCredentials();
+const agora = { appId: randomHex(16), appCertificate: randomHex(16) };
 
 const STORY = { roles: ['agent'], rooms: ['agent-{userId}-*'], publish: false, maxTtlSeconds: 900 };
 
 beforeAll(async () => {
   livekit = await startLiveKitFake();
+  telnyx = await startTelnyxFake();
   app = await startTestApp({ config: { allowInsecureProviderUrls: true } });
   org = await createOrgWithAdmin(app, 'Rooms Co');
   const a = await createUser(app, org, 'agent');
@@ -37,11 +42,14 @@ beforeAll(async () => {
   backend = client(app.url, (await createApiKey(org.admin, ['CREATE_CALL_TOKEN'])).token);
   expectStatus(await org.admin.put('/api/credentials/livekit', { url: livekit.wsUrl, apiKey: livekit.apiKey, apiSecret: livekit.apiSecret }), 200);
   expectStatus(await org.admin.put('/api/credentials/twilio', twilioCreds), 200);
+  expectStatus(await org.admin.put('/api/credentials/agora', agora), 200);
+  expectStatus(await org.admin.put('/api/credentials/telnyx', { apiKey: telnyx.apiKey, connectionId: telnyx.connectionId, baseUrl: telnyx.url }), 200);
 });
 
 afterAll(async () => {
   await app?.close();
   await livekit?.close();
+  await telnyx?.close();
 });
 
 afterEach(async () => {
@@ -143,6 +151,44 @@ describe('LiveKit under a policy, every rule at its edge', () => {
   });
 });
 
+describe('Agora under a policy', () => {
+  /** The token as agora-token reads it, its signature checked with the org's App Certificate. */
+  function agoraToken(token: string) {
+    const parsed = parseAgoraToken(token, agora.appCertificate);
+    expect(parsed.verified).toBe(true);
+    expect(parsed.services).toHaveLength(1);
+    return { expire: parsed.expire, ...parsed.services[0] };
+  }
+  const JOIN = 1;
+  const PUBLISH = [2, 3, 4];
+
+  it('channels by pattern; publish: false makes a subscriber and refuses a publisher asked for; the lifetime capped', async () => {
+    expectStatus(await org.admin.put('/api/policies/agora', STORY), 200);
+    const own = `agent-${agent.id}-desk`;
+    const subscriber = await mint(agent.client, 'agora', { channel: own, ttlSeconds: 3600 });
+    expectStatus(subscriber.response, 200);
+    expect(subscriber.response.body.expiresIn).toBe(900);
+    expect(agoraToken(subscriber.response.body.token)).toEqual({ expire: 900, type: 1, channel: own, account: agent.id, privileges: { [JOIN]: 900 } });
+    const asSubscriber = await mint(agent.client, 'agora', { channel: own, role: 'subscriber', ttlSeconds: 600 });
+    expect(agoraToken(asSubscriber.response.body.token)).toEqual(expect.objectContaining({ expire: 600, privileges: { [JOIN]: 600 } }));
+
+    await expectPolicyDenied(await mint(agent.client, 'agora', { channel: own, role: 'publisher' }), 'agora', ['publish']);
+    await expectPolicyDenied(await mint(agent.client, 'agora', { channel: `agent-${otherAgent.id}-desk` }), 'agora', ['rooms']);
+    await expectPolicyDenied(await mint(agent.client, 'agora', { channel: `agent-${agent.id}` }), 'agora', ['rooms']);
+    await expectPolicyDenied(await mint(org.admin, 'agora', { channel: `agent-${org.adminId}-desk` }), 'agora', ['roles']);
+    // An RTM login names no channel: refused under a rooms rule.
+    await expectPolicyDenied(await mint(agent.client, 'agora', { service: 'rtm' }), 'agora', ['rooms']);
+  });
+
+  it('without publish: false a publisher keeps its publish privileges, for the capped lifetime', async () => {
+    expectStatus(await org.admin.put('/api/policies/agora', { maxTtlSeconds: 120 }), 200);
+    const publisher = await mint(agent.client, 'agora', { channel: 'open' });
+    expect(agoraToken(publisher.response.body.token)).toEqual(
+      expect.objectContaining({ expire: 120, privileges: Object.fromEntries([JOIN, ...PUBLISH].map((privilege) => [privilege, 120])) }),
+    );
+  });
+});
+
 describe('Twilio Video under a policy', () => {
   /** The token's grants, after checking that Twilio's own AccessToken builder makes the very same token. */
   function twilioGrants(token: string, ttl: number, build: (token: InstanceType<typeof twilio.jwt.AccessToken>) => void): Record<string, unknown> {
@@ -195,8 +241,9 @@ describe('Twilio Video under a policy', () => {
 
 describe('the story: agents confined to their own rooms, without publish rights, to 15-minute tokens', () => {
   it('an admin sets it up once; every mint within it is narrowed, every mint that would break it is refused and audited', async () => {
-    // The admin sets the policy for LiveKit, and sees what it would make of a mint before anyone mints.
-    expectStatus(await org.admin.put('/api/policies/livekit', STORY), 200);
+    // The admin sets the same policy for every provider the agents use, and sees what it would make of a
+    // mint before anyone mints.
+    for (const provider of ['livekit', 'agora', 'twilio', 'telnyx']) expectStatus(await org.admin.put(`/api/policies/${provider}`, STORY), 200);
     const own = `agent-${agent.id}-support`;
     const evaluation = await org.admin.get(`/api/policies/livekit/evaluate?userId=${agent.id}&room=${own}&ttlSeconds=3600`);
     expect(evaluation.body).toEqual({ allowed: true, effectiveTtlSeconds: 900, reasons: expect.any(Array) });
@@ -214,35 +261,56 @@ describe('the story: agents confined to their own rooms, without publish rights,
     expectStatus(forAgent.response, 200);
     expect((await liveKitClaims(forAgent.response.body.token)).video.canPublish).toBe(false);
 
+    // The same agent on Agora and Twilio Video, in its own room: subscriber only, no outgoing calls, 15 minutes.
+    const onAgora = await mint(agent.client, 'agora', { channel: own });
+    expectStatus(onAgora.response, 200);
+    const agoraParsed = parseAgoraToken(onAgora.response.body.token, agora.appCertificate);
+    expect(agoraParsed).toEqual(expect.objectContaining({ verified: true, expire: 900, services: [{ type: 1, privileges: { 1: 900 }, channel: own, account: agent.id }] }));
+    const onTwilio = await mint(agent.client, 'twilio', { video: { room: own } });
+    expectStatus(onTwilio.response, 200);
+    const twilioToken = decodeJwt(onTwilio.response.body.token).payload;
+    expect(twilioToken.exp).toBe((twilioToken.iat as number) + 900);
+    expect(twilioToken.grants).toEqual({ identity: agent.id.replace(/-/g, '_'), voice: { incoming: { allow: true } }, video: { room: own } });
+
     // Every mint that would break it is refused, naming the rule.
-    const breaches: Array<[string, Client, Record<string, unknown>, string[]]> = [
-      ["another agent's room", agent.client, { room: `agent-${otherAgent.id}-support` }, ['rooms']],
-      ['a shared room', agent.client, { room: 'all-hands' }, ['rooms']],
-      ['a room that only starts like its own', agent.client, { room: `agent-${agent.id}` }, ['rooms']],
-      ['publish rights asked for', agent.client, { room: own, canPublish: true }, ['publish']],
-      ['data publishing asked for', agent.client, { room: own, canPublishData: true }, ['publish']],
-      ['an admin in an agent-style room of its own', org.admin, { room: `agent-${org.adminId}-support` }, ['roles']],
-      ['a backend for another agent, in this agent’s room', backend, { userId: otherAgent.id, room: own }, ['rooms']],
-      ['a backend for the admin', backend, { userId: org.adminId, room: `agent-${org.adminId}-x`, canPublish: true }, ['roles', 'publish']],
+    const breaches: Array<[string, string, Client, Record<string, unknown>, string[]]> = [
+      ["another agent's room", 'livekit', agent.client, { room: `agent-${otherAgent.id}-support` }, ['rooms']],
+      ['a shared room', 'livekit', agent.client, { room: 'all-hands' }, ['rooms']],
+      ['a room that only starts like its own', 'livekit', agent.client, { room: `agent-${agent.id}` }, ['rooms']],
+      ['publish rights asked for', 'livekit', agent.client, { room: own, canPublish: true }, ['publish']],
+      ['data publishing asked for', 'livekit', agent.client, { room: own, canPublishData: true }, ['publish']],
+      ['an admin in an agent-style room of its own', 'livekit', org.admin, { room: `agent-${org.adminId}-support` }, ['roles']],
+      ['a backend for another agent, in this agent’s room', 'livekit', backend, { userId: otherAgent.id, room: own }, ['rooms']],
+      ['a backend for the admin', 'livekit', backend, { userId: org.adminId, room: `agent-${org.adminId}-x`, canPublish: true }, ['roles', 'publish']],
+      ['an Agora publisher', 'agora', agent.client, { channel: own, role: 'publisher' }, ['publish']],
+      ["another agent's Agora channel", 'agora', agent.client, { channel: `agent-${otherAgent.id}-support` }, ['rooms']],
+      ['Twilio outgoing calls asked for', 'twilio', agent.client, { voice: true, video: { room: own } }, ['publish']],
+      ["another agent's Twilio video room", 'twilio', agent.client, { voice: false, video: { room: `agent-${otherAgent.id}-support` } }, ['rooms']],
+      // Telnyx tokens live 86,400 s, fixed, and name no room.
+      ['a day-long Telnyx token', 'telnyx', agent.client, {}, ['rooms', 'maxTtlSeconds']],
     ];
     const refusals: string[] = [];
-    for (const [label, as, body, rules] of breaches) {
-      const result = await mint(as, 'livekit', body);
-      const entry = await expectPolicyDenied(result, 'livekit', rules);
-      expect(entry.target).toBe(`livekit:${body.room as string}`);
+    for (const [label, provider, as, body, rules] of breaches) {
+      const result = await mint(as, provider, body);
+      const entry = await expectPolicyDenied(result, provider, rules);
+      if (provider === 'livekit') expect(entry.target).toBe(`livekit:${body.room as string}`);
       refusals.push(result.requestId);
       expect({ label, status: result.response.status }).toEqual({ label, status: 403 });
     }
+    // The refused Telnyx mint never reached Telnyx: no credential made, no token asked for.
+    expect({ created: telnyx.created.length, tokens: telnyx.tokens.length }).toEqual({ created: 0, tokens: 0 });
 
-    // The audit log holds it all: two tokens issued (their fingerprints, 15-minute expiries), every breach denied.
-    const entries = (await allMintEntries(org.admin, 'provider=livekit')).filter((entry) => [joined.requestId, forAgent.requestId, ...refusals].includes(entry.requestId));
+    // The audit log holds it all: the tokens issued (their fingerprints, 15-minute expiries), every breach denied.
+    const issued = [joined, forAgent, onAgora, onTwilio];
+    const entries = (await allMintEntries(org.admin)).filter((entry) => [...issued.map((mintResult) => mintResult.requestId), ...refusals].includes(entry.requestId));
     expect(
       entries
         .filter((entry) => entry.outcome === 'issued')
         .map((entry) => entry.tokenFingerprint)
         .sort(),
-    ).toEqual([fingerprintOf(joined.response.body.token), fingerprintOf(forAgent.response.body.token)].sort());
+    ).toEqual(issued.map((mintResult) => fingerprintOf(mintResult.response.body.token)).sort());
     expect(Date.parse(entries.find((entry) => entry.requestId === joined.requestId).expiresAt)).toBe(claims.exp * 1000);
+    for (const entry of entries.filter((item) => item.outcome === 'issued')) expect(Date.parse(entry.expiresAt) - Date.parse(entry.at)).toBeLessThanOrEqual(901_000);
     expect(
       entries
         .filter((entry) => entry.outcome === 'denied' && entry.code === 'POLICY_DENIED')
@@ -253,7 +321,8 @@ describe('the story: agents confined to their own rooms, without publish rights,
 
     // The policy itself is on record: who set it, and what it says.
     const events = await org.admin.get('/api/audit/events?targetType=policy&action=policy.created');
-    expect(events.body.items[0]).toEqual(
+    expect(events.body.items.map((event: { targetId: string }) => event.targetId).slice(0, 4)).toEqual(['telnyx', 'twilio', 'agora', 'livekit']);
+    expect(events.body.items[3]).toEqual(
       expect.objectContaining({ actor: { kind: 'user', id: org.adminId }, targetId: 'livekit', details: { provider: 'livekit', before: null, after: STORY } }),
     );
   });

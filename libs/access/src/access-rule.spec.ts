@@ -137,3 +137,35 @@ describe('scopes and roles', () => {
     expect(missingScopes(['A'], ['A', 'B'])).toEqual([]);
   });
 });
+
+describe('enforceAccessRule with scopes decided by the request', () => {
+  // As a token route decides: chat scope for a chat-only body, call scope otherwise.
+  const rule: AccessRule = {
+    kind: 'scopes',
+    scopes: ['CREATE_CALL_TOKEN'],
+    byRequest: ({ body }) => ((body as { chat?: unknown } | undefined)?.chat === true ? ['CREATE_CHAT_TOKEN'] : ['CREATE_CALL_TOKEN']),
+  };
+  const judged = (principal: Principal, body: unknown, params = {}) => {
+    try {
+      enforceAccessRule(rule, principal, { params, body });
+      return 'allowed';
+    } catch (error) {
+      return (error as ApiError).code;
+    }
+  };
+
+  it('asks for the scopes the request needs, both ways', () => {
+    expect(judged(apiKey(['CREATE_CHAT_TOKEN']), { chat: true })).toBe('allowed');
+    expect(judged(apiKey(['CREATE_CHAT_TOKEN']), {})).toBe('MISSING_SCOPE');
+    expect(judged(apiKey(['CREATE_CALL_TOKEN']), { chat: true })).toBe('MISSING_SCOPE');
+    expect(judged(apiKey(['CREATE_CALL_TOKEN']), 'not even an object')).toBe('allowed');
+    expect(judged(operator, { chat: true })).toBe('MISSING_SCOPE');
+  });
+
+  it('falls back on its usual scopes without a request, and refuses a decision that names no scope', () => {
+    expect(refusal(rule, apiKey(['CREATE_CHAT_TOKEN']))).toMatchObject({ code: 'MISSING_SCOPE' });
+    expect(refusal(rule, apiKey(['CREATE_CALL_TOKEN']))).toBeUndefined();
+    const empty: AccessRule = { kind: 'scopes', scopes: ['CREATE_CALL_TOKEN'], byRequest: () => [] };
+    expect(() => enforceAccessRule(empty, user(), { params: {}, body: {} })).toThrow(expect.objectContaining({ code: 'MISSING_SCOPE' }));
+  });
+});

@@ -5,6 +5,7 @@ import { SignalWireChatProvider } from './signalwire/signalwire-chat.provider';
 import { SinchOAuthClient } from './sinch-project/sinch-oauth.client';
 import { SinchTrunkClient } from './sinch-project/sinch-trunk.client';
 import { SinchVoiceProvider } from './sinch-voice/sinch-voice.provider';
+import { TelnyxApiClient } from './telnyx/telnyx-api.client';
 import { TwilioVoiceProvider } from './twilio/twilio-voice.provider';
 import { registryInjectables } from './provider-registry';
 
@@ -16,6 +17,7 @@ const PROVIDERS = [
     SinchOAuthClient,
     SinchTrunkClient,
     SinchVoiceProvider,
+    TelnyxApiClient,
     TwilioVoiceProvider,
     ...registryInjectables(),
   ]),

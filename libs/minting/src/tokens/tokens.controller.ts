@@ -37,6 +37,11 @@ export class TokensController {
   @ApiErrorResponse(400, `${[...new Set(Object.values(NOT_CONFIGURED_CODES))].join(', ')}: the org has no credentials of the provider (or not the service a grant needs)`)
   @ApiErrorResponse(404, 'NOT_FOUND: the path names no provider that mints here, or userId names no user of your org')
   @ApiErrorResponse(422, 'USER_DISABLED: no token is minted for a disabled user')
+  @ApiErrorResponse(
+    502,
+    'PROVIDER_AUTH_FAILED (the provider refused the credentials, HTTP 401/403), PROVIDER_UNAVAILABLE (5xx, 429, reset or no answer in 5 s), ' +
+      "PROVIDER_ERROR (any other answer, or a URL that leads to no public address): only a provider that mints through its API (telnyx); never the provider's body",
+  )
   @ApiErrorResponse(503, 'UNAVAILABLE: the audit entry could not be written, so no token')
   mint(@CurrentPrincipal() principal: TenantPrincipal, @Param('provider') provider: string, @Body() body: unknown, @RequestContext() meta: RequestMeta): Promise<TokenAnswer> {
     return this.tokens.mint(principal, provider, body, meta);
