@@ -73,9 +73,10 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(?:node_modules|dist)/' },
+    // The console's Vite config is build tooling (an ES module Vite loads itself), not part of the app's graph.
+    exclude: { path: '^(?:node_modules|dist)/|^apps/console/vite\\.config\\.mts$' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'] },
+    enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js', '.json'] },
   },
 };

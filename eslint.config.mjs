@@ -8,7 +8,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'coverage/', '.data/'] },
+  { ignores: ['dist/', 'coverage/', '.data/', 'test-results/', 'apps/console/src/api/openapi.d.ts'] },
   eslint.configs.recommended,
   tseslint.configs.recommended,
   {

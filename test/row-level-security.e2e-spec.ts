@@ -28,6 +28,8 @@ const TENANT_TABLES: Record<string, string> = {
   audit_chain_heads: 'org_id',
   audit_chain_anchors: 'org_id',
   audit_checkpoints: 'org_id',
+  telnyx_credentials: 'org_id',
+  token_policies: 'org_id',
 };
 
 let app: TestApp;
@@ -60,6 +62,7 @@ beforeAll(async () => {
     expectStatus(await putSinchVoice(org.admin, SINCH_EXAMPLE_KEY, SINCH_EXAMPLE_SECRET), 200);
     expectStatus(await org.admin.post(`/api/users/${org.adminId}/phone-numbers`, { provider: 'sinch', phoneNumber: org === a ? '+14155550101' : '+14155550102' }), 201);
     expectStatus(await org.admin.get('/api/calls/token/sinch'), 200);
+    expectStatus(await org.admin.put('/api/policies/livekit', { maxTtlSeconds: 900 }), 200);
     const endpoint = await org.admin.post('/api/endpoints', { name: 'desk', webrtc: true });
     expectStatus(endpoint, 201);
     const key = await createApiKey(org.admin, ['CREATE_CALL_TOKEN'], 'rls key');
@@ -67,6 +70,11 @@ beforeAll(async () => {
     expectStatus(minted, 201);
     // Anchors are written only by retention pruning (as the owner); one row per org stands in for one here.
     await app.db.query("INSERT INTO audit_chain_anchors (org_id, seq, hash, pruned_before) VALUES ($1, 0, '\\x00', now())", [org.orgId]);
+    // A remembered Telnyx credential, as the first Telnyx mint of the admin would leave it.
+    await app.db.query(
+      "INSERT INTO telnyx_credentials (org_id, user_id, connection_id, credential_id, sip_username, created_at) VALUES ($1, $2, '1', $3, 'gencredrls', now())",
+      [org.orgId, org.adminId, `cred-${org.orgId}`],
+    );
   }
 });
 

@@ -29,10 +29,17 @@ interface OrgObjects {
 /**
  * How to fill a param, keyed by the path segment before it and its name (`users/:id`):
  * - `id`: the id of an org-owned object; another org's must be 404.
- * - `provider`: a provider name, which is no object of anyone's: another org sees its own (unconfigured) view.
+ * - `provider`: a provider name, which is no object of anyone's: another org sees its own (unconfigured) view;
+ *   `names` are the one org A configured and one no org of this file configures (default: credentials').
  * - `operator`: an org id on the operator's routes (out of this sweep: they refuse every org principal).
  */
-type Filler = { kind: 'id'; of: (org: OrgObjects) => string } | { kind: 'provider' } | { kind: 'operator' };
+type Filler = { kind: 'id'; of: (org: OrgObjects) => string } | { kind: 'provider'; names?: ProviderNames } | { kind: 'operator' };
+
+/** A provider org A configured, and one that no org of this file configures, as a route names them. */
+interface ProviderNames {
+  configured: string;
+  unconfigured: string;
+}
 
 const PARAMS: Record<string, Filler> = {
   'users/:id': { kind: 'id', of: (org) => org.userId },
@@ -41,12 +48,17 @@ const PARAMS: Record<string, Filler> = {
   'endpoints/:id': { kind: 'id', of: (org) => org.endpointId },
   'call-tokens/:id': { kind: 'id', of: (org) => org.callTokenId },
   'credentials/:provider': { kind: 'provider' },
+  // Token policies are per provider of POST /api/tokens/{provider}; org A has a livekit policy.
+  'policies/:provider': { kind: 'provider', names: { configured: 'livekit', unconfigured: 'vonage' } },
+  // The token routes name the provider that mints: sinch mints with the sinch-voice credentials.
+  'tokens/:provider': { kind: 'provider', names: { configured: 'sinch', unconfigured: 'twilio' } },
   'orgs/:orgId': { kind: 'operator' },
 };
 
 /** The provider the first org configured, and one that no org of this file configures. */
 const CONFIGURED_PROVIDER = 'sinch-voice';
 const UNCONFIGURED_PROVIDER = 'twilio';
+const CREDENTIAL_NAMES: ProviderNames = { configured: CONFIGURED_PROVIDER, unconfigured: UNCONFIGURED_PROVIDER };
 
 /** Bodies that would succeed on one's own objects, so that the only thing wrong is whose they are. */
 const BODIES: Record<string, unknown> = {
@@ -119,6 +131,7 @@ beforeAll(async () => {
   a = await objectsOf('Tenant A', '+14165550101');
   b = await objectsOf('Tenant B', '+14165550102');
   await putSinchVoice(a.fixture.admin, 'a32e5a8d-f7d8-411c-9645-9038e8dd051d', randomSinchSecret());
+  expectStatus(await a.fixture.admin.put('/api/policies/livekit', { maxTtlSeconds: 900, rooms: ['tenant-a-*'] }), 200);
   bKey = (await createApiKey(b.fixture.admin, [...SCOPES])).token;
 });
 
@@ -168,6 +181,8 @@ describe('tenant isolation over the route table', () => {
     let checked = 0;
     const secretRow = (await app.db.query<{ row: string }>('SELECT t::text AS row FROM credentials t WHERE t.org_id = $1', [a.fixture.orgId])).map((row) => row.row);
     expect(secretRow).toHaveLength(1);
+    const policyRow = (await app.db.query<{ row: string }>('SELECT t::text AS row FROM token_policies t WHERE t.org_id = $1', [a.fixture.orgId])).map((row) => row.row);
+    expect(policyRow).toHaveLength(1);
     for (const route of paramRoutes()) {
       const params = paramsOf(route.path);
       if (!params.some((param) => PARAMS[param]?.kind === 'provider')) continue;
@@ -175,20 +190,24 @@ describe('tenant isolation over the route table', () => {
         failures.push(`${key(route)}: mixes a provider with other params; teach the sweep how to fill it`);
         continue;
       }
-      const at = (provider: string) => fill(route.path, Object.fromEntries(params.map((param) => [param, provider])));
-      const control = await call(route, at(UNCONFIGURED_PROVIDER));
+      const names = params.map((param) => (PARAMS[param] as { names?: ProviderNames }).names ?? CREDENTIAL_NAMES);
+      const at = (which: keyof ProviderNames) => fill(route.path, Object.fromEntries(params.map((param, i) => [param, names[i][which]])));
+      const control = await call(route, at('unconfigured'));
       const before = await snapshotOf(a.fixture.orgId);
-      const response = await call(route, at(CONFIGURED_PROVIDER));
+      const response = await call(route, at('configured'));
       const after = await snapshotOf(a.fixture.orgId);
       checked += 1;
       if (response.status !== control.status || response.body?.code !== control.body?.code) {
         failures.push(
-          `${route.method} ${at(CONFIGURED_PROVIDER)} → ${response.status} ${response.body?.code}, but ${control.status} ${control.body?.code} for ${UNCONFIGURED_PROVIDER}`,
+          `${route.method} ${at('configured')} → ${response.status} ${response.body?.code}, but ${control.status} ${control.body?.code} for ${at('unconfigured')}`,
         );
       }
-      if (response.status < 400 && route.method === 'GET') failures.push(`${route.method} ${at(CONFIGURED_PROVIDER)} showed something: ${response.text.slice(0, 200)}`);
-      if (response.text.includes('a32e5a8d-f7d8-411c-9645-9038e8dd051d')) failures.push(`${route.method} ${at(CONFIGURED_PROVIDER)} showed org A's applicationKey`);
-      if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`${route.method} ${at(CONFIGURED_PROVIDER)} changed org A's rows`);
+      // The evaluate route shows a judgement (of B's own, empty, policy), never A's rules.
+      if (response.status < 400 && route.method === 'GET' && !route.path.endsWith('/evaluate'))
+        failures.push(`${route.method} ${at('configured')} showed something: ${response.text.slice(0, 200)}`);
+      if (response.text.includes('a32e5a8d-f7d8-411c-9645-9038e8dd051d')) failures.push(`${route.method} ${at('configured')} showed org A's applicationKey`);
+      if (response.text.includes('tenant-a-')) failures.push(`${route.method} ${at('configured')} showed org A's policy`);
+      if (JSON.stringify(after) !== JSON.stringify(before)) failures.push(`${route.method} ${at('configured')} changed org A's rows`);
     }
     expect(checked).toBeGreaterThanOrEqual(4);
     expect(failures).toEqual([]);

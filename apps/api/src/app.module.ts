@@ -6,6 +6,7 @@ import { CoreModule, CoreOptions } from '@mintline/common/core.module';
 import { typeOrmOptions } from '@mintline/common/database/typeorm-options';
 import { CredentialsModule } from '@mintline/credentials/credentials.module';
 import { MintingModule } from '@mintline/minting/minting.module';
+import { PoliciesModule } from '@mintline/policies/policies.module';
 import { ProviderHttpOptionsModule } from '@mintline/providers/http/provider-http-options.module';
 import type { ProviderHttpOptions } from '@mintline/providers/http/provider-http.client';
 import { TenancyModule } from '@mintline/tenancy/tenancy.module';
@@ -34,6 +35,7 @@ export class AppModule {
         TenancyModule,
         AuthModule,
         CredentialsModule,
+        PoliciesModule,
         MintingModule,
       ],
       controllers: [HealthController, MetricsController],

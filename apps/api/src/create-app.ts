@@ -13,9 +13,15 @@ import { requestIdFor } from '@mintline/common/http/request-id';
 import { PinoNestLogger } from '@mintline/common/logging/logger';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
 import { AppModule, AppModuleOptions } from './app.module';
+import { registerConsoleRoutes } from './console/console-routes';
 import { buildOpenApiDocument } from './openapi-document';
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Every route under /api, but for the ops routes (the offline OpenAPI document uses the same). */
+export function setGlobalPrefix(app: NestFastifyApplication): void {
+  app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics'] });
+}
 
 /**
  * Node's HTTP parser refuses some requests before Fastify sees them: request line and headers over
@@ -89,7 +95,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
     logger: new PinoNestLogger(options.logger),
     abortOnError: false,
   });
-  app.setGlobalPrefix('api', { exclude: ['health', 'health/ready', 'metrics'] });
+  setGlobalPrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ErrorEnvelopeFilter());
 
@@ -121,6 +127,7 @@ export async function createApp(options: AppModuleOptions): Promise<NestFastifyA
 
   const document = buildOpenApiDocument(app, BODY_LIMIT_BYTES);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', useGlobalPrefix: false });
+  await registerConsoleRoutes(app);
 
   await app.init();
   // JSON in and out: Nest registers a urlencoded parser and Fastify a text/plain one; without them any

@@ -72,6 +72,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Operations: 'Liveness, readiness and Prometheus metrics',
   Operator: 'Orgs and their first users, for the operator token',
   'Provider credentials': "The org's Sinch, SignalWire and Twilio credentials, encrypted at rest",
+  'Token policies': 'What each provider may mint for whom: roles, rooms, publish rights and lifetimes (least privilege)',
   Users: 'Users of the org and their caller IDs',
   WebRTC: 'Single-use call tokens for WebRTC endpoints',
 };

@@ -99,6 +99,30 @@ describe('enforceAccessRule', () => {
   });
 });
 
+describe('scopes, any one of them (anyOf)', () => {
+  const rule: AccessRule = { kind: 'scopes', scopes: ['MANAGE_CREDENTIALS', 'READ_AUDIT'], anyOf: true };
+
+  it('lets through a principal holding either scope, or both', () => {
+    expect(refusal(rule, apiKey(['READ_AUDIT']))).toBeUndefined();
+    expect(refusal(rule, apiKey(['MANAGE_CREDENTIALS']))).toBeUndefined();
+    expect(refusal(rule, apiKey(['MANAGE_CREDENTIALS', 'READ_AUDIT']))).toBeUndefined();
+    expect(refusal(rule, { kind: 'user', orgId: ORG, userId: 'u', role: 'auditor', scopes: ROLE_SCOPES.auditor })).toBeUndefined();
+  });
+
+  it('refuses a principal holding neither with 403 MISSING_SCOPE naming the alternatives', () => {
+    const error = refusal(rule, apiKey(['CREATE_CALL_TOKEN', 'MANAGE_USERS']));
+    expect(error).toMatchObject({ status: 403, code: 'MISSING_SCOPE' });
+    expect(error?.message).toContain('one of MANAGE_CREDENTIALS, READ_AUDIT');
+    expect(refusal(rule, { kind: 'user', orgId: ORG, userId: 'u', role: 'agent', scopes: ROLE_SCOPES.agent })).toMatchObject({ code: 'MISSING_SCOPE' });
+    expect(refusal(rule, operator)).toMatchObject({ code: 'MISSING_SCOPE' });
+    expect(refusal(rule, apiKey([]))).toMatchObject({ code: 'MISSING_SCOPE' });
+  });
+
+  it('does not match by prefix or case', () => {
+    expect(refusal(rule, apiKey(['read_audit' as Scope, 'MANAGE_CREDENTIAL' as Scope]))).toMatchObject({ code: 'MISSING_SCOPE' });
+  });
+});
+
 describe('scopes and roles', () => {
   it('gives admin all eight scopes, agent the three minting ones, auditor READ_AUDIT', () => {
     expect([...ROLE_SCOPES.admin].sort()).toEqual([...SCOPES].sort());
@@ -111,5 +135,37 @@ describe('scopes and roles', () => {
     expect(missingScopes(['A', 'B', 'C'], ['B'])).toEqual(['A', 'C']);
     expect(missingScopes([], [])).toEqual([]);
     expect(missingScopes(['A'], ['A', 'B'])).toEqual([]);
+  });
+});
+
+describe('enforceAccessRule with scopes decided by the request', () => {
+  // As a token route decides: chat scope for a chat-only body, call scope otherwise.
+  const rule: AccessRule = {
+    kind: 'scopes',
+    scopes: ['CREATE_CALL_TOKEN'],
+    byRequest: ({ body }) => ((body as { chat?: unknown } | undefined)?.chat === true ? ['CREATE_CHAT_TOKEN'] : ['CREATE_CALL_TOKEN']),
+  };
+  const judged = (principal: Principal, body: unknown, params = {}) => {
+    try {
+      enforceAccessRule(rule, principal, { params, body });
+      return 'allowed';
+    } catch (error) {
+      return (error as ApiError).code;
+    }
+  };
+
+  it('asks for the scopes the request needs, both ways', () => {
+    expect(judged(apiKey(['CREATE_CHAT_TOKEN']), { chat: true })).toBe('allowed');
+    expect(judged(apiKey(['CREATE_CHAT_TOKEN']), {})).toBe('MISSING_SCOPE');
+    expect(judged(apiKey(['CREATE_CALL_TOKEN']), { chat: true })).toBe('MISSING_SCOPE');
+    expect(judged(apiKey(['CREATE_CALL_TOKEN']), 'not even an object')).toBe('allowed');
+    expect(judged(operator, { chat: true })).toBe('MISSING_SCOPE');
+  });
+
+  it('falls back on its usual scopes without a request, and refuses a decision that names no scope', () => {
+    expect(refusal(rule, apiKey(['CREATE_CHAT_TOKEN']))).toMatchObject({ code: 'MISSING_SCOPE' });
+    expect(refusal(rule, apiKey(['CREATE_CALL_TOKEN']))).toBeUndefined();
+    const empty: AccessRule = { kind: 'scopes', scopes: ['CREATE_CALL_TOKEN'], byRequest: () => [] };
+    expect(() => enforceAccessRule(empty, user(), { params: {}, body: {} })).toThrow(expect.objectContaining({ code: 'MISSING_SCOPE' }));
   });
 });

@@ -10,7 +10,28 @@ import type { Scope } from './scopes';
  * Every route declares who may call it. The access guard refuses a route that declares nothing,
  * so forgetting a declaration closes a route instead of opening it.
  */
-export type AccessRule = { kind: 'public' } | { kind: 'scopes'; scopes: readonly Scope[] } | { kind: 'operator' } | { kind: 'any-principal' };
+export type AccessRule =
+  | { kind: 'public' }
+  | {
+      kind: 'scopes';
+      /** The scopes the route needs (all of them), unless `byRequest` decides otherwise for a request. */
+      scopes: readonly Scope[];
+      /** For a route whose needed scopes depend on what is asked (POST /api/tokens/{provider}); absent: `scopes`. */
+      byRequest?: ScopesOfRequest;
+      /** At least one of `scopes` instead of every one (a route that either of two kinds of work may read). */
+      anyOf?: true;
+    }
+  | { kind: 'operator' }
+  | { kind: 'any-principal' };
+
+/** What a request-decided scope rule may look at: the path's params and the raw, not yet validated body. */
+export interface AccessRequest {
+  params: Readonly<Record<string, string | undefined>>;
+  body: unknown;
+}
+
+/** The scopes one request needs (every one of them); it must accept any body, since validation comes later. */
+export type ScopesOfRequest = (request: AccessRequest) => readonly Scope[];
 
 export const ACCESS_RULE = 'mintline:access-rule';
 
@@ -35,6 +56,28 @@ export const RequireScopes = (...scopes: Scope[]) =>
     authenticatedDocs(),
     apiKeyQuotaDocs(),
     ApiErrorResponse(403, `MISSING_SCOPE: needs ${scopes.join(', ')}`),
+  );
+
+/** A user or API key holding at least one of these scopes (reading what either of two roles of work may read). */
+export const RequireAnyScope = (...scopes: Scope[]) =>
+  applyDecorators(
+    SetMetadata(ACCESS_RULE, { kind: 'scopes', scopes, anyOf: true } satisfies AccessRule),
+    authenticatedDocs(),
+    apiKeyQuotaDocs(),
+    ApiErrorResponse(403, `MISSING_SCOPE: needs one of ${scopes.join(', ')}`),
+  );
+
+/**
+ * A user or API key holding every scope this request needs, as `byRequest` decides from the path and
+ * body (a token route whose scope follows what the body asks); `scopes` are the ones most requests
+ * need, and `needs` says in the docs which need what.
+ */
+export const RequireScopesByRequest = (scopes: Scope[], byRequest: ScopesOfRequest, needs: string) =>
+  applyDecorators(
+    SetMetadata(ACCESS_RULE, { kind: 'scopes', scopes, byRequest } satisfies AccessRule),
+    authenticatedDocs(),
+    apiKeyQuotaDocs(),
+    ApiErrorResponse(403, `MISSING_SCOPE: needs ${needs}`),
   );
 
 /** The operator token only. */

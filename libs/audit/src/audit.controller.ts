@@ -11,6 +11,9 @@ import { AuditVerifier, ChainVerification } from './mints/audit-verifier.service
 import { AuditPublicKeyView, ChainVerificationView, MintAuditExportQueryDto, MintAuditPageView, MintAuditQueryDto } from './mints/mint-audit.dto';
 import { MintAuditExport } from './mints/mint-audit.export';
 import { MintAuditQuery } from './mints/mint-audit.query';
+import { MintStatsQueryDto, MintStatsView } from './stats/mint-stats.dto';
+import { MintStatsQuery } from './stats/mint-stats.query';
+import { MAX_STATS_BUCKETS } from './stats/mint-stats.window';
 
 @ApiTags('Audit')
 @ApiExtraModels(AuditPublicKeyView)
@@ -23,6 +26,7 @@ export class AuditController {
     private readonly verifier: AuditVerifier,
     private readonly events: ConfigEventsQuery,
     private readonly signingKeys: AuditSigningKeys,
+    private readonly stats: MintStatsQuery,
   ) {}
 
   @Get('mints')
@@ -32,6 +36,17 @@ export class AuditController {
   mintsPage(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintAuditQueryDto): Promise<MintAuditPageView> {
     const { limit, cursor, ...filter } = query;
     return this.mints.page(principal.orgId, filter, limit ?? 100, cursor);
+  }
+
+  @Get('mints/stats')
+  @ApiOperation({
+    summary:
+      'Mints of your org over time: per UTC-aligned bucket (minute, hour or day) and provider, how many were issued, denied and failed; buckets without mints are left out',
+  })
+  @ApiOkResponse({ type: MintStatsView })
+  @ApiErrorResponse(400, `VALIDATION_FAILED: a bad filter, from not before to, or a range of more than ${MAX_STATS_BUCKETS} buckets (field bucket)`)
+  mintStats(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintStatsQueryDto): Promise<MintStatsView> {
+    return this.stats.stats(principal.orgId, query);
   }
 
   @Get('mints/export')

@@ -11,6 +11,7 @@ import { MintAuditExport } from './mints/mint-audit.export';
 import { MintAuditQuery } from './mints/mint-audit.query';
 import { MintAuditWriter } from './mints/mint-audit.writer';
 import { CursorCodec } from './paging/cursor-codec';
+import { MintStatsQuery } from './stats/mint-stats.query';
 import { AuditPartitionsService } from './retention/audit-partitions.service';
 
 @Module({
@@ -27,6 +28,7 @@ import { AuditPartitionsService } from './retention/audit-partitions.service';
     MintAuditExport,
     MintAuditQuery,
     MintAuditWriter,
+    MintStatsQuery,
   ],
   exports: [AuditPartitionsService, AuditVerifier, ConfigEventsService, MintAuditWriter],
 })

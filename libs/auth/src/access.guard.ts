@@ -76,7 +76,7 @@ export class AccessGuard implements CanActivate {
       if (feature && principal.kind !== 'operator' && !(await this.features.isEnabled(principal.orgId, feature))) {
         throw ApiError.forbidden('FEATURE_DISABLED', `The ${feature} feature is not enabled for this org`);
       }
-      enforceAccessRule(rule, principal);
+      enforceAccessRule(rule, principal, { params: (request.params ?? {}) as Record<string, string | undefined>, body: request.body });
     } catch (error) {
       // The final refusal of someone authenticated names them and the route, for the route's owner to
       // record (mint routes audit it as a denied mint); a refusal from caches that may be stale is not final

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { maskedCredentialFieldProperties } from './credential-fields.schema';
-import { CREDENTIAL_PROVIDERS } from './provider-fields';
+import { CREDENTIAL_PROVIDERS } from '@mintline/providers/provider-registry';
 
 export class CredentialActorView {
   @ApiProperty({ enum: ['user', 'api_key', 'operator', 'system'] })

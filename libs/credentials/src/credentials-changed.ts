@@ -1,4 +1,4 @@
-import type { CredentialProvider } from './provider-fields';
+import type { CredentialProvider } from '@mintline/providers/provider-registry';
 
 /**
  * Injection token of whoever keeps something derived from an org's credentials (the Sinch OAuth token

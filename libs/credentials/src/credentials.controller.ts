@@ -3,10 +3,10 @@ import { getSchemaPath, ApiBody, ApiNoContentResponse, ApiNotFoundResponse, ApiO
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
 import type { TenantPrincipal } from '@mintline/access/principal';
 import { RequestContext, RequestMeta } from '@mintline/common/http/request-context';
-import { credentialBodySchema } from './credential-fields.schema';
+import { credentialBodySchema, credentialFieldsSummary } from './credential-fields.schema';
 import { CredentialView } from './credential.dto';
 import { CredentialsService } from './credentials.service';
-import { CREDENTIAL_PROVIDERS } from './provider-fields';
+import { CREDENTIAL_PROVIDERS } from '@mintline/providers/provider-registry';
 
 const providerParam = ApiParam({ name: 'provider', enum: CREDENTIAL_PROVIDERS });
 
@@ -36,10 +36,7 @@ export class CredentialsController {
   @providerParam
   @ApiOperation({
     summary: "Replace a provider's credentials",
-    description:
-      'sinch-voice: applicationKey, applicationSecret* (base64). sinch-project: projectId, keyId, keySecret*, trunkId?. ' +
-      'signalwire: spaceUrl (https), projectId, apiToken*. twilio: accountSid, apiKeySid, apiKeySecret*, twimlAppSid. ' +
-      'Secret fields (*) are encrypted at rest and never returned.',
+    description: `${credentialFieldsSummary()}. Secret fields (*) are encrypted at rest and never returned; each field's rule is in the body schema of its provider.`,
   })
   @ApiBody({ schema: { ...credentialBodySchema(), example: { applicationKey: 'a32e5a8d-...', applicationSecret: 'ax8hTTQJF0OPXL32r1LHMA==' } } })
   @ApiOkResponse({ type: CredentialView })

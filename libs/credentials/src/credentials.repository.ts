@@ -1,7 +1,7 @@
 import type { SystemDb, TenantDb, TenantTx } from '@mintline/common/database/db';
 import { prepared, Sql } from '@mintline/common/database/statement-batch';
+import type { CredentialProvider } from '@mintline/providers/provider-registry';
 import type { EncryptedSecret } from './envelope-cipher';
-import type { CredentialProvider } from './provider-fields';
 
 /** A row of `credentials`, in the service's names (the one description of the table's columns). */
 export interface CredentialRecord {

@@ -10,7 +10,8 @@ import type { CredentialRecord } from './credentials.repository';
 import { CredentialsService } from './credentials.service';
 import { EnvelopeCipher } from './envelope-cipher';
 import { parseMasterKeys } from './master-key-ring';
-import { CredentialProvider, FieldsOf, secretFieldNames } from './provider-fields';
+import { CredentialProvider, FieldsOf } from '@mintline/providers/provider-registry';
+import { secretFieldNames } from './provider-fields';
 
 /** True only when A and B are the same type (not merely assignable either way). */
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -24,6 +25,10 @@ const stored = {
   'sinch-project': { projectId: 'proj-1', keyId: 'key-1', keySecret: 'ks_0123456789' },
   signalwire: { spaceUrl: 'https://example.signalwire.com', projectId: 'p-1', apiToken: 'PTabcdef0123456789' },
   twilio: { accountSid: `AC${hex32}`, apiKeySid: `SK${hex32}`, apiKeySecret: 'twilio-secret-1234', twimlAppSid: `AP${hex32}` },
+  livekit: { url: 'wss://example.livekit.cloud', apiKey: 'APIabc', apiSecret: 'livekit-secret-0123456789' },
+  agora: { appId: hex32, appCertificate: hex32 },
+  vonage: { applicationId: '5b7a5a1c-0d6f-4b8e-9a47-3c1f2e4d5a6b', privateKey: '-----BEGIN PRIVATE KEY-----\n...' },
+  telnyx: { apiKey: 'KEY0123', connectionId: '1234567890' },
 } satisfies { [P in CredentialProvider]: FieldsOf<P> };
 
 describe('CredentialsService.require and find', () => {
@@ -62,7 +67,10 @@ describe('CredentialsService.require and find', () => {
     rows.push(row(ORG, 'twilio', stored.twilio), row(ORG, 'sinch-voice', stored['sinch-voice']), row(ORG, 'signalwire', stored.signalwire));
 
     const twilio = await service.require('twilio', ORG);
-    const twilioTyped: Equal<typeof twilio, { accountSid: string; apiKeySid: string; apiKeySecret: string; twimlAppSid: string }> = true;
+    const twilioTyped: Equal<
+      typeof twilio,
+      { accountSid: string; apiKeySid: string; apiKeySecret: string; twimlAppSid: string; conversationsServiceSid?: string; syncServiceSid?: string }
+    > = true;
     expect(twilioTyped).toBe(true);
     expect(twilio).toEqual(stored.twilio);
 
@@ -83,6 +91,10 @@ describe('CredentialsService.require and find', () => {
     ['sinch-voice', 'SINCH_NOT_CONFIGURED'],
     ['twilio', 'TWILIO_NOT_CONFIGURED'],
     ['signalwire', 'SIGNALWIRE_NOT_CONFIGURED'],
+    ['livekit', 'LIVEKIT_NOT_CONFIGURED'],
+    ['agora', 'AGORA_NOT_CONFIGURED'],
+    ['vonage', 'VONAGE_NOT_CONFIGURED'],
+    ['telnyx', 'TELNYX_NOT_CONFIGURED'],
   ] as const)('throws 400 %s’s %s when the org has none, even if another org has them', async (provider, code) => {
     rows.push(row(OTHER_ORG, provider, stored[provider]));
     const error = await service.require(provider, ORG).then(

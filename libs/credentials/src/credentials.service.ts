@@ -11,16 +11,8 @@ import { CredentialView } from './credential.dto';
 import { CredentialRecord, CredentialsRepository } from './credentials.repository';
 import { CREDENTIALS_CHANGED, CredentialsChangedListener } from './credentials-changed';
 import { DecryptionError, EnvelopeCipher } from './envelope-cipher';
-import {
-  credentialFields,
-  CredentialProvider,
-  FieldsOf,
-  isCredentialProvider,
-  maskFields,
-  MintCredentialProvider,
-  notConfigured,
-  validateCredentialFields,
-} from './provider-fields';
+import { CREDENTIAL_PROVIDERS, credentialFields, CredentialProvider, FieldsOf, isCredentialProvider, MintCredentialProvider } from '@mintline/providers/provider-registry';
+import { maskFields, notConfigured, validateCredentialFields } from './provider-fields';
 
 /** How long decrypted credentials may stay in memory; any change drops them at once on every instance. */
 const CACHE_TTL_MS = 30_000;
@@ -166,7 +158,7 @@ function cacheKey(orgId: string, provider: CredentialProvider): string {
 
 function parseProvider(value: string): CredentialProvider {
   if (!isCredentialProvider(value)) {
-    throw ApiError.validation([{ field: 'provider', message: 'must be one of sinch-voice, sinch-project, signalwire, twilio' }]);
+    throw ApiError.validation([{ field: 'provider', message: `must be one of ${CREDENTIAL_PROVIDERS.join(', ')}` }]);
   }
   return value;
 }

@@ -1,16 +1,15 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { ApiError, ErrorDetail } from '@mintline/common/errors/api-error';
 import {
   CREDENTIAL_PROVIDERS,
   CredentialProvider,
-  MAX_FIELD_LENGTH,
   credentialFields,
   isCredentialProvider,
-  isSecretField,
-  maskFields,
-  maskSecret,
-  secretFieldNames,
-  validateCredentialFields,
-} from './provider-fields';
+  NOT_CONFIGURED_CODES,
+  PROVIDER_REGISTRY,
+} from '@mintline/providers/provider-registry';
+import { MAX_FIELD_LENGTH } from '@mintline/providers/registry/credential-field-rules';
+import { isSecretField, maskFields, maskSecret, secretFieldNames, validateCredentialFields } from './provider-fields';
 
 const hex32 = '0123456789abcdef0123456789abcdef';
 
@@ -19,7 +18,15 @@ const valid: Record<CredentialProvider, Record<string, string>> = {
   'sinch-project': { projectId: 'proj-1', keyId: 'key-1', keySecret: 'ks_0123456789', trunkId: 'trunk-1' },
   signalwire: { spaceUrl: 'https://example.signalwire.com', projectId: 'p-1', apiToken: 'PTabcdef0123456789' },
   twilio: { accountSid: `AC${hex32}`, apiKeySid: `SK${hex32}`, apiKeySecret: 'twilio-secret-1234', twimlAppSid: `AP${hex32}` },
+  livekit: { url: 'wss://example.livekit.cloud', apiKey: 'APIa1b2c3d4', apiSecret: 'livekit-secret-0123456789abcdef' },
+  agora: { appId: hex32, appCertificate: 'fedcba9876543210fedcba9876543210' },
+  vonage: { applicationId: '5b7a5a1c-0d6f-4b8e-9a47-3c1f2e4d5a6b', privateKey: rsaPem() },
+  telnyx: { apiKey: 'KEY0123456789ABCDEF', connectionId: '1684641123236054244', baseUrl: 'https://api.telnyx.com' },
 };
+
+function rsaPem(type: 'pkcs1' | 'pkcs8' = 'pkcs8'): string {
+  return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type, format: 'pem' }).toString();
+}
 
 const secure = { allowInsecureUrls: false };
 const insecure = { allowInsecureUrls: true };
@@ -44,8 +51,22 @@ function refuses(provider: CredentialProvider, overrides: Record<string, unknown
 }
 
 describe('provider credential fields', () => {
-  it('lists the four providers and their secret fields', () => {
-    expect([...CREDENTIAL_PROVIDERS]).toEqual(['sinch-voice', 'sinch-project', 'signalwire', 'twilio']);
+  it('lists the providers of the registry and their secret fields', () => {
+    expect([...CREDENTIAL_PROVIDERS]).toEqual(['sinch-voice', 'sinch-project', 'signalwire', 'twilio', 'livekit', 'agora', 'vonage', 'telnyx']);
+    for (const [name, entry] of Object.entries(PROVIDER_REGISTRY)) expect(entry.credentials).toBe(name);
+    expect(NOT_CONFIGURED_CODES).toEqual({
+      'sinch-voice': 'SINCH_NOT_CONFIGURED',
+      signalwire: 'SIGNALWIRE_NOT_CONFIGURED',
+      twilio: 'TWILIO_NOT_CONFIGURED',
+      livekit: 'LIVEKIT_NOT_CONFIGURED',
+      agora: 'AGORA_NOT_CONFIGURED',
+      vonage: 'VONAGE_NOT_CONFIGURED',
+      telnyx: 'TELNYX_NOT_CONFIGURED',
+    });
+    expect(secretFieldNames('livekit')).toEqual(['apiSecret']);
+    expect(secretFieldNames('agora')).toEqual(['appCertificate']);
+    expect(secretFieldNames('vonage')).toEqual(['privateKey']);
+    expect(secretFieldNames('telnyx')).toEqual(['apiKey']);
     expect(secretFieldNames('sinch-voice')).toEqual(['applicationSecret']);
     expect(secretFieldNames('sinch-project')).toEqual(['keySecret']);
     expect(secretFieldNames('signalwire')).toEqual(['apiToken']);
@@ -56,6 +77,8 @@ describe('provider credential fields', () => {
       name: 'trunkId',
       secret: false,
       optional: true,
+      maxLength: MAX_FIELD_LENGTH,
+      multiline: false,
     });
     expect(isCredentialProvider('twilio')).toBe(true);
     expect(isCredentialProvider('sinch')).toBe(false);
@@ -139,7 +162,9 @@ describe('provider credential fields', () => {
     });
 
     it('refuses an unknown provider', () => {
-      expect(problems('sinch' as CredentialProvider, {})).toEqual([{ field: 'provider', message: 'must be one of sinch-voice, sinch-project, signalwire, twilio' }]);
+      expect(problems('sinch' as CredentialProvider, {})).toEqual([
+        { field: 'provider', message: 'must be one of sinch-voice, sinch-project, signalwire, twilio, livekit, agora, vonage, telnyx' },
+      ]);
     });
 
     it('never repeats a value in a problem', () => {
@@ -268,6 +293,107 @@ describe('provider credential fields', () => {
         expect(refuses('twilio', { [name]: value })).toEqual([{ field: name, message: `must be "${prefix}" followed by 32 hexadecimal characters` }]);
       }
     });
+  });
+});
+
+describe('the fields of the providers added on 2026-11-26', () => {
+  describe('twilio service SIDs (optional, IS...)', () => {
+    it.each(['conversationsServiceSid', 'syncServiceSid'])('%s may be left out, or be IS and 32 hex characters', (name) => {
+      expect(accepts('twilio', {})[name]).toBeUndefined();
+      expect(accepts('twilio', { [name]: `IS${hex32.toUpperCase()}` })[name]).toBe(`IS${hex32}`);
+      expect(refuses('twilio', { [name]: `AC${hex32}` })).toEqual([{ field: name, message: 'must be "IS" followed by 32 hexadecimal characters' }]);
+    });
+  });
+
+  describe('livekit url (wss or https, outbound-address rules)', () => {
+    it.each([
+      ['wss://example.livekit.cloud', 'wss://example.livekit.cloud'],
+      ['https://example.livekit.cloud/', 'https://example.livekit.cloud'],
+      ['wss://rtc.example.com:7880', 'wss://rtc.example.com:7880'],
+    ])('accepts %j as %j', (url, normalised) => {
+      expect(accepts('livekit', { url }).url).toBe(normalised);
+    });
+
+    it.each([
+      ['plain ws', 'ws://example.livekit.cloud', /absolute wss or https URL/],
+      ['plain http', 'http://example.livekit.cloud', /absolute wss or https URL/],
+      ['a loopback address', 'wss://127.0.0.1:7880', /only public addresses/],
+      ['a private address in hex', 'https://0x0a000001', /only public addresses/],
+      ['credentials', 'wss://key:secret@example.livekit.cloud', /credentials/],
+      ['a query', 'wss://example.livekit.cloud?access_token=x', /query or fragment/],
+    ])('refuses %s', (_name, url, message) => {
+      expect(refuses('livekit', { url })).toEqual([{ field: 'url', message: expect.stringMatching(message) }]);
+    });
+
+    it('accepts ws and loopback only when insecure URLs are allowed (test doubles)', () => {
+      expect(accepts('livekit', { url: 'ws://127.0.0.1:7880' }, insecure).url).toBe('ws://127.0.0.1:7880');
+      expect(accepts('livekit', { url: 'http://127.0.0.1:7880/' }, insecure).url).toBe('http://127.0.0.1:7880');
+    });
+  });
+
+  describe('vonage', () => {
+    it('takes the application id as a UUID, stored lower-case', () => {
+      expect(accepts('vonage', { applicationId: '5B7A5A1C-0D6F-4B8E-9A47-3C1F2E4D5A6B' }).applicationId).toBe('5b7a5a1c-0d6f-4b8e-9a47-3c1f2e4d5a6b');
+      expect(refuses('vonage', { applicationId: 'not-a-uuid' })).toEqual([{ field: 'applicationId', message: 'must be a UUID' }]);
+    });
+
+    it('takes an RSA private key in PEM, PKCS#8 or PKCS#1, line breaks and all, kept exactly', () => {
+      const pkcs1 = rsaPem('pkcs1');
+      expect(accepts('vonage', { privateKey: pkcs1 }).privateKey).toBe(pkcs1);
+      expect(accepts('vonage', { privateKey: valid.vonage.privateKey }).privateKey).toBe(valid.vonage.privateKey);
+      const crlf = valid.vonage.privateKey.replace(/\n/g, '\r\n');
+      expect(accepts('vonage', { privateKey: crlf }).privateKey).toBe(crlf);
+    });
+
+    it('refuses a key that is not RSA, not PEM, encrypted, damaged, or carries other control characters', () => {
+      const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const encrypted = generateKeyPairSync('rsa', { modulusLength: 2048 })
+        .privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pass' })
+        .toString();
+      const lines = valid.vonage.privateKey.split('\n');
+      const damaged = [...lines.slice(0, 5), ...lines.slice(6)].join('\n'); // a line of the key left out
+      const publicKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+      for (const privateKey of [ec, encrypted, damaged, publicKey, 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC']) {
+        expect(refuses('vonage', { privateKey })).toEqual([{ field: 'privateKey', message: 'must be an unencrypted RSA private key in PEM form' }]);
+      }
+      expect(refuses('vonage', { privateKey: `${valid.vonage.privateKey}\u0000` })).toEqual([{ field: 'privateKey', message: 'must not contain control characters' }]);
+    });
+
+    it('takes a 4096-bit key (longer than other fields may be) and never repeats the key in a problem', () => {
+      const big = generateKeyPairSync('rsa', { modulusLength: 4096 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      expect(big.length).toBeGreaterThan(MAX_FIELD_LENGTH);
+      expect(accepts('vonage', { privateKey: big }).privateKey).toBe(big);
+      const details = refuses('vonage', { privateKey: big.slice(0, 1200) });
+      expect(JSON.stringify(details)).not.toContain(big.slice(40, 80));
+    });
+  });
+
+  describe('agora (32 hex each)', () => {
+    it('accepts 32 hex characters, stored lower-case, and refuses anything else', () => {
+      expect(accepts('agora', { appId: hex32.toUpperCase() }).appId).toBe(hex32);
+      for (const value of [hex32.slice(1), `${hex32}0`, `${hex32.slice(1)}g`]) {
+        expect(refuses('agora', { appId: value, appCertificate: value })).toEqual([
+          { field: 'appId', message: 'must be 32 hexadecimal characters' },
+          { field: 'appCertificate', message: 'must be 32 hexadecimal characters' },
+        ]);
+      }
+    });
+  });
+
+  describe('telnyx', () => {
+    it('takes baseUrl optionally, under the outbound-address rules', () => {
+      const { baseUrl: _omitted, ...withoutBaseUrl } = valid.telnyx;
+      expect(validateCredentialFields('telnyx', withoutBaseUrl, secure).fields).toEqual(withoutBaseUrl);
+      expect(refuses('telnyx', { baseUrl: 'https://10.1.2.3' })).toEqual([{ field: 'baseUrl', message: expect.stringMatching(/only public addresses/) }]);
+      expect(refuses('telnyx', { baseUrl: 'http://api.telnyx.com' })).toEqual([{ field: 'baseUrl', message: 'must be an absolute https URL' }]);
+    });
+  });
+
+  it('masks the new secrets', () => {
+    expect(maskFields('vonage', valid.vonage).privateKey).toBe(maskSecret(valid.vonage.privateKey));
+    expect(maskFields('vonage', valid.vonage).applicationId).toBe(valid.vonage.applicationId);
+    expect(maskFields('livekit', valid.livekit)).toEqual({ ...valid.livekit, apiSecret: '••••cdef' });
+    expect(maskFields('telnyx', valid.telnyx)).toEqual({ ...valid.telnyx, apiKey: '••••CDEF' });
   });
 });
 

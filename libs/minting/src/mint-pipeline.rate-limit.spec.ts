@@ -8,6 +8,7 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
 import type { OrgSettingsService } from '@mintline/tenancy/orgs/org-settings.service';
+import type { TokenPolicyJudge } from '@mintline/policies/token-policy-judge.service';
 import { MintPipeline, MintRequest } from './mint-pipeline.service';
 import { MintRateLimit } from './mint-rate-limit.service';
 
@@ -41,7 +42,7 @@ function setUp(options: { mintsPerMinute?: number } = {}) {
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 0, 0, 15));
   const settings = { get: async () => ({ webrtcEnabled: true, mintsPerMinute: options.mintsPerMinute ?? 600 }) } as unknown as OrgSettingsService;
   const rateLimit = new MintRateLimit(settings, new MemoryCounterStore(() => clock.nowMs()), clock);
-  const pipeline = new MintPipeline(audit as unknown as MintAuditWriter, metrics, rateLimit);
+  const pipeline = new MintPipeline(audit as unknown as MintAuditWriter, metrics, rateLimit, {} as TokenPolicyJudge);
   const counted = async (outcome: string) =>
     (await metrics.mints.get()).values.find((value) => value.labels.provider === 'sinch' && value.labels.outcome === outcome)?.value ?? 0;
   return { pipeline, audit, counted };

@@ -4,6 +4,9 @@ import type { TenantPrincipal } from '@mintline/access/principal';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import type { MetricsService } from '@mintline/common/metrics/metrics.service';
+import { CachesMovedError } from '@mintline/common/cache/invalidation-bus';
+import type { TokenPolicyJudge } from '@mintline/policies/token-policy-judge.service';
+import type { MintGrant } from '@mintline/providers/registry/mint-grant';
 import { MintPipeline, MintRequest } from './mint-pipeline.service';
 import type { MintRateLimit } from './mint-rate-limit.service';
 
@@ -24,8 +27,11 @@ describe('MintPipeline', () => {
   let steps: string[];
   let record: (entry: MintAuditInput) => Promise<void>;
   let pipeline: MintPipeline;
+  /** What the org's policy makes of a grant (the judge's answer), per call. */
+  let policy: (asked: MintGrant) => MintGrant;
 
   beforeEach(() => {
+    policy = (asked) => asked;
     entries = [];
     auditDown = false;
     rateLimited = false;
@@ -43,7 +49,13 @@ describe('MintPipeline', () => {
         if (rateLimited) throw ApiError.rateLimited(30);
       },
     } as unknown as MintRateLimit;
-    pipeline = new MintPipeline(audit, metrics, rateLimit);
+    const judge = {
+      grantInForce: async (principal: TenantPrincipal, provider: string, asked: MintGrant, subjectUserId: string | null) => {
+        steps.push(`policy of ${provider} for ${subjectUserId}`);
+        return policy(asked);
+      },
+    } as unknown as TokenPolicyJudge;
+    pipeline = new MintPipeline(audit, metrics, rateLimit, judge);
   });
 
   /** A sinch-like mint for OTHER_USER against an application key; `fail` makes one step throw. */
@@ -173,5 +185,115 @@ describe('MintPipeline', () => {
     ]);
     auditDown = true;
     expect((await refusalOf(pipeline.refused('twilio', apiKey, meta, ApiError.forbidden('FEATURE_DISABLED', 'Off')))).code).toBe('UNAVAILABLE');
+  });
+
+  describe("with a grant (the org's token policy)", () => {
+    const asked: MintGrant = { room: 'agent-room', ttlSeconds: 3600, fixedTtl: false, publish: 'default' };
+    const denied = new ApiError(403, 'POLICY_DENIED', 'refused', [{ field: 'rooms', message: 'room "agent-room" matches none' }]);
+
+    function granted(principal: TenantPrincipal): { request: MintRequest<string, string, { token: string }>; grants: Array<MintGrant | undefined> } {
+      const grants: Array<MintGrant | undefined> = [];
+      const base = request(principal);
+      return {
+        grants,
+        request: {
+          ...base,
+          grant: asked,
+          mint: async (resolved) => {
+            grants.push(resolved.grant);
+            return base.mint(resolved);
+          },
+        },
+      };
+    }
+
+    it('judges the grant after subject and target, before the provider, and mints with the grant in force', async () => {
+      policy = (grant) => ({ ...grant, ttlSeconds: 900, publish: 'none' });
+      const { request: mint, grants } = granted(apiKey);
+      await expect(pipeline.run(mint)).resolves.toEqual({ token: 'tok-1' });
+      expect(steps).toEqual(['rate limit', 'subject', `target for ${OTHER_USER}`, `policy of sinch for ${OTHER_USER}`, `mint app-key for ${OTHER_USER}`]);
+      expect(grants).toEqual([{ ...asked, ttlSeconds: 900, publish: 'none' }]);
+    });
+
+    it('audits a policy refusal as denied, with subject and target, and never asks the provider', async () => {
+      policy = () => {
+        throw denied;
+      };
+      const { request: mint, grants } = granted(apiKey);
+      expect(await refusalOf(pipeline.run(mint))).toBe(denied);
+      expect(grants).toEqual([]);
+      expect(entries).toEqual([expect.objectContaining({ subjectUserId: OTHER_USER, target: 'sinch:app-key', outcome: 'denied', code: 'POLICY_DENIED', expiresAt: null })]);
+      expect(counted).toEqual([{ provider: 'sinch', outcome: 'denied' }]);
+    });
+
+    it('does not judge a mint that declares no grant', async () => {
+      await pipeline.run(request(user));
+      expect(steps.some((step) => step.startsWith('policy'))).toBe(false);
+    });
+
+    describe('checked again after its caches moved (a policy changed on another instance)', () => {
+      let rechecks: number;
+      let movedOnce: boolean;
+
+      beforeEach(() => {
+        rechecks = 0;
+        movedOnce = true;
+        const write = record;
+        // The first entry finds the cache epochs moved; the next ones are written.
+        record = async (entry) => {
+          if (movedOnce) {
+            movedOnce = false;
+            throw new CachesMovedError();
+          }
+          return write(entry);
+        };
+      });
+
+      const freshMeta = (): RequestMeta => ({ ...meta, freshness: { version: 1, recheck: async () => void (rechecks += 1) } });
+
+      it('is judged again, and refused when the policy now refuses it: the token made before is never handed out', async () => {
+        let tries = 0;
+        policy = (grant) => {
+          tries += 1;
+          if (tries > 1) throw denied;
+          return grant;
+        };
+        const { request: mint, grants } = granted(apiKey);
+        expect(await refusalOf(pipeline.run({ ...mint, meta: freshMeta() }))).toBe(denied);
+        expect(rechecks).toBe(1);
+        expect(grants).toHaveLength(1);
+        expect(entries).toEqual([expect.objectContaining({ outcome: 'denied', code: 'POLICY_DENIED', token: undefined })]);
+      });
+
+      it('is made again with the grant the policy now gives', async () => {
+        let tries = 0;
+        policy = (grant) => (++tries > 1 ? { ...grant, ttlSeconds: 900 } : grant);
+        const { request: mint, grants } = granted(apiKey);
+        await expect(pipeline.run({ ...mint, meta: freshMeta() })).resolves.toEqual({ token: 'tok-1' });
+        expect(grants.map((grant) => grant?.ttlSeconds)).toEqual([3600, 900]);
+        expect(entries).toEqual([expect.objectContaining({ outcome: 'issued' })]);
+      });
+
+      it('keeps the token it made when the grant in force is the same (the provider is asked once)', async () => {
+        const { request: mint, grants } = granted(apiKey);
+        await expect(pipeline.run({ ...mint, meta: freshMeta() })).resolves.toEqual({ token: 'tok-1' });
+        expect(rechecks).toBe(1);
+        expect(grants).toHaveLength(1);
+        expect(steps.filter((step) => step === 'subject')).toHaveLength(1);
+        expect(steps.filter((step) => step.startsWith('policy'))).toHaveLength(2);
+      });
+
+      it('is allowed when a policy that refused it is gone', async () => {
+        let tries = 0;
+        policy = (grant) => {
+          if (++tries === 1) throw denied;
+          return grant;
+        };
+        const { request: mint, grants } = granted(apiKey);
+        await expect(pipeline.run({ ...mint, meta: freshMeta() })).resolves.toEqual({ token: 'tok-1' });
+        expect(grants).toHaveLength(1);
+        expect(entries).toEqual([expect.objectContaining({ outcome: 'issued' })]);
+      });
+    });
   });
 });

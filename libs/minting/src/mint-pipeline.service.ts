@@ -7,6 +7,9 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import { isDatabaseUnavailable } from '@mintline/common/errors/database-errors';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { MetricsService } from '@mintline/common/metrics/metrics.service';
+import type { MintGrant } from '@mintline/providers/registry/mint-grant';
+import { isPolicyProvider } from '@mintline/policies/policy-providers';
+import { TokenPolicyJudge } from '@mintline/policies/token-policy-judge.service';
 import { MintAuditFacts, mintActorOf, mintAuditEntry } from './mint-audit-entry';
 import { MintCount, MintRateLimit } from './mint-rate-limit.service';
 
@@ -26,25 +29,10 @@ export interface MintTarget<T> {
 }
 
 /**
- * What a token would grant, as an org's token policy judges it (API.md, "Token policies"). A mint that
- * declares it is checked against its org's policy for the provider before the provider is asked, and
- * `mint` receives the grant in force: its lifetime possibly shortened, its publish rights possibly taken.
- */
-export interface MintGrant {
-  /** The room, channel or video room the token is confined to; null when it names none. */
-  room: string | null;
-  /** The lifetime asked for, or the provider's own when it has a fixed one. */
-  ttlSeconds: number;
-  /** The provider's lifetime cannot be chosen (Sinch 600 s, Telnyx 86,400 s): a cap below it refuses the mint. */
-  fixedTtl: boolean;
-  /** Publish rights: asked for explicitly by the request, given by the provider's default, or none. */
-  publish: 'asked' | 'default' | 'none';
-}
-
-/**
- * One mint as its service describes it. The pipeline runs the steps in order (subject, target, mint)
- * and audits the outcome with whatever the steps that succeeded found, so a refusal while resolving
- * (an unknown user, no credentials) is audited too.
+ * One mint as its service describes it. The pipeline runs the steps in order (subject, target, the
+ * org's token policy when the mint declares a grant, mint) and audits the outcome with whatever the
+ * steps that succeeded found, so a refusal while resolving (an unknown user, no credentials, the
+ * policy) is audited too.
  */
 export interface MintRequest<Subject extends string | null, Target, Body> {
   provider: MintAuditProvider;
@@ -56,14 +44,14 @@ export interface MintRequest<Subject extends string | null, Target, Body> {
   requestedTarget?: string;
   /** What the token is minted against (the org's credentials, an endpoint), resolved for the subject. */
   target(subjectUserId: Subject): Promise<MintTarget<Target>>;
-  /** What the token would grant, for the org's token policy; absent for mints no policy applies to. */
+  /** What the token would grant, judged by the org's token policy for `provider` before the provider is asked; absent for mints no policy applies to. */
   grant?: MintGrant;
   /** Mints with the provider; called only once subject and target are resolved, with the grant in force. */
   mint(resolved: { subjectUserId: Subject; target: Target; grant?: MintGrant }): Promise<Minted<Body>>;
 }
 
 /**
- * The mint pipeline: rate limit → subject → target → provider → audit → response. Every attempt is
+ * The mint pipeline: rate limit → subject → target → policy → provider → audit → response. Every attempt is
  * audited; an issued token is returned only after its audit entry has committed, and if that fails
  * the caller gets 503 and no token.
  */
@@ -73,6 +61,7 @@ export class MintPipeline {
     private readonly audit: MintAuditWriter,
     private readonly metrics: MetricsService,
     private readonly rateLimit: MintRateLimit,
+    private readonly policies: TokenPolicyJudge,
   ) {}
 
   async run<Subject extends string | null, Target, Body>(request: MintRequest<Subject, Target, Body>): Promise<Body> {
@@ -119,27 +108,45 @@ export class MintPipeline {
     await this.recordRefusal(knownBeforeResolving(provider, principal, meta, null), refusal);
   }
 
-  /** Subject, target and provider step, once per mint however often it is checked again; what they found goes into `known`. */
+  /**
+   * Subject and target are resolved once per mint however often it is checked again, and what they
+   * found goes into `known`. The policy is judged on every try: a mint checked again because a cache
+   * moved under it (a policy changed on another instance) is judged by the policy now in force, and
+   * made again if that changes its grant; otherwise the provider is asked once.
+   */
   private async made<Subject extends string | null, Target, Body>(
     request: MintRequest<Subject, Target, Body>,
     known: MintAuditFacts,
     state: MintState<Body>,
   ): Promise<Minted<Body>> {
-    if (!state.made) {
-      const made: NonNullable<MintState<Body>['made']> = { result: { error: undefined } };
+    if (!state.resolved) {
+      const resolved: NonNullable<MintState<Body>['resolved']> = {};
       try {
         const subjectUserId = await request.subject();
-        made.subjectUserId = subjectUserId;
-        const target = await request.target(subjectUserId);
-        made.target = target.name;
-        made.result = { minted: await request.mint({ subjectUserId, target: target.value, grant: request.grant }) };
+        resolved.subjectUserId = subjectUserId;
+        resolved.target = await request.target(subjectUserId);
       } catch (error) {
-        made.result = { error };
+        resolved.error = { error };
       }
-      state.made = made;
+      state.resolved = resolved;
     }
-    if (state.made.subjectUserId !== undefined) known.subjectUserId = state.made.subjectUserId;
-    if (state.made.target !== undefined) known.target = state.made.target;
+    const { subjectUserId, target, error } = state.resolved;
+    if (subjectUserId !== undefined) known.subjectUserId = subjectUserId;
+    if (target !== undefined) known.target = target.name;
+    if (error) throw error.error;
+    const subject = subjectUserId as Subject;
+
+    const grant =
+      request.grant && isPolicyProvider(request.provider) ? await this.policies.grantInForce(request.principal, request.provider, request.grant, subject) : request.grant;
+    if (!state.made || !sameGrant(state.made.grant, grant)) {
+      let result: NonNullable<MintState<Body>['made']>['result'];
+      try {
+        result = { minted: await request.mint({ subjectUserId: subject, target: target!.value as Target, grant }) };
+      } catch (mintError) {
+        result = { error: mintError };
+      }
+      state.made = { grant, result };
+    }
     if ('error' in state.made.result) throw state.made.result.error;
     return state.made.result.minted;
   }
@@ -169,7 +176,14 @@ export class MintPipeline {
 /** What a mint checked again (its caches moved under it) carries over from the try before. */
 interface MintState<Body> {
   count?: MintCount;
-  made?: { subjectUserId?: string | null; target?: string; result: { minted: Minted<Body> } | { error: unknown } };
+  resolved?: { subjectUserId?: string | null; target?: MintTarget<unknown>; error?: { error: unknown } };
+  /** The provider step's outcome, and the grant it was made with. */
+  made?: { grant: MintGrant | undefined; result: { minted: Minted<Body> } | { error: unknown } };
+}
+
+function sameGrant(a: MintGrant | undefined, b: MintGrant | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.room === b.room && a.ttlSeconds === b.ttlSeconds && a.fixedTtl === b.fixedTtl && a.publish === b.publish;
 }
 
 /** What an entry can say before any step has run: a user mints for itself; the request may name its target. */

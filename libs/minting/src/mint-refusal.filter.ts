@@ -3,11 +3,11 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AccessRefusal } from '@mintline/access/access-refusal';
 import { MINT_ROUTE } from '@mintline/access/mint-route';
-import type { MintAuditProvider } from '@mintline/audit/mints/mint-audit.types';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { sendError, toApiError } from '@mintline/common/errors/error-envelope.filter';
 import { requestMetaOf } from '@mintline/common/http/request-context';
 import { MintPipeline } from './mint-pipeline.service';
+import { MintRouteProvider, mintRouteProviderOf } from './mint-route-provider';
 
 /**
  * On a mint route, the access guard's refusal of an authenticated tenant principal (a missing scope, the
@@ -26,7 +26,8 @@ export class MintRefusalFilter implements ExceptionFilter<AccessRefusal> {
   async catch(refusal: AccessRefusal, host: ArgumentsHost): Promise<void> {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
-    const provider = this.reflector.get<MintAuditProvider | undefined>(MINT_ROUTE, refusal.handler);
+    const declared = this.reflector.get<MintRouteProvider | undefined>(MINT_ROUTE, refusal.handler);
+    const provider = declared === undefined ? null : mintRouteProviderOf(declared, (request.params ?? {}) as Record<string, string | undefined>);
     let answer: ApiError = refusal;
     if (provider && refusal.principal.kind !== 'operator') {
       try {

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 
-export const MINT_PROVIDERS = ['sinch', 'twilio', 'signalwire-chat', 'call-token', 'sinch-oauth'] as const;
+export const MINT_PROVIDERS = ['sinch', 'twilio', 'signalwire-chat', 'call-token', 'sinch-oauth', 'livekit', 'agora', 'vonage', 'telnyx'] as const;
 export const MINT_OUTCOMES = ['issued', 'denied', 'failed'] as const;
 export const MINT_ACTIONS = ['mint', 'redeem', 'revoke'] as const;
 

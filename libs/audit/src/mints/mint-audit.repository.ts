@@ -110,6 +110,31 @@ const PARTITIONS: Sql = {
 };
 const CREATE_PARTITION: Sql = { text: 'SELECT mintline_create_audit_partition($1)' };
 
+/** Mints (not a call token's redeem or revoke) of one provider, or of every provider, per bucket; see mintCounts. */
+function mintCountsSql(providerClause: string): Sql {
+  return {
+    text: `SELECT date_bin($4::interval, at, TIMESTAMPTZ '1970-01-01 00:00:00+00') AS at, provider,
+                  count(*) FILTER (WHERE outcome = 'issued') AS issued,
+                  count(*) FILTER (WHERE outcome = 'denied') AS denied,
+                  count(*) FILTER (WHERE outcome = 'failed') AS failed
+             FROM mint_audit
+            WHERE org_id = $1 AND at >= $2 AND at < $3 AND action = 'mint'${providerClause}
+            GROUP BY 1, 2
+            ORDER BY 1, 2`,
+  };
+}
+const MINT_COUNTS = mintCountsSql('');
+const MINT_COUNTS_OF_PROVIDER = mintCountsSql(' AND provider = $5');
+
+/** Mints of one bucket and provider by outcome (counts as PostgreSQL's bigint text). */
+export interface MintCountsRow {
+  at: Date;
+  provider: string;
+  issued: string;
+  denied: string;
+  failed: string;
+}
+
 /**
  * The reads of `mint_audit` and the management of its monthly partitions. Entries are written by the
  * mint audit writer's own statement (MintAuditWriter: the chain, the epochs and the entries in one).
@@ -156,6 +181,17 @@ export const MintAuditRepository = {
       read.orgId,
       String(fromSeq),
     ]);
+  },
+
+  /**
+   * The handle's org's mints in [from, to) counted per bucket (`stride`, a PostgreSQL interval; UTC-aligned
+   * by date_bin from the Unix epoch) and provider, by outcome. The range reads the primary key (org_id, at,
+   * seq), or the provider index (org_id, provider, at) when a provider is named; PostgreSQL groups and
+   * counts, so the answer's size depends on the buckets, never on the number of mints.
+   */
+  async mintCounts(db: TenantDb, range: { from: Date; to: Date; stride: string }, provider?: string): Promise<MintCountsRow[]> {
+    const values = [db.orgId, range.from, range.to, range.stride];
+    return provider ? db.query<MintCountsRow>(MINT_COUNTS_OF_PROVIDER, [...values, provider]) : db.query<MintCountsRow>(MINT_COUNTS, values);
   },
 
   /** The partition of the month starting at `lower`, made by the owner's function (the service owns no table). */

@@ -1,4 +1,7 @@
-export type MintAuditProvider = 'sinch' | 'twilio' | 'signalwire-chat' | 'call-token' | 'sinch-oauth';
+import type { MINT_PROVIDERS } from './mint-audit.dto';
+
+/** Whose token an entry records: the token routes' providers (POST /api/tokens/{provider}), and the mints of their own routes. */
+export type MintAuditProvider = (typeof MINT_PROVIDERS)[number];
 export type MintOutcome = 'issued' | 'denied' | 'failed';
 /** A mint; for call tokens also their redemption and revocation. */
 export type MintAction = 'mint' | 'redeem' | 'revoke';

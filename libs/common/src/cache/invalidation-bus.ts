@@ -6,7 +6,7 @@ import type { Tx } from '../database/db';
 import { ApiError } from '../errors/api-error';
 import { CACHE_CHANNEL, CacheEpochsRepository } from './cache-epochs.repository';
 
-export type CacheTopic = 'user' | 'api-key' | 'org' | 'credentials' | 'caller-id';
+export type CacheTopic = 'user' | 'api-key' | 'org' | 'credentials' | 'caller-id' | 'policy';
 
 const RECONNECT_MS = 1000;
 

@@ -46,6 +46,8 @@ export const REPOSITORIES: Readonly<Record<string, string>> = {
   audit_chain_anchors: 'libs/audit/src/mints/audit-chain-anchors.repository.ts',
   audit_checkpoints: 'libs/audit/src/checkpoints/audit-checkpoints.repository.ts',
   cache_epochs: 'libs/common/src/cache/cache-epochs.repository.ts',
+  telnyx_credentials: 'libs/providers/src/telnyx/telnyx-credentials.repository.ts',
+  token_policies: 'libs/policies/src/token-policies.repository.ts',
 };
 
 /**
@@ -70,8 +72,11 @@ export const SYSTEM_PATHS: Readonly<Record<string, readonly string[]>> = {
 /** Parameter types a repository method may take first. */
 const HANDLES = new Set(['TenantDb', 'TenantTx', 'SystemDb', 'SystemTx', 'AnyDb', 'AnyTx', 'Tx', 'LongRead', 'LongReads', 'DataSource']);
 
-/** Statement text: a keyword that starts SQL, inside a string or template literal. */
-const SQL = /['"`][^'"`]*\b(?:SELECT\s+[\w*(]|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|LOCK\s+TABLE|DROP\s+TABLE|BEGIN\b|FOR\s+UPDATE)/;
+/**
+ * Statement text: a keyword that starts SQL, inside a string or template literal. BEGIN counts where a
+ * statement starts (after the quote or a semicolon), so a PEM header's `-----BEGIN` is no SQL.
+ */
+const SQL = /['"`](?:[^'"`]*\b(?:SELECT\s+[\w*(]|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|LOCK\s+TABLE|DROP\s+TABLE|FOR\s+UPDATE)|(?:[^'"`]*;)?\s*BEGIN\b)/;
 /** Running a statement or opening TypeORM's entity operations. */
 const RUNS = /\.(?:query|execute|entities|read|createQueryBuilder|getRepository)\s*[<(]/;
 const ENTITY = /@Entity\s*\(/;
@@ -171,10 +176,19 @@ describe('the data layer', () => {
         "const ONE = { text: 'SELECT id FROM endpoints WHERE id = $1' };\nexport const EndpointsRepository = {\n  async find(db: TenantDb, id: string) {},\n};\n",
       ],
       ['libs/tenancy/src/endpoints/endpoints.service.ts', '// Locks the row (SELECT ... FOR UPDATE) first.\nconst endpoint = await EndpointsRepository.lock(tx, id);\n'],
+      // Allowed: a PEM header is no BEGIN statement; not allowed: a transaction opened by text outside a repository.
+      [
+        'libs/providers/src/registry/credential-field-rules.ts',
+        "const problem = 'is not a PEM key';\nif (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(value)) return problem;\n",
+      ],
+      ['libs/audit/src/mints/audit-verifier.service.ts', "const SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';\n"],
+      ['libs/audit/src/checkpoints/checkpoint.query.ts', "const SNAPSHOT = 'SET LOCAL lock_timeout = 100; BEGIN';\n"],
     ]);
     expect(dataLayerViolations(fixture).sort()).toEqual(
       [
         'libs/auth/src/api-keys/api-keys.service.ts: runs a statement outside a repository',
+        'libs/audit/src/checkpoints/checkpoint.query.ts: holds SQL outside a repository',
+        'libs/audit/src/mints/audit-verifier.service.ts: holds SQL outside a repository',
         'libs/tenancy/src/orgs/orgs.repository.ts: find(orgId: string) does not take a database handle first',
         "libs/tenancy/src/users/user.entity.ts: declares a TypeORM entity (row types belong to the table's repository)",
         'libs/tenancy/src/users/user.entity.ts: imports TypeORM',

@@ -11,7 +11,7 @@ export class MintForUserQuery {
 }
 
 export class TwilioTokenView {
-  @ApiProperty({ maxLength: 8192, description: 'Twilio Voice AccessToken (HS256 with the API key secret, 1-hour expiry)' })
+  @ApiProperty({ maxLength: 8192, description: 'Twilio Voice AccessToken (HS256 with the API key secret; 1-hour expiry unless the org token policy shortens it)' })
   token: string;
 
   @ApiProperty({ maxLength: 36, pattern: '^[A-Za-z0-9_]+$', description: 'The Twilio client identity: the user id with only [A-Za-z0-9_]' })
@@ -23,7 +23,7 @@ export class TwilioTokenView {
   @ApiProperty({ maxLength: 16, description: "The user's default twilio caller ID (E.164), or an empty string" })
   callerIdentifier: string;
 
-  @ApiProperty({ example: 3600 })
+  @ApiProperty({ example: 3600, description: "Seconds until the token expires: 3600, or the org token policy's maxTtlSeconds when lower" })
   expiresIn: number;
 }
 

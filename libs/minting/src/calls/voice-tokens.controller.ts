@@ -18,7 +18,9 @@ export class VoiceTokensController {
   @MintRoute('sinch')
   @ApiOperation({
     summary: 'Mint a Sinch Voice SDK registration token',
-    description: "A 10-minute Sinch RTC JWT for the user, the application key and the user's default sinch caller ID.",
+    description:
+      "A 10-minute Sinch RTC JWT for the user, the application key and the user's default sinch caller ID. " +
+      "The org's sinch token policy applies: its lifetime is fixed, so a maxTtlSeconds under 600 refuses it, as a rooms rule does (it names no room).",
   })
   @ApiOkResponse({ type: SinchTokenView })
   @ApiErrorResponse(404, 'NOT_FOUND: userId names no user of your org')
@@ -34,7 +36,9 @@ export class VoiceTokensController {
   @MintRoute('twilio')
   @ApiOperation({
     summary: 'Mint a Twilio Voice access token',
-    description: 'A 1-hour Twilio AccessToken with a voice grant (outgoing: the TwiML app; incoming allowed) for the user.',
+    description:
+      'A Twilio AccessToken with a voice grant (outgoing: the TwiML app; incoming allowed) for the user, for an hour. ' +
+      "The org's twilio token policy applies: its maxTtlSeconds shortens the lifetime (expiresIn and the token's exp say so), publish: false takes the outgoing grant, and a rooms rule refuses it (it names no room).",
   })
   @ApiOkResponse({ type: TwilioTokenView })
   @ApiErrorResponse(404, 'NOT_FOUND: userId names no user of your org')

@@ -2,7 +2,7 @@ import { Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScopes } from '@mintline/access/access.decorators';
 import type { TenantPrincipal } from '@mintline/access/principal';
-import { CREDENTIAL_PROVIDERS } from '@mintline/credentials/provider-fields';
+import { CREDENTIAL_PROVIDERS, PROVIDER_REGISTRY } from '@mintline/providers/provider-registry';
 import { CredentialsVerifier } from './credentials-verifier.service';
 
 class VerifyResultView {
@@ -25,7 +25,9 @@ export class CredentialsVerifyController {
   @ApiOperation({
     summary: 'Check stored credentials against the provider where it can be asked',
     description:
-      'sinch-project: an OAuth token (and the trunk when trunkId is set); signalwire: an authenticated request to the space; sinch-voice and twilio: a format check.',
+      'sinch-project: an OAuth token (and the trunk when trunkId is set); signalwire: an authenticated request to the space; livekit: RoomService/ListRooms with a roomList token. ' +
+      `A format check (the stored fields against their rules) for ${CREDENTIAL_PROVIDERS.filter((provider) => PROVIDER_REGISTRY[provider].verify.kind === 'format').join(', ')}. ` +
+      'Every tenant-supplied URL is reached under the outbound-address rules.',
   })
   @ApiOkResponse({ type: VerifyResultView })
   @ApiNotFoundResponse({ description: 'NOT_CONFIGURED' })

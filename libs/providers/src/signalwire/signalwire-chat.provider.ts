@@ -6,6 +6,7 @@ import { CircuitBreaker, CircuitBreakerOptions } from '../http/circuit-breaker';
 import { describeFailure, requestProvider, transportFailure } from '../http/provider-failure';
 import { ProviderHttpClient, ProviderHttpResponse } from '../http/provider-http.client';
 import { ProviderHttpError } from '../http/provider-http.error';
+import type { VerifyResult } from '../registry/provider-entry';
 import { ChatTokenRequest } from './chat-token-request';
 
 export const SIGNALWIRE_CHAT_OPTIONS = Symbol('SIGNALWIRE_CHAT_OPTIONS');
@@ -21,11 +22,6 @@ export interface SignalWireChatProviderOptions {
   /** Per-request budget. Default 5000 ms (the contract's). */
   timeoutMs?: number;
   breaker?: CircuitBreakerOptions;
-}
-
-export interface VerifyResult {
-  ok: boolean;
-  detail: string;
 }
 
 const PROVIDER = 'SignalWire';

@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Clock } from '@mintline/common/clock';
 import { MintResult, TokenProvider } from '@mintline/providers/token-provider';
+import { buildTwilioAccessToken } from './twilio-access-token';
 
 export const TWILIO_ACCESS_TOKEN_TTL_SECONDS = 3600;
 
@@ -14,6 +14,10 @@ export interface TwilioCredentials {
 
 export interface TwilioVoiceMintRequest {
   userId: string;
+  /** The token's lifetime (default TWILIO_ACCESS_TOKEN_TTL_SECONDS); an org's token policy may shorten it. */
+  ttlSeconds?: number;
+  /** Whether the voice grant may place calls through the TwiML app (default true); a policy without publish rights takes it. */
+  outgoing?: boolean;
 }
 
 export type TwilioVoiceMintResult = MintResult & { identity: string };
@@ -31,9 +35,9 @@ export function twilioIdentityFor(userId: string): string {
 }
 
 /**
- * Mints Twilio Voice SDK access tokens. The JWT is built exactly as the `twilio` package's
- * `jwt.AccessToken` with a `VoiceGrant({outgoingApplicationSid, incomingAllow: true})` builds it
- * (same header, claim order and values), signed here with node:crypto since `twilio` is not a runtime dependency.
+ * Mints Twilio Voice SDK access tokens (GET /api/calls/token/twilio): the AccessToken the `twilio`
+ * package's `jwt.AccessToken` with a `VoiceGrant({outgoingApplicationSid, incomingAllow: true})` builds
+ * (twilio-access-token.ts), signed with node:crypto since `twilio` is not a runtime dependency.
  */
 @Injectable()
 export class TwilioVoiceProvider implements TokenProvider<TwilioCredentials, TwilioVoiceMintRequest, TwilioVoiceMintResult> {
@@ -51,30 +55,14 @@ export class TwilioVoiceProvider implements TokenProvider<TwilioCredentials, Twi
     }
     const identity = twilioIdentityFor(request.userId);
     const iat = Math.floor(this.clock.now().getTime() / 1000);
-    const exp = iat + TWILIO_ACCESS_TOKEN_TTL_SECONDS;
-
-    const header = { alg: 'HS256', typ: 'JWT', cty: 'twilio-fpa;v=1' };
-    const claims = {
-      jti: `${credentials.apiKeySid}-${iat}`,
-      grants: {
-        identity,
-        voice: {
-          incoming: { allow: true },
-          outgoing: { application_sid: credentials.twimlAppSid },
-        },
-      },
-      iat,
-      exp,
-      iss: credentials.apiKeySid,
-      sub: credentials.accountSid,
-    };
-
-    const signingInput = `${base64Url(JSON.stringify(header))}.${base64Url(JSON.stringify(claims))}`;
-    const signature = createHmac('sha256', Buffer.from(credentials.apiKeySecret, 'utf8')).update(signingInput, 'utf8').digest('base64url');
-    return { token: `${signingInput}.${signature}`, identity, expiresAt: new Date(exp * 1000) };
+    const ttlSeconds = request.ttlSeconds ?? TWILIO_ACCESS_TOKEN_TTL_SECONDS;
+    const token = buildTwilioAccessToken({
+      ...credentials,
+      identity,
+      issuedAt: iat,
+      ttlSeconds,
+      grants: { voice: { outgoingApplicationSid: (request.outgoing ?? true) ? credentials.twimlAppSid : undefined } },
+    });
+    return { token, identity, expiresAt: new Date((iat + ttlSeconds) * 1000) };
   }
-}
-
-function base64Url(json: string): string {
-  return Buffer.from(json, 'utf8').toString('base64url');
 }

@@ -39,6 +39,7 @@ const UPDATE: Sql = {
   text: `UPDATE users SET name = $3, role = $4, disabled = $5, password_hash = coalesce($6, password_hash), updated_at = now() WHERE id = $1 AND org_id = $2`,
 };
 const DELETE: Sql = { text: 'DELETE FROM users WHERE id = $1 AND org_id = $2' };
+const NAME_IN_ORG = prepared('users_name_in_org', 'SELECT name FROM users WHERE id = $1 AND org_id = $2');
 
 /**
  * The table `users`. An org's reads and changes take its handle or transaction (the org comes from it);
@@ -91,5 +92,10 @@ export const UsersRepository = {
 
   async delete(tx: TenantTx, id: string): Promise<void> {
     await tx.query(DELETE, [id, tx.orgId]);
+  },
+
+  /** The display name of a user of the handle's org: null when it has none (or is no user of the org). */
+  async nameInOrg(db: TenantDb, id: string): Promise<string | null> {
+    return (await db.query<Pick<UserRow, 'name'>>(NAME_IN_ORG, [id, db.orgId]))[0]?.name ?? null;
   },
 };

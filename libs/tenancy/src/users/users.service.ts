@@ -49,6 +49,11 @@ export class UsersService {
     return (await UsersRepository.list(this.db.forOrg(orgId))).map(toUserView);
   }
 
+  /** The role of a user of the org, or undefined when the org has no such user (a token policy judges the subject's role). */
+  async roleOf(orgId: string, userId: string): Promise<Role | undefined> {
+    return (await UsersRepository.statusInOrg(this.db.forOrg(orgId), userId))?.role;
+  }
+
   async get(orgId: string, id: string): Promise<UserRecord> {
     const user = await UsersRepository.find(this.db.forOrg(orgId), id);
     if (!user) throw ApiError.notFound('User not found');
