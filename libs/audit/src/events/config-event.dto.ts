@@ -3,13 +3,13 @@ import { Type } from 'class-transformer';
 import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 
 export class ConfigEventQueryDto {
-  @ApiPropertyOptional({ pattern: '^[a-z_]{1,40}$', maxLength: 40, description: 'e.g. user, api_key, credentials, org, endpoint' })
+  @ApiPropertyOptional({ pattern: '^[a-z_]{1,40}$', maxLength: 40, description: 'e.g. user, api_key, credentials, org, endpoint, policy' })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z_]{1,40}$/)
   targetType?: string;
 
-  @ApiPropertyOptional({ pattern: '^[a-z_.]{1,60}$', maxLength: 60, description: 'e.g. user.created, credentials.replaced' })
+  @ApiPropertyOptional({ pattern: '^[a-z_.]{1,60}$', maxLength: 60, description: 'e.g. user.created, credentials.replaced, policy.replaced' })
   @IsOptional()
   @IsString()
   @Matches(/^[a-z_.]{1,60}$/)
