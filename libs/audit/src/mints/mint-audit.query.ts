@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '@mintline/common/database/db';
+import { prepared, Sql } from '@mintline/common/database/statement-batch';
 import { ApiError } from '@mintline/common/errors/api-error';
 import type { ChainedContent } from './audit-chain';
 import { CursorCodec } from '../paging/cursor-codec';
-import { MintAuditEntryView, MintAuditFilterDto, MintAuditPageView } from './mint-audit.dto';
+import { MintAuditEntryView, MintAuditFilterDto } from './mint-audit.dto';
 
 export const MINT_AUDIT_COLUMNS = `id, org_id, seq, at, provider, action, actor_kind, actor_id, subject_user_id, target, outcome, code,
                  token_fingerprint, expires_at, ip, user_agent, request_id`;
@@ -86,6 +87,9 @@ export function mintAuditWhere(orgId: string, filter: MintAuditFilterDto, before
   };
   if (filter.provider) add('provider = ?', filter.provider);
   if (filter.outcome) add('outcome = ?', filter.outcome);
+  // Implied by the filter, and said so that a plan made for any value (a prepared statement's generic
+  // plan) may still use the partial index of refusals.
+  if (filter.outcome && filter.outcome !== 'issued') clauses.push(`outcome <> 'issued'`);
   if (filter.action) add('action = ?', filter.action);
   if (filter.actorId) add('actor_id = ?', filter.actorId);
   if (filter.subjectUserId) add('subject_user_id = ?', filter.subjectUserId);
@@ -98,9 +102,25 @@ export function mintAuditWhere(orgId: string, filter: MintAuditFilterDto, before
   return { sql: clauses.join(' AND '), params };
 }
 
+/** A timestamp as JavaScript's toISOString writes it (UTC, milliseconds truncated as a Date truncates them). */
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** An entry as the JSON of MintAuditEntryView, fields in its order (see toMintAuditView), rendered by PostgreSQL. */
+const ENTRY_JSON = `json_build_object('id', id, 'orgId', org_id, 'at', ${iso('at')}, 'provider', provider, 'action', action,
+  'actor', json_build_object('kind', actor_kind, 'id', actor_id), 'subjectUserId', subject_user_id, 'target', target, 'outcome', outcome,
+  'code', code, 'tokenFingerprint', token_fingerprint, 'expiresAt', ${iso('expires_at')}, 'ip', ip, 'userAgent', user_agent, 'requestId', request_id)::text`;
+
+/** The JSON text of a MintAuditPageView (the database renders its entries); served as it is. */
+export type MintAuditPageJson = string & { readonly __mintAuditPage: true };
+
 /**
  * Mint history of one org, newest first by (at, seq) — the chain order, since `at` never goes backwards
  * along a chain and seq never repeats — with signed cursors that continue from the last (at, seq).
+ *
+ * A page is the service's heaviest answer (up to 500 entries); measured over a million entries, parsing
+ * each row into a Date-bearing object, mapping it to its view and serialising that again took most of a
+ * page's CPU. So PostgreSQL renders each entry as its JSON and the page is joined from those texts. The
+ * statement is prepared per combination of filters (planned once per connection, not per page).
  */
 @Injectable()
 export class MintAuditQuery {
@@ -109,19 +129,16 @@ export class MintAuditQuery {
     private readonly cursors: CursorCodec,
   ) {}
 
-  async page(orgId: string, filter: MintAuditFilterDto, limit = 100, cursor?: string): Promise<MintAuditPageView> {
+  async page(orgId: string, filter: MintAuditFilterDto, limit = 100, cursor?: string): Promise<MintAuditPageJson> {
     const before = cursor ? this.decodeCursor(orgId, cursor) : undefined;
     const where = mintAuditWhere(orgId, filter, before);
-    const rows = await this.db
-      .forOrg(orgId)
-      .query<MintAuditRow>(`SELECT ${MINT_AUDIT_COLUMNS} FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC LIMIT $${where.params.length + 1}`, [
-        ...where.params,
-        limit + 1,
-      ]);
-    const items = rows.slice(0, limit);
+    const rows = await this.db.forOrg(orgId).query<{ item: string; cursor_at: string; seq: string }>(pageStatement(where), [...where.params, limit + 1]);
+    const items = rows.length > limit ? rows.slice(0, limit) : rows;
     const last = items[items.length - 1];
-    const nextCursor = rows.length > limit && last ? this.cursors.encode('mints', orgId, { at: last.at.toISOString(), seq: Number(last.seq) }) : null;
-    return { items: items.map(toMintAuditView), nextCursor };
+    const nextCursor = rows.length > limit && last ? this.cursors.encode('mints', orgId, { at: last.cursor_at, seq: Number(last.seq) }) : null;
+    let body = '{"items":[';
+    for (let i = 0; i < items.length; i++) body += i === 0 ? items[i].item : `,${items[i].item}`;
+    return `${body}],"nextCursor":${JSON.stringify(nextCursor)}}` as MintAuditPageJson;
   }
 
   private decodeCursor(orgId: string, cursor: string): MintCursor {
@@ -131,4 +148,19 @@ export class MintAuditQuery {
     }
     return { at: position.at, seq: position.seq };
   }
+}
+
+/** Page statements by their WHERE clause, whose text depends on which filters are present, never on their values. */
+const pageStatements = new Map<string, Sql>();
+
+function pageStatement(where: { sql: string; params: unknown[] }): Sql {
+  let statement = pageStatements.get(where.sql);
+  if (!statement) {
+    statement = prepared(
+      `mint_audit_page_${pageStatements.size}`,
+      `SELECT ${ENTRY_JSON} AS item, ${iso('at')} AS cursor_at, seq FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC LIMIT $${where.params.length + 1}`,
+    );
+    pageStatements.set(where.sql, statement);
+  }
+  return statement;
 }
