@@ -1,5 +1,4 @@
 import type { AnyDb, Tx } from '@mintline/common/database/db';
-import { prepared } from '@mintline/common/database/statement-batch';
 import { ApiError } from '@mintline/common/errors/api-error';
 
 /** PostgreSQL's lock_not_available: a `FOR UPDATE NOWAIT` found the row locked by another transaction. */
@@ -13,7 +12,6 @@ const MAX_HOLDERS = 8;
 /** How long a request waits, in total, for a token row another request holds, before answering 503. */
 const BUSY_WAIT_MS = 3_000;
 const RETRY_DELAY_MS = 15;
-const LOCK_ROW = prepared('call_tokens_lock', 'SELECT 1 FROM call_tokens WHERE id = $1 FOR UPDATE NOWAIT');
 
 export const BUSY = Symbol('call-token-row-busy');
 
@@ -43,20 +41,17 @@ export class CallTokenRowLock {
   }
 
   /**
-   * Locks the call token row `id` (NOWAIT) in a new transaction of `db` and runs `work` in it; the
+   * Runs `work` in a new transaction of `db`, whose first statement locks the call token's row (FOR
+   * UPDATE NOWAIT, see CallTokensRepository: BEGIN, the tenant and that statement travel together); the
    * transaction commits when `work` returns and rolls back when it throws (see Db.transaction: with no
    * answer from the database, or the audit refused, the connection is closed instead, which ends the
    * transaction at once where a ROLLBACK on a silent server would wait out one more timeout). Answers
    * BUSY when the row is locked (or when `work` does, having found the row changed since it was read).
    */
-  async locked<T>(db: AnyDb, id: string, work: (tx: Tx) => Promise<T | typeof BUSY>): Promise<T | typeof BUSY> {
+  async locked<T>(db: AnyDb, work: (tx: Tx) => Promise<T | typeof BUSY>): Promise<T | typeof BUSY> {
     await this.acquire();
     try {
-      return await db.transaction(async (tx) => {
-        // BEGIN, the tenant and the lock in one round trip.
-        await tx.query(LOCK_ROW, [id]);
-        return work(tx);
-      });
+      return await db.transaction(work);
     } catch (error) {
       if (sqlState(error) === LOCK_NOT_AVAILABLE) return BUSY;
       throw error;
