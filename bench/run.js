@@ -458,7 +458,12 @@ function formatReport({ mint, bare, naive, audit, callTokens, auditPage, service
   return lines.join('\n');
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
+
+// For scripts that drive one scenario at a time (a profile of the call tokens or the audit pages).
+module.exports = { benchDatabase, startService, setUp, stop, runGet, runCallTokens, runAuditPages, peakRssMb };
