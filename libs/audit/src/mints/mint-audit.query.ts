@@ -132,13 +132,9 @@ export class MintAuditQuery {
   async page(orgId: string, filter: MintAuditFilterDto, limit = 100, cursor?: string): Promise<MintAuditPageJson> {
     const before = cursor ? this.decodeCursor(orgId, cursor) : undefined;
     const where = mintAuditWhere(orgId, filter, before);
-    const rows = await this.db.forOrg(orgId).query<{ item: string; cursor_at: string; seq: string }>(pageStatement(where), [...where.params, limit + 1]);
-    const items = rows.length > limit ? rows.slice(0, limit) : rows;
-    const last = items[items.length - 1];
-    const nextCursor = rows.length > limit && last ? this.cursors.encode('mints', orgId, { at: last.cursor_at, seq: Number(last.seq) }) : null;
-    let body = '{"items":[';
-    for (let i = 0; i < items.length; i++) body += i === 0 ? items[i].item : `,${items[i].item}`;
-    return `${body}],"nextCursor":${JSON.stringify(nextCursor)}}` as MintAuditPageJson;
+    const [page] = await this.db.forOrg(orgId).query<PageRow>(pageStatement(where), [...where.params, limit]);
+    const nextCursor = page.more ? this.cursors.encode('mints', orgId, { at: page.last_at!, seq: Number(page.last_seq) }) : null;
+    return `{"items":[${page.items ?? ''}],"nextCursor":${JSON.stringify(nextCursor)}}` as MintAuditPageJson;
   }
 
   private decodeCursor(orgId: string, cursor: string): MintCursor {
@@ -150,15 +146,29 @@ export class MintAuditQuery {
   }
 }
 
+/** A page in one row: its entries' JSON joined by commas, the last one's position, and whether more follow. */
+interface PageRow {
+  items: string | null;
+  last_at: string | null;
+  last_seq: string | null;
+  more: boolean;
+}
+
 /** Page statements by their WHERE clause, whose text depends on which filters are present, never on their values. */
 const pageStatements = new Map<string, Sql>();
 
 function pageStatement(where: { sql: string; params: unknown[] }): Sql {
   let statement = pageStatements.get(where.sql);
   if (!statement) {
+    const limitParam = where.params.length + 1;
     statement = prepared(
       `mint_audit_page_${pageStatements.size}`,
-      `SELECT ${ENTRY_JSON} AS item, ${iso('at')} AS cursor_at, seq FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC LIMIT $${where.params.length + 1}`,
+      // One row, one string: the entries joined in the database rather than a row and three strings each.
+      // The newest `limit` + 1 entries are read; the extra one only says that another page follows.
+      `SELECT string_agg(item, ',' ORDER BY n) FILTER (WHERE n <= $${limitParam}) AS items, max(cursor_at) FILTER (WHERE n = least(total, $${limitParam})) AS last_at,
+              max(seq) FILTER (WHERE n = least(total, $${limitParam})) AS last_seq, coalesce(max(total), 0) > $${limitParam} AS more
+         FROM (SELECT ${ENTRY_JSON} AS item, ${iso('at')} AS cursor_at, seq, row_number() OVER (ORDER BY at DESC, seq DESC) AS n, count(*) OVER () AS total
+                 FROM (SELECT * FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC LIMIT $${limitParam} + 1) AS newest) AS page`,
     );
     pageStatements.set(where.sql, statement);
   }
