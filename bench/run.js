@@ -49,13 +49,13 @@ async function main() {
     const setup = await setUp(service.url, service.operatorToken);
     const mintUrl = `${service.url}/api/calls/token/sinch`;
     await runGet(mintUrl, setup.agentToken, WARMUP_SECONDS);
-    const mint = await runGet(mintUrl, setup.agentToken, SECONDS);
+    const mint = await measuredCpu(service.child.pid, () => runGet(mintUrl, setup.agentToken, SECONDS));
     mint.rssMb = peakRssMb(service.child.pid);
     const audit = await auditCheck(service.url, database.url, setup.orgId);
     results.push({ name: 'Mintline: GET /api/calls/token/sinch (audited)', ...mint });
 
-    const callTokens = await runCallTokens(service.url, setup);
-    const auditPage = await runAuditPages(service.url, database.url, setup);
+    const callTokens = await measuredCpu(service.child.pid, () => runCallTokens(service.url, setup));
+    const auditPage = await runAuditPages(service.url, database.url, setup, service.child.pid);
     const serviceRss = peakRssMb(service.child.pid);
     await stop(service.child);
     const profile = PROFILE ? await profileMint(database.url, service.env, setup) : undefined;
@@ -69,7 +69,7 @@ async function main() {
 
     const report = formatReport({ mint, bare, naive, audit, callTokens, auditPage, serviceRss, results });
     console.log(report);
-    if (WRITE) writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), report);
+    if (WRITE) writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), report + keptNotes());
     if (profile) console.log(`\nCPU profile of the mint run (${profile.file}):\n${profile.summary}`);
     const failed = checkTargets({ mint, bare, naive, audit, serviceRss, callTokens, auditPage });
     console.log(failed.length ? `\nTargets missed: ${failed.join('; ')}` : '\nAll targets met.');
@@ -243,7 +243,7 @@ async function runCallTokens(url, setup) {
   return { ...result, pairs: result.redeemed / result.seconds };
 }
 
-async function runAuditPages(url, databaseUrl, setup) {
+async function runAuditPages(url, databaseUrl, setup, pid) {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   const started = Date.now();
@@ -267,8 +267,10 @@ async function runAuditPages(url, databaseUrl, setup) {
     )
   ).rows.map((row) => row['QUERY PLAN']);
   await client.end();
-  const newest = await runGet(`${url}/api/audit/mints?limit=100`, setup.auditorToken, Math.max(3, SECONDS / 2));
-  const filtered = await runGet(`${url}/api/audit/mints?limit=100&provider=twilio&actorId=7a1d0000-0000-4000-8000-000000000005`, setup.auditorToken, Math.max(3, SECONDS / 2));
+  const newest = await measuredCpu(pid, () => runGet(`${url}/api/audit/mints?limit=100`, setup.auditorToken, Math.max(3, SECONDS / 2)));
+  const filtered = await measuredCpu(pid, () =>
+    runGet(`${url}/api/audit/mints?limit=100&provider=twilio&actorId=7a1d0000-0000-4000-8000-000000000005`, setup.auditorToken, Math.max(3, SECONDS / 2)),
+  );
   return { filled, plan, newest, filtered };
 }
 
@@ -325,6 +327,35 @@ async function profileMint(databaseUrl, env, setup) {
   return { file, summary: summariseFile(file, { top: 15, fromMs, toMs }) };
 }
 
+/** CPU time (user + system) a process has used, in milliseconds; undefined without a pid or /proc. */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Linux's USER_HZ, which /proc reports CPU times in. */
+const CLOCK_TICKS = 100;
+
+/**
+ * A run with the service's CPU time per request: on a shared machine requests/s and latencies follow
+ * the load of others, CPU per request much less (it still grows with cache and core contention).
+ */
+async function measuredCpu(pid, run) {
+  const before = cpuMs(pid);
+  const result = await run();
+  const after = cpuMs(pid);
+  if (before !== undefined && after !== undefined && result.requests > 0) result.cpuMsPerRequest = (after - before) / result.requests;
+  return result;
+}
+
+function cpuText(run) {
+  return run.cpuMsPerRequest === undefined ? 'n/a' : run.cpuMsPerRequest.toFixed(2);
+}
+
 function peakRssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const match = /VmHWM:\s+(\d+) kB/.exec(status);
@@ -374,6 +405,20 @@ function auditVerdict(audit) {
   return 'one entry per token, every 200 audited';
 }
 
+/** Where BENCHMARKS.md's hand-written notes begin: `--write` replaces what is above and keeps them. */
+const NOTES_MARKER = '<!-- notes: npm run bench -- --write keeps everything below this line -->';
+
+function keptNotes() {
+  let current = '';
+  try {
+    current = readFileSync(path.join(ROOT, 'BENCHMARKS.md'), 'utf8');
+  } catch {
+    return '';
+  }
+  const at = current.indexOf(NOTES_MARKER);
+  return at === -1 ? '' : `\n${current.slice(at)}`;
+}
+
 /** Latencies to a tenth of a millisecond: wrk measures in microseconds. */
 function ms(value) {
   return value.toFixed(1);
@@ -398,7 +443,8 @@ function explanation() {
     'installs it with apt when it is missing. Errors are what wrk counts: statuses of 400 and above, and socket errors.',
     "The audit check uses the service's own counts (its /metrics), not wrk's: the audit entries committed must equal the",
     'tokens it released, and its 200s may fall short of those only by the requests wrk cuts off in flight when a run',
-    "ends (at most one per connection). Peak RSS is the process's high-water mark (VmHWM).",
+    "ends (at most one per connection). Peak RSS is the process's high-water mark (VmHWM). The service's CPU time per request",
+    '(user + system, from /proc, over the measured run) is the figure that least follows the load of other processes.',
     "Call tokens: a connection's next request redeems a token minted earlier in the run when one is waiting, else mints",
     '(bench/wrk/call-tokens.lua); pairs/s is successful redeems per second.',
     '',
@@ -431,20 +477,21 @@ function formatReport({ mint, bare, naive, audit, callTokens, auditPage, service
     '',
     `- service/bare = **${(mint.rps / bare.rps).toFixed(2)}** (target ≥ ${TARGETS.bareRatio}); service/naive = **${(mint.rps / naive.rps).toFixed(2)}** (target ≥ ${TARGETS.naiveRatio})`,
     `- p99 ${ms(mint.p99Ms)} ms (target ≤ ${TARGETS.p99Ms}); service peak RSS over the whole run ${serviceRss.toFixed(0)} MB (target ≤ ${TARGETS.rssMb})`,
+    `- the service's CPU time per mint: ${cpuText(mint)} ms`,
     `- sinch mints in the warm-up and the run, by the service's own counts: ${audit.released} tokens released, ${audit.served} answered with 200 (the rest went to connections wrk had closed at the end of a run); audit entries committed: ${audit.entries} (${auditVerdict(audit)})`,
     '',
     '## Call tokens: mint (API key) + redeem (anonymous)',
     '',
-    `${Math.round(callTokens.pairs)} mint+redeem pairs/s (target ≥ ${TARGETS.callTokenPairs}; ${Math.round(callTokens.rps)} requests/s), p50 ${ms(callTokens.p50Ms)} ms, p99 ${ms(callTokens.p99Ms)} ms, ${callTokens.errors} errors.`,
+    `${Math.round(callTokens.pairs)} mint+redeem pairs/s (target ≥ ${TARGETS.callTokenPairs}; ${Math.round(callTokens.rps)} requests/s), p50 ${ms(callTokens.p50Ms)} ms, p99 ${ms(callTokens.p99Ms)} ms, ${callTokens.errors} errors; the service's CPU time per request ${cpuText(callTokens)} ms.`,
     '',
     `## Audit page over ${AUDIT_ROWS.toLocaleString('en')} entries of one org`,
     '',
     `Filled in ${auditPage.filled.toFixed(1)} s. Target: p99 ≤ ${TARGETS.auditPageP99Ms} ms.`,
     '',
-    '| query | requests/s | p50 ms | p99 ms | errors |',
-    '|---|---|---|---|---|',
-    `| newest 100 | ${Math.round(auditPage.newest.rps)} | ${ms(auditPage.newest.p50Ms)} | ${ms(auditPage.newest.p99Ms)} | ${auditPage.newest.errors} |`,
-    `| provider=twilio & actorId, 100 | ${Math.round(auditPage.filtered.rps)} | ${ms(auditPage.filtered.p50Ms)} | ${ms(auditPage.filtered.p99Ms)} | ${auditPage.filtered.errors} |`,
+    '| query | requests/s | p50 ms | p99 ms | errors | service CPU ms per page |',
+    '|---|---|---|---|---|---|',
+    `| newest 100 | ${Math.round(auditPage.newest.rps)} | ${ms(auditPage.newest.p50Ms)} | ${ms(auditPage.newest.p99Ms)} | ${auditPage.newest.errors} | ${cpuText(auditPage.newest)} |`,
+    `| provider=twilio & actorId, 100 | ${Math.round(auditPage.filtered.rps)} | ${ms(auditPage.filtered.p50Ms)} | ${ms(auditPage.filtered.p99Ms)} | ${auditPage.filtered.errors} | ${cpuText(auditPage.filtered)} |`,
     '',
     'Plan of a filtered page (`provider = twilio`):',
     '',
@@ -458,7 +505,12 @@ function formatReport({ mint, bare, naive, audit, callTokens, auditPage, service
   return lines.join('\n');
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
+
+// For scripts that drive one scenario at a time (a profile of the call tokens or the audit pages).
+module.exports = { benchDatabase, startService, setUp, stop, runGet, runCallTokens, runAuditPages, peakRssMb };

@@ -1,4 +1,4 @@
-import { Controller, Get, Query, Res } from '@nestjs/common';
+import { Controller, Get, Header, Query, Res } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiErrorResponse } from '@mintline/common/openapi/api-error-response';
@@ -10,7 +10,7 @@ import { ConfigEventsQuery } from './events/config-events.query';
 import { AuditVerifier, ChainVerification } from './mints/audit-verifier.service';
 import { AuditPublicKeyView, ChainVerificationView, MintAuditExportQueryDto, MintAuditPageView, MintAuditQueryDto } from './mints/mint-audit.dto';
 import { MintAuditExport } from './mints/mint-audit.export';
-import { MintAuditQuery } from './mints/mint-audit.query';
+import { MintAuditPageJson, MintAuditQuery } from './mints/mint-audit.query';
 import { MintStatsQueryDto, MintStatsView } from './stats/mint-stats.dto';
 import { MintStatsQuery } from './stats/mint-stats.query';
 import { MAX_STATS_BUCKETS } from './stats/mint-stats.window';
@@ -33,7 +33,9 @@ export class AuditController {
   @ApiOperation({ summary: 'Every mint attempt of your org, newest first: issued, denied and failed' })
   @ApiOkResponse({ type: MintAuditPageView })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED, also for a cursor this list did not give out' })
-  mintsPage(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintAuditQueryDto): Promise<MintAuditPageView> {
+  // The page comes as its JSON text, rendered by the database (see MintAuditQuery).
+  @Header('content-type', 'application/json; charset=utf-8')
+  mintsPage(@CurrentPrincipal() principal: TenantPrincipal, @Query() query: MintAuditQueryDto): Promise<MintAuditPageJson> {
     const { limit, cursor, ...filter } = query;
     return this.mints.page(principal.orgId, filter, limit ?? 100, cursor);
   }

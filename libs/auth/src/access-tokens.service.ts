@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
+import { AppConfig } from '@mintline/common/config';
 import { isUuid } from '@mintline/common/http/uuid';
+import { Hs256Jwt } from './hs256-jwt';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 900;
 const ISSUER = 'mintline';
@@ -12,32 +13,33 @@ export interface AccessTokenClaims {
   typ: 'access';
 }
 
-/** 15-minute user access tokens: HS256 only, issuer and audience pinned, so `alg: none` never passes. */
+/**
+ * 15-minute user access tokens: HS256 only, issuer and audience pinned, `exp` required, so `alg: none`
+ * never passes. Every authenticated request verifies one: the key is prepared once (see Hs256Jwt).
+ */
 @Injectable()
 export class AccessTokensService {
-  constructor(private readonly jwt: JwtService) {}
+  private readonly jwt: Hs256Jwt;
+
+  constructor(config: AppConfig) {
+    this.jwt = new Hs256Jwt(config.jwtSecret);
+  }
 
   issue(userId: string, orgId: string): Promise<string> {
     const claims: AccessTokenClaims = { sub: userId, org: orgId, typ: 'access' };
-    return this.jwt.signAsync(claims, { algorithm: 'HS256', expiresIn: ACCESS_TOKEN_TTL_SECONDS, issuer: ISSUER, audience: AUDIENCE });
+    return Promise.resolve(this.jwt.sign({ ...claims }, { nowSeconds: nowSeconds(), expiresInSeconds: ACCESS_TOKEN_TTL_SECONDS, issuer: ISSUER, audience: AUDIENCE }));
   }
 
   /** The claims of a valid token, or undefined for anything else (bad signature, expired or no exp, other alg). */
-  async verify(token: string): Promise<AccessTokenClaims | undefined> {
-    try {
-      const claims = await this.jwt.verifyAsync<AccessTokenClaims & { iat: number; exp?: unknown }>(token, {
-        algorithms: ['HS256'],
-        issuer: ISSUER,
-        audience: AUDIENCE,
-      });
-      // Ids are UUIDs; anything else must stay a 401 and never reach a uuid column (a 400 from the database).
-      if (claims.typ !== 'access' || typeof claims.sub !== 'string' || typeof claims.org !== 'string') return undefined;
-      // The library checks exp only when present; a token without one would never expire.
-      if (typeof claims.exp !== 'number') return undefined;
-      if (!isUuid(claims.sub) || !isUuid(claims.org)) return undefined;
-      return claims;
-    } catch {
-      return undefined;
-    }
+  verify(token: string): AccessTokenClaims | undefined {
+    const claims = this.jwt.verify(token, { nowSeconds: nowSeconds(), issuer: ISSUER, audience: AUDIENCE });
+    // Ids are UUIDs; anything else must stay a 401 and never reach a uuid column (a 400 from the database).
+    if (!claims || claims.typ !== 'access' || !isUuid(claims.sub) || !isUuid(claims.org)) return undefined;
+    return { sub: claims.sub, org: claims.org, typ: 'access' };
   }
+}
+
+/** Seconds since the epoch, as JWT times are written (the system clock, as jsonwebtoken read it). */
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
 }

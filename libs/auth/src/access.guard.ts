@@ -1,7 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { FastifyReply } from 'fastify';
-import passport from 'passport';
 import type { FastifyRequest } from 'fastify';
 import { AccessRefusal } from '@mintline/access/access-refusal';
 import { ACCESS_RULE, AccessRule, REQUIRED_FEATURE } from '@mintline/access/access.decorators';
@@ -14,14 +12,21 @@ import { MINT_ROUTE } from '@mintline/access/mint-route';
 import { CacheFreshness } from '@mintline/common/http/request-context';
 import { BearerStrategy } from './bearer.strategy';
 
+/** What a handler declares, read once per handler rather than per request. */
+interface Declared {
+  rule: AccessRule | undefined;
+  mint: boolean;
+  feature: OrgFeature | undefined;
+}
+
 /**
  * The one global guard. Deny by default: a route with no access declaration is refused before any
- * credential is read. Otherwise passport authenticates with the bearer strategy, then the rule is enforced.
+ * credential is read. Otherwise the bearer strategy authenticates, then the rule is enforced.
  *
- * Passport is handed this application's own strategy instance (a fresh object per request, whose
- * prototype is that instance) rather than the name 'bearer': passport's registry of names is
- * process-wide, so by name the last application started in a process would authenticate the requests
- * of every other one (their JWT secret, database and counters).
+ * The strategy is called directly, not through passport's middleware: with one strategy, no sessions
+ * and no redirects, passport only wrapped the call in closures on every request (and its registry of
+ * names is process-wide, so by name the last application started in a process would authenticate the
+ * requests of every other one).
  */
 @Injectable()
 export class AccessGuard implements CanActivate {
@@ -32,12 +37,16 @@ export class AccessGuard implements CanActivate {
     private readonly bus: InvalidationBus,
   ) {}
 
+  /** Declarations by controller class and handler (an inherited handler may serve several classes); fixed once the application has started. */
+  private readonly declared = new WeakMap<object, WeakMap<object, Declared>>();
+
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]);
+    const declared = this.declarationsOf(context);
+    const rule = declared.rule;
     if (!rule) throw ApiError.forbidden('ROUTE_NOT_DECLARED', 'This route declares no access rule and is refused');
     if (rule.kind === 'public') return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user: Principal; freshness?: CacheFreshness }>();
-    if (this.reflector.get<string | undefined>(MINT_ROUTE, context.getHandler()) && this.bus.synced) {
+    if (declared.mint && this.bus.synced) {
       // A mint skips reading the cache epochs here: the statement that commits its audit entry reads
       // them and refuses the entry if they moved since `version`; the pipeline then checks the request
       // again (`recheck`) from fresh caches. A refusal from caches that may be stale is not final:
@@ -69,8 +78,8 @@ export class AccessGuard implements CanActivate {
   private async admit(context: ExecutionContext, rule: AccessRule, request: FastifyRequest & { user: Principal }, final: boolean): Promise<void> {
     // Who a credential belongs to is a cross-tenant question (a key by its hash, a user by id): the
     // resolvers ask it through the database's system handle; everything after is bound to the org.
-    request.user = await this.authenticate(request, context.switchToHttp().getResponse<FastifyReply>());
-    const feature = this.reflector.getAllAndOverride<OrgFeature | undefined>(REQUIRED_FEATURE, [context.getHandler(), context.getClass()]);
+    request.user = await this.bearer.validate(request);
+    const feature = this.declarationsOf(context).feature;
     try {
       const principal = request.user;
       if (feature && principal.kind !== 'operator' && !(await this.features.isEnabled(principal.orgId, feature))) {
@@ -86,15 +95,21 @@ export class AccessGuard implements CanActivate {
     }
   }
 
-  private authenticate(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
-    return new Promise<Principal>((resolve, reject) => {
-      const strategy = Object.create(this.bearer) as passport.Strategy;
-      const done = (error: unknown, user: Principal | false | undefined) => {
-        if (error) reject(error);
-        else if (!user) reject(ApiError.unauthorized());
-        else resolve(user);
+  private declarationsOf(context: ExecutionContext): Declared {
+    const handler = context.getHandler();
+    const cls = context.getClass();
+    let ofClass = this.declared.get(cls);
+    if (!ofClass) this.declared.set(cls, (ofClass = new WeakMap()));
+    let declared = ofClass.get(handler);
+    if (!declared) {
+      const targets = [handler, cls];
+      declared = {
+        rule: this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, targets),
+        mint: Boolean(this.reflector.get<string | undefined>(MINT_ROUTE, handler)),
+        feature: this.reflector.getAllAndOverride<OrgFeature | undefined>(REQUIRED_FEATURE, targets),
       };
-      passport.authenticate(strategy, { session: false }, done)(request, reply, (error: unknown) => reject(error ?? ApiError.unauthorized()));
-    });
+      ofClass.set(handler, declared);
+    }
+    return declared;
   }
 }

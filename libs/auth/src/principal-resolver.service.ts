@@ -8,7 +8,7 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import { UsersRepository, UserStatus } from '@mintline/tenancy/users/users.repository';
 import { AccessTokensService } from './access-tokens.service';
 import { ApiKeysService } from './api-keys/api-keys.service';
-import { isOperatorToken } from './operator-token';
+import { operatorTokenCheck } from './operator-token';
 import type { Principal } from '@mintline/access/principal';
 import { ROLE_SCOPES } from '@mintline/access/scopes';
 
@@ -20,27 +20,29 @@ import { ROLE_SCOPES } from '@mintline/access/scopes';
 export class PrincipalResolver {
   /** Users' status by id; a change to a user is published on the bus and drops its entry everywhere. */
   private readonly users: ReadThroughCache<UserStatus | null>;
+  private readonly isOperatorToken: (presented: string) => boolean;
 
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly accessTokens: AccessTokensService,
     private readonly apiKeys: ApiKeysService,
     private readonly clock: Clock,
     private readonly db: Db,
     bus: InvalidationBus,
   ) {
+    this.isOperatorToken = operatorTokenCheck(config.operatorToken);
     this.users = new ReadThroughCache(bus, 'user', { ttlMs: 60_000, maxEntries: 100_000, now: () => clock.nowMs() });
   }
 
   async resolve(credential: { value: string; via: 'bearer' | 'x-api-key' }): Promise<Principal> {
     if (credential.via === 'x-api-key') return this.apiKeys.authenticate(credential.value);
-    if (isOperatorToken(credential.value, this.config.operatorToken)) return { kind: 'operator', orgId: null, scopes: [] };
+    if (this.isOperatorToken(credential.value)) return { kind: 'operator', orgId: null, scopes: [] };
     if (credential.value.startsWith('mlk_')) return this.apiKeys.authenticate(credential.value);
     return this.resolveAccessToken(credential.value);
   }
 
   private async resolveAccessToken(token: string): Promise<Principal> {
-    const claims = await this.accessTokens.verify(token);
+    const claims = this.accessTokens.verify(token);
     if (!claims) throw ApiError.unauthorized('Invalid or expired access token');
     const user = await this.users.get(claims.sub, async () => (await UsersRepository.statusById(this.db.system('principal by user id'), claims.sub)) ?? null);
     if (!user || user.org_id !== claims.org) throw ApiError.unauthorized('User no longer exists');

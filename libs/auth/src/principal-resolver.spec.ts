@@ -1,4 +1,3 @@
-import { JwtService } from '@nestjs/jwt';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as jwt from 'jsonwebtoken';
 import type { Db } from '@mintline/common/database/db';
@@ -38,7 +37,7 @@ interface UserRow {
 
 function setUp(options: { operatorToken?: string | null; live?: boolean } = {}) {
   const config = new AppConfig({ operatorToken: options.operatorToken === null ? undefined : (options.operatorToken ?? OPERATOR_TOKEN), jwtSecret: SECRET } as never);
-  const accessTokens = new AccessTokensService(new JwtService({ secret: SECRET }));
+  const accessTokens = new AccessTokensService(config);
   const apiKeyPrincipal: Principal = { kind: 'api_key', orgId: ORG, apiKeyId: 'k1', ownerOrgId: ORG, scopes: ['READ_AUDIT'] };
   const authenticate = jest.fn().mockResolvedValue(apiKeyPrincipal);
   const rows = new Map<string, UserRow>([[USER, { org_id: ORG, role: 'agent', disabled: false }]]);

@@ -79,6 +79,17 @@ describe('chainHash', () => {
     expect(chainHash(previous, content)).toHaveLength(32);
   });
 
+  it('is the same for texts of any length, also past the reused buffer (and one after another)', () => {
+    const previous = Buffer.alloc(32, 0x5c);
+    for (const length of [0, 100, 5461, 5462, 20_000, 3]) {
+      const content = entry({ userAgent: '☎'.repeat(length) });
+      const expected = createHash('sha256')
+        .update(Buffer.concat([previous, Buffer.from(canonicalContent(content), 'utf8')]))
+        .digest();
+      expect({ length, hash: chainHash(previous, content).toString('hex') }).toEqual({ length, hash: expected.toString('hex') });
+    }
+  });
+
   it('starts from a genesis hash of 32 zero bytes', () => {
     expect(GENESIS_HASH).toEqual(Buffer.alloc(32));
   });

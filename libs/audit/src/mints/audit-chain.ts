@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /** The hash before an org's first entry. */
 export const GENESIS_HASH = Buffer.alloc(32);
@@ -51,12 +51,23 @@ export function canonicalContent(entry: ChainedContent): string {
   ]);
 }
 
+/**
+ * Where the previous hash and the canonical text are laid side by side for one-shot hashing: hashing is
+ * synchronous, so one buffer serves every entry (a Hash object per entry was a visible share of a mint).
+ */
+const scratch = Buffer.allocUnsafe(16 * 1024);
+
 /** hash = SHA-256(previous hash ‖ canonical content). */
 export function chainHash(previous: Buffer, entry: ChainedContent): Buffer {
-  return createHash('sha256').update(previous).update(canonicalContent(entry), 'utf8').digest();
+  const text = canonicalContent(entry);
+  // A UTF-16 code unit is at most 3 bytes of UTF-8; a text that might not fit takes the streaming path.
+  if (previous.length + text.length * 3 > scratch.length) return createHash('sha256').update(previous).update(text, 'utf8').digest();
+  previous.copy(scratch, 0);
+  const end = previous.length + scratch.write(text, previous.length, 'utf8');
+  return hash('sha256', scratch.subarray(0, end), 'buffer');
 }
 
 /** The first 16 hex characters of SHA-256 of the token: enough to match a token to its entry, useless to replay. */
 export function tokenFingerprint(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex').slice(0, 16);
+  return hash('sha256', token, 'hex').slice(0, 16);
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { CursorCodec } from '../paging/cursor-codec';
-import { MintAuditEntryView, MintAuditFilterDto, MintAuditPageView } from './mint-audit.dto';
+import { MintAuditEntryView, MintAuditFilterDto } from './mint-audit.dto';
 import { MintAuditRepository, MintAuditRow, MintCursor } from './mint-audit.repository';
 
 export function toMintAuditView(row: MintAuditRow): MintAuditEntryView {
@@ -25,9 +25,17 @@ export function toMintAuditView(row: MintAuditRow): MintAuditEntryView {
   };
 }
 
+/** The JSON text of a MintAuditPageView (the database renders its entries); served as it is. */
+export type MintAuditPageJson = string & { readonly __mintAuditPage: true };
+
 /**
  * Mint history of one org, newest first by (at, seq) — the chain order, since `at` never goes backwards
  * along a chain and seq never repeats — with signed cursors that continue from the last (at, seq).
+ *
+ * A page is the service's heaviest answer (up to 500 entries); measured over a million entries, parsing
+ * each row into a Date-bearing object, mapping it to its view and serialising that again took most of a
+ * page's CPU. So PostgreSQL renders each entry as its JSON and the page is joined from those texts (see
+ * MintAuditRepository.page).
  */
 @Injectable()
 export class MintAuditQuery {
@@ -36,13 +44,11 @@ export class MintAuditQuery {
     private readonly cursors: CursorCodec,
   ) {}
 
-  async page(orgId: string, filter: MintAuditFilterDto, limit = 100, cursor?: string): Promise<MintAuditPageView> {
+  async page(orgId: string, filter: MintAuditFilterDto, limit = 100, cursor?: string): Promise<MintAuditPageJson> {
     const before = cursor ? this.decodeCursor(orgId, cursor) : undefined;
-    const rows = await MintAuditRepository.page(this.db.forOrg(orgId), filter, limit + 1, before);
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    const nextCursor = rows.length > limit && last ? this.cursors.encode('mints', orgId, { at: last.at.toISOString(), seq: Number(last.seq) }) : null;
-    return { items: items.map(toMintAuditView), nextCursor };
+    const page = await MintAuditRepository.page(this.db.forOrg(orgId), filter, limit, before);
+    const nextCursor = page.more ? this.cursors.encode('mints', orgId, { at: page.last_at!, seq: Number(page.last_seq) }) : null;
+    return `{"items":[${page.items ?? ''}],"nextCursor":${JSON.stringify(nextCursor)}}` as MintAuditPageJson;
   }
 
   private decodeCursor(orgId: string, cursor: string): MintCursor {

@@ -31,13 +31,19 @@ interface HeadMove {
   expectedHash: Buffer;
   seq: number;
   hash: Buffer;
+  /** `hash` in hex, as the batch statement takes it. */
+  hashHex: string;
   at: number;
+  /** `at` as a Date and as the statement's text: every entry of the org in this batch has it. */
+  atDate: Date;
+  atIso: string;
 }
 
 interface ChainedRow {
   content: ChainedContent;
-  prevHash: Buffer;
-  hash: Buffer;
+  /** The previous and this entry's hashes in hex: each hash is encoded once, as its entry's and the next one's. */
+  prevHex: string;
+  hashHex: string;
 }
 
 type Unchained = Omit<ChainedContent, 'seq' | 'at'>;
@@ -257,14 +263,27 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
       let move = moves.get(entry.orgId);
       if (!move) {
         const head = this.heads.get(entry.orgId)!;
-        move = { orgId: entry.orgId, expectedSeq: head.seq, expectedHash: head.hash, seq: head.seq, hash: head.hash, at: Math.max(now, head.at) };
+        const at = Math.max(now, head.at);
+        const atDate = new Date(at);
+        move = {
+          orgId: entry.orgId,
+          expectedSeq: head.seq,
+          expectedHash: head.hash,
+          seq: head.seq,
+          hash: head.hash,
+          hashHex: head.hash.toString('hex'),
+          at,
+          atDate,
+          atIso: atDate.toISOString(),
+        };
         moves.set(entry.orgId, move);
       }
-      const content: ChainedContent = { ...entry, seq: move.seq + 1, at: new Date(move.at) };
+      const content: ChainedContent = { ...entry, seq: move.seq + 1, at: move.atDate };
       const hash = chainHash(move.hash, content);
-      const row = { content, prevHash: move.hash, hash };
+      const row: ChainedRow = { content, prevHex: move.hashHex, hashHex: hash.toString('hex') };
       move.seq = content.seq;
       move.hash = hash;
+      move.hashHex = row.hashHex;
       return row;
     });
     // The next batch continues from here, before this one has committed (batches overlap); if this one
@@ -285,11 +304,12 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
     moves: HeadMove[],
     expected: Record<string, string>,
   ): Promise<{ moved: Set<string>; epochs: Array<{ topic: string; epoch: string }> }> {
-    const entries = rows.map(({ content: c, prevHash, hash }) => ({
+    const atIso = new Map(moves.map((move) => [move.orgId, move.atIso]));
+    const entries = rows.map(({ content: c, prevHex, hashHex }) => ({
       id: c.id,
       org_id: c.orgId,
       seq: c.seq,
-      at: c.at.toISOString(),
+      at: atIso.get(c.orgId),
       provider: c.provider,
       action: c.action,
       actor_kind: c.actorKind,
@@ -303,16 +323,16 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
       ip: c.ip,
       user_agent: c.userAgent,
       request_id: c.requestId,
-      prev_hash: prevHash.toString('hex'),
-      hash: hash.toString('hex'),
+      prev_hash: prevHex,
+      hash: hashHex,
     }));
     const heads = moves.map((m) => ({
       org_id: m.orgId,
       expected_seq: m.expectedSeq,
       expected_hash: m.expectedHash.toString('hex'),
       seq: m.seq,
-      hash: m.hash.toString('hex'),
-      at: new Date(m.at).toISOString(),
+      hash: m.hashHex,
+      at: m.atIso,
     }));
     const entriesJson = JSON.stringify(entries);
     const headsJson = JSON.stringify(heads);

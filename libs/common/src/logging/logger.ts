@@ -22,10 +22,12 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * Without a destination, logs go to stdout asynchronously: lines written while a write is pending are
- * coalesced into one, so a log line per request does not cost a system call per request.
+ * Without a destination, logs go to stdout asynchronously, in writes of at least 4 KiB, and at least
+ * every quarter second whatever has gathered: a log line per request then costs a write per twenty-odd
+ * requests (measured: a write per request was 5% of a mint's CPU, in the writes and their callbacks).
+ * Pino flushes what is left when the process exits.
  */
-export function createLogger(level: string, destination: DestinationStream = pino.destination({ dest: 1, sync: false })): Logger {
+export function createLogger(level: string, destination: DestinationStream = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 })): Logger {
   return pino(
     {
       level,

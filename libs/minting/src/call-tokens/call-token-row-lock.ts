@@ -1,6 +1,5 @@
 import type { TenantDb, TenantTx } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
-import { CallTokensRepository } from './call-tokens.repository';
 
 /** PostgreSQL's lock_not_available: a `FOR UPDATE NOWAIT` found the row locked by another transaction. */
 const LOCK_NOT_AVAILABLE = '55P03';
@@ -42,20 +41,17 @@ export class CallTokenRowLock {
   }
 
   /**
-   * Locks the call token row `id` (NOWAIT) in a new transaction of `db` and runs `work` in it; the
+   * Runs `work` in a new transaction of `db`, whose first statement locks the call token's row (FOR
+   * UPDATE NOWAIT, see CallTokensRepository: BEGIN, the tenant and that statement travel together); the
    * transaction commits when `work` returns and rolls back when it throws (see Db.transaction: with no
    * answer from the database, or the audit refused, the connection is closed instead, which ends the
    * transaction at once where a ROLLBACK on a silent server would wait out one more timeout). Answers
    * BUSY when the row is locked (or when `work` does, having found the row changed since it was read).
    */
-  async locked<T>(db: TenantDb, id: string, work: (tx: TenantTx) => Promise<T | typeof BUSY>): Promise<T | typeof BUSY> {
+  async locked<T>(db: TenantDb, work: (tx: TenantTx) => Promise<T | typeof BUSY>): Promise<T | typeof BUSY> {
     await this.acquire();
     try {
-      return await db.transaction(async (tx) => {
-        // BEGIN, the tenant and the lock in one round trip.
-        await CallTokensRepository.lockNowait(tx, id);
-        return work(tx);
-      });
+      return await db.transaction(work);
     } catch (error) {
       if (sqlState(error) === LOCK_NOT_AVAILABLE) return BUSY;
       throw error;

@@ -37,13 +37,17 @@ const INSERT = prepared(
 );
 const BY_ID = prepared('call_tokens_by_id', `SELECT ${COLUMNS} FROM call_tokens t WHERE t.id = $1 AND t.org_id = $2`);
 const BY_HASH = prepared('call_tokens_by_hash', `SELECT ${COLUMNS} FROM call_tokens t WHERE t.token_hash = $1`);
-const LOCK_NOWAIT = prepared('call_tokens_lock', 'SELECT 1 FROM call_tokens WHERE id = $1 FOR UPDATE NOWAIT');
-const REVOKE = prepared('call_tokens_revoke', 'UPDATE call_tokens SET revoked_at = $2 WHERE id = $1 AND redeemed_at IS NULL AND revoked_at IS NULL RETURNING id');
+/**
+ * The row, locked without waiting (see CallTokenRowLock): the first statement of a redemption's or a
+ * revocation's transaction takes the lock itself, in the round trip that opens the transaction.
+ */
+const LOCKED_ID = '(SELECT l.id FROM call_tokens l WHERE l.id = $1 FOR UPDATE NOWAIT)';
+const REVOKE = prepared('call_tokens_revoke', `UPDATE call_tokens SET revoked_at = $2 WHERE id = ${LOCKED_ID} AND redeemed_at IS NULL AND revoked_at IS NULL RETURNING id`);
 const WITHDRAW = prepared('call_tokens_withdraw', 'UPDATE call_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL');
 const REDEEM = prepared(
   'call_tokens_redeem',
   `UPDATE call_tokens t SET redeemed_at = $2, session_id = $3
-    WHERE t.id = $1 AND t.redeemed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2 AND ${USABLE}
+    WHERE t.id = ${LOCKED_ID} AND t.redeemed_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > $2 AND ${USABLE}
     RETURNING t.id`,
 );
 
@@ -66,17 +70,12 @@ export const CallTokensRepository = {
     await db.execute(WITHDRAW, [id, at]);
   },
 
-  /** Locks the token's row until `tx` ends, or fails at once with 55P03 (lock_not_available) if another transaction holds it. */
-  async lockNowait(tx: TenantTx, id: string): Promise<void> {
-    await tx.query(LOCK_NOWAIT, [id]);
-  },
-
-  /** Revokes an unredeemed, unrevoked token within `tx` (which holds its row); false if it was not. */
+  /** Locks the row (NOWAIT) and revokes the token within `tx` if it is unredeemed and unrevoked; false if it was not. */
   async revoke(tx: TenantTx, id: string, at: Date): Promise<boolean> {
     return (await tx.query(REVOKE, [id, at])).length > 0;
   },
 
-  /** Redeems the token within `tx` (which holds its row) if it still may be; false if it may not. */
+  /** Locks the row (NOWAIT) and redeems the token within `tx` if it still may be; false if it may not. */
   async redeem(tx: TenantTx, id: string, at: Date, sessionId: string): Promise<boolean> {
     return (await tx.query(REDEEM, [id, at, sessionId])).length > 0;
   },

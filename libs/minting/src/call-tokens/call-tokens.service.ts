@@ -114,7 +114,7 @@ export class CallTokensService {
       if (!row) throw ApiError.notFound('Call token not found');
       if (row.redeemed_at) throw ApiError.conflict('TOKEN_REDEEMED', 'The token was already redeemed');
       if (row.revoked_at) return;
-      return this.rowLock.locked(db, id, async (tx) => {
+      return this.rowLock.locked(db, async (tx) => {
         // Redeemed or revoked since it was read: look again and answer as that outcome would have.
         if (!(await CallTokensRepository.revoke(tx, id, this.clock.now()))) return BUSY;
         await this.audit.record(
@@ -157,7 +157,7 @@ export class CallTokensService {
         throw refusal;
       }
       const sessionId = randomUUID();
-      return this.rowLock.locked(this.db.forOrg(row.org_id), row.id, async (tx) => {
+      return this.rowLock.locked(this.db.forOrg(row.org_id), async (tx) => {
         // Redeemed, revoked or made unusable since it was read: look again, and refuse for that.
         if (!(await CallTokensRepository.redeem(tx, row.id, now, sessionId))) return BUSY;
         // Throws (503) when the entry cannot be committed; the redemption then rolls back with it.
