@@ -20,7 +20,7 @@ export const SINCH_VOICE = defineProvider({
       applicationKey: { type: 'string', maxLength: 2048 },
       callerIdentifier: { type: 'string', maxLength: 16, description: "The user's default sinch caller ID (E.164), or an empty string" },
     },
-    grant: () => ({ room: null, ttlSeconds: SINCH_REGISTRATION_TOKEN_TTL_SECONDS, fixedTtl: true, publish: 'default' }),
+    grant: () => ({ room: null, ttlSeconds: SINCH_REGISTRATION_TOKEN_TTL_SECONDS, fixedTtl: true, publish: 'none' }),
     target: (_request, fields) => `sinch:${fields.applicationKey}`,
     minter: SinchVoiceTokens,
   },

@@ -32,8 +32,8 @@ export const VONAGE = defineProvider({
       applicationId: { type: 'string', format: 'uuid' },
       sub: { type: 'string', format: 'uuid', description: "The Vonage user the token is for: the user's id" },
     },
-    // The Client SDK's rights are the ACL's, which has no publish-only part to withhold.
-    grant: (request) => ({ room: null, ttlSeconds: request.ttlSeconds, fixedTtl: false, publish: 'default' }),
+    // The Client SDK's rights are the ACL's, which has no publish-only part: nothing a publish rule could withhold.
+    grant: (request) => ({ room: null, ttlSeconds: request.ttlSeconds, fixedTtl: false, publish: 'none' }),
     target: (_request, fields) => `vonage:${fields.applicationId}`,
     minter: VonageTokens,
   },
