@@ -19,8 +19,13 @@ const valid = { sub: 'u', org: 'o', typ: 'access', iat: NOW - 10, exp: NOW + 890
 describe('Hs256Jwt', () => {
   const jwt = new Hs256Jwt(SECRET);
 
-  it('verifies what it signs, and jsonwebtoken agrees both ways', () => {
-    const token = jwt.sign({ sub: 'u', org: 'o', typ: 'access' }, { nowSeconds: NOW, expiresInSeconds: 900, issuer: 'mintline', audience: 'mintline-api' });
+  it('verifies what jsonwebtoken (under @nestjs/jwt) signs, and jsonwebtoken agrees with what it accepts', () => {
+    const token = jsonwebtoken.sign({ sub: 'u', org: 'o', typ: 'access', iat: NOW }, SECRET, {
+      algorithm: 'HS256',
+      expiresIn: 900,
+      issuer: 'mintline',
+      audience: 'mintline-api',
+    });
     expect(jwt.verify(token, CHECK)).toEqual({ sub: 'u', org: 'o', typ: 'access', iat: NOW, exp: NOW + 900, aud: 'mintline-api', iss: 'mintline' });
     expect(jsonwebtoken.verify(token, SECRET, { algorithms: ['HS256'], issuer: 'mintline', audience: 'mintline-api', clockTimestamp: NOW })).toMatchObject({ sub: 'u' });
     const theirs = jsonwebtoken.sign({ sub: 'u' }, SECRET, { algorithm: 'HS256', issuer: 'mintline', audience: 'mintline-api', expiresIn: 60 });

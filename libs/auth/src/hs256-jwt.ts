@@ -9,7 +9,7 @@ export interface Hs256Claims {
   [claim: string]: unknown;
 }
 
-/** The one header this service writes; a token whose header says anything else is refused. */
+/** The header the service's tokens carry (@nestjs/jwt writes exactly this); a token whose header says anything else is refused. */
 const HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' }), 'utf8').toString('base64url');
 /** Longer than any token this service issues, by far: a bigger one is refused before any work. */
 const MAX_TOKEN_LENGTH = 4096;
@@ -18,8 +18,8 @@ const SIGNATURE_LENGTH = 43;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
- * Compact JWS with HS256, issued and verified here with one prepared key (RFC 7515, 7519, 8725), in
- * place of jsonwebtoken on the hot path (every request with an access token verifies one). Checks:
+ * Compact JWS with HS256, verified with one prepared key (RFC 7515, 7519, 8725), in place of
+ * jsonwebtoken on the hot path (every request with an access token verifies one). Checks:
  * - the algorithm is pinned: the header must be exactly {"alg":"HS256","typ":"JWT"} or another
  *   spelling of those two fields only, so `none`, another algorithm, `kid`, `jku`, `crit`... are refused;
  * - the signature is the MAC of the first two parts, compared in constant time, in its one canonical
@@ -32,12 +32,6 @@ export class Hs256Jwt {
 
   constructor(secret: string | Buffer) {
     this.key = createSecretKey(typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret);
-  }
-
-  sign(claims: Record<string, unknown>, options: { nowSeconds: number; expiresInSeconds: number; issuer: string; audience: string }): string {
-    const payload: Hs256Claims = { ...claims, iat: options.nowSeconds, exp: options.nowSeconds + options.expiresInSeconds, aud: options.audience, iss: options.issuer };
-    const signingInput = `${HEADER}.${Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url')}`;
-    return `${signingInput}.${this.mac(signingInput).toString('base64url')}`;
   }
 
   /** The claims of a token this key signed that is valid at `nowSeconds` for this issuer and audience, else undefined. */

@@ -1,3 +1,4 @@
+import { JwtService } from '@nestjs/jwt';
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as jwt from 'jsonwebtoken';
 import type { Db } from '@mintline/common/database/db';
@@ -37,7 +38,7 @@ interface UserRow {
 
 function setUp(options: { operatorToken?: string | null; live?: boolean } = {}) {
   const config = new AppConfig({ operatorToken: options.operatorToken === null ? undefined : (options.operatorToken ?? OPERATOR_TOKEN), jwtSecret: SECRET } as never);
-  const accessTokens = new AccessTokensService(config);
+  const accessTokens = new AccessTokensService(config, new JwtService({ secret: SECRET, signOptions: { algorithm: 'HS256' } }));
   const apiKeyPrincipal: Principal = { kind: 'api_key', orgId: ORG, apiKeyId: 'k1', ownerOrgId: ORG, scopes: ['READ_AUDIT'] };
   const authenticate = jest.fn().mockResolvedValue(apiKeyPrincipal);
   const rows = new Map<string, UserRow>([[USER, { org_id: ORG, role: 'agent', disabled: false }]]);
