@@ -1,3 +1,4 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { startSignalWireFake, SignalWireFake } from './fakes/signalwire.fake';
 import { expectError, expectStatus } from './support/assertions';
 import { AuditRefusal, chainSeqs, mintAuditCount, mintMetrics, refuseAuditWrites, restoreAuditWrites } from './support/audit-outage';
@@ -9,7 +10,7 @@ import { startTestApp, TestApp } from './support/test-app';
 
 /**
  * "A token is never handed out unless its audit entry is committed first" (API.md, Minting), on every
- * path that hands something out or changes a token's fate: Sinch and Twilio voice, SignalWire chat, call
+ * path that hands something out or changes a token's fate: Sinch and Twilio voice, the token routes (Twilio, LiveKit, Vonage), SignalWire chat, call
  * token mint, revoke and redeem. The audit storage refuses writes through a real PostgreSQL trigger; each
  * path must answer 503 UNAVAILABLE, show the token neither in the answer nor in the log, change nothing
  * (audit entries, mint metrics, the token's state), and work again, without a hole in the chain, once the
@@ -38,6 +39,9 @@ beforeAll(async () => {
   await putSinchVoice(org.admin, 'a32e5a8d-f7d8-411c-9645-9038e8dd051d', randomSinchSecret());
   expectStatus(await org.admin.put('/api/credentials/twilio', twilioCredentials()), 200);
   expectStatus(await org.admin.put('/api/credentials/signalwire', { spaceUrl: sw.spaceUrl, projectId: sw.projectId, apiToken: sw.apiToken }), 200);
+  expectStatus(await org.admin.put('/api/credentials/livekit', { url: 'wss://example.livekit.cloud', apiKey: 'APIfailclosed', apiSecret: 'fail-closed-livekit-secret' }), 200);
+  const vonageKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  expectStatus(await org.admin.put('/api/credentials/vonage', { applicationId: randomUUID(), privateKey: vonageKey }), 200);
   const twilio = await org.admin.get('/api/calls/token/twilio');
   expectStatus(twilio, 200);
   twilioHeader = twilio.body.token.split('.')[0];
@@ -87,6 +91,35 @@ const PATHS: Path[] = [
     prepare: async () => undefined,
     attempt: () => org.admin.get('/api/calls/token/twilio'),
     secrets: () => [twilioHeader],
+    patterns: [],
+    success: 200,
+  },
+  {
+    name: 'Twilio (POST /api/tokens/twilio)',
+    provider: 'twilio',
+    prepare: async () => undefined,
+    attempt: () => org.admin.post('/api/tokens/twilio', { video: { room: 'fail-closed' } }),
+    secrets: () => [twilioHeader],
+    patterns: [],
+    success: 200,
+  },
+  {
+    name: 'LiveKit (POST /api/tokens/livekit)',
+    provider: 'livekit',
+    prepare: async () => undefined,
+    attempt: () => org.admin.post('/api/tokens/livekit', { room: 'fail-closed' }),
+    // The start of every LiveKit join token's claims: {"video":{"roomJoin":
+    secrets: () => [Buffer.from('{"video":{"roomJoin":').toString('base64url').slice(0, 24)],
+    patterns: [],
+    success: 200,
+  },
+  {
+    name: 'Vonage (POST /api/tokens/vonage)',
+    provider: 'vonage',
+    prepare: async () => undefined,
+    attempt: () => org.admin.post('/api/tokens/vonage', {}),
+    // The start of every Vonage Client SDK token's claims: {"application_id":
+    secrets: () => [Buffer.from('{"application_id":').toString('base64url').slice(0, 20)],
     patterns: [],
     success: 200,
   },
