@@ -1,5 +1,6 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { startSignalWireFake, SignalWireFake } from './fakes/signalwire.fake';
+import { startTelnyxFake, TelnyxFake } from './fakes/telnyx.fake';
 import { expectError, expectStatus } from './support/assertions';
 import { AuditRefusal, chainSeqs, mintAuditCount, mintMetrics, refuseAuditWrites, restoreAuditWrites } from './support/audit-outage';
 import { createEndpoint, mintCallToken, setOrg } from './support/call-tokens';
@@ -10,7 +11,7 @@ import { startTestApp, TestApp } from './support/test-app';
 
 /**
  * "A token is never handed out unless its audit entry is committed first" (API.md, Minting), on every
- * path that hands something out or changes a token's fate: Sinch and Twilio voice, the token routes (Twilio, LiveKit, Vonage), SignalWire chat, call
+ * path that hands something out or changes a token's fate: Sinch and Twilio voice, the token routes (Twilio, LiveKit, Vonage, Agora, Telnyx), SignalWire chat, call
  * token mint, revoke and redeem. The audit storage refuses writes through a real PostgreSQL trigger; each
  * path must answer 503 UNAVAILABLE, show the token neither in the answer nor in the log, change nothing
  * (audit entries, mint metrics, the token's state), and work again, without a hole in the chain, once the
@@ -25,6 +26,7 @@ const CALL_TOKEN = /mct_[A-Za-z0-9_-]{43}/;
 
 let app: TestApp;
 let sw: SignalWireFake;
+let telnyx: TelnyxFake;
 let org: OrgFixture;
 let endpointId: string;
 /** The header segment of this org's Twilio tokens (the same for every token of these credentials). */
@@ -32,6 +34,7 @@ let twilioHeader: string;
 
 beforeAll(async () => {
   sw = await startSignalWireFake();
+  telnyx = await startTelnyxFake();
   app = await startTestApp({ config: { allowInsecureProviderUrls: true } });
   org = await createOrgWithAdmin(app, 'Fail Closed Co');
   await setOrg(org, { features: { webrtc: true } });
@@ -42,6 +45,8 @@ beforeAll(async () => {
   expectStatus(await org.admin.put('/api/credentials/livekit', { url: 'wss://example.livekit.cloud', apiKey: 'APIfailclosed', apiSecret: 'fail-closed-livekit-secret' }), 200);
   const vonageKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   expectStatus(await org.admin.put('/api/credentials/vonage', { applicationId: randomUUID(), privateKey: vonageKey }), 200);
+  expectStatus(await org.admin.put('/api/credentials/agora', { appId: randomBytes(16).toString('hex'), appCertificate: randomBytes(16).toString('hex') }), 200);
+  expectStatus(await org.admin.put('/api/credentials/telnyx', { apiKey: telnyx.apiKey, connectionId: telnyx.connectionId, baseUrl: telnyx.url }), 200);
   const twilio = await org.admin.get('/api/calls/token/twilio');
   expectStatus(twilio, 200);
   twilioHeader = twilio.body.token.split('.')[0];
@@ -51,6 +56,7 @@ afterAll(async () => {
   await restoreAuditWrites(app);
   await app?.close();
   await sw?.close();
+  await telnyx?.close();
 });
 
 afterEach(async () => {
@@ -124,6 +130,26 @@ const PATHS: Path[] = [
     success: 200,
   },
   {
+    name: 'Agora (POST /api/tokens/agora)',
+    provider: 'agora',
+    prepare: async () => undefined,
+    attempt: () => org.admin.post('/api/tokens/agora', { channel: 'fail-closed' }),
+    secrets: () => [],
+    // Every AccessToken2: "007" and base64 of a zlib stream (which starts 0x78 0x9c, "eJ").
+    patterns: [/007eJ[A-Za-z0-9+/]{16}/],
+    success: 200,
+  },
+  {
+    name: 'Telnyx (POST /api/tokens/telnyx)',
+    provider: 'telnyx',
+    prepare: async () => undefined,
+    attempt: () => org.admin.post('/api/tokens/telnyx', {}),
+    // Filled in by the test from what Telnyx issued meanwhile.
+    secrets: () => [],
+    patterns: [],
+    success: 200,
+  },
+  {
     name: 'SignalWire chat (POST /api/chat/tokens)',
     provider: 'signalwire-chat',
     prepare: async () => undefined,
@@ -178,6 +204,7 @@ describe.each(PATHS)('$name fails closed', (path) => {
     const auditBefore = await mintAuditCount(app, org.orgId);
     const metricsBefore = await mintMetrics(app);
     const issuedUpstreamBefore = sw.issued.length;
+    const telnyxIssuedBefore = telnyx.tokens.length;
     const logsBefore = app.logs.length;
 
     await refuseAuditWrites(app, refusal);
@@ -189,6 +216,12 @@ describe.each(PATHS)('$name fails closed', (path) => {
     if (path.provider === 'signalwire-chat') {
       // The space did issue tokens: they exist upstream and must go no further.
       const issued = sw.issued.slice(issuedUpstreamBefore).map((item) => item.token);
+      expect(issued).toHaveLength(attempts.length);
+      secrets.push(...issued);
+    }
+    if (path.provider === 'telnyx') {
+      // Telnyx did issue tokens for the user's credential: they must go no further either.
+      const issued = telnyx.tokens.slice(telnyxIssuedBefore).map((item) => item.token);
       expect(issued).toHaveLength(attempts.length);
       secrets.push(...issued);
     }
