@@ -71,7 +71,7 @@ describe('the token routes, as declared', () => {
 
   it('sinch: a fixed 600-second lifetime, nothing to ask', () => {
     const { parse, grant } = route('sinch');
-    expect(grant(parse({}))).toEqual({ room: null, ttlSeconds: 600, fixedTtl: true, publish: 'default' });
+    expect(grant(parse({}))).toEqual({ room: null, ttlSeconds: 600, fixedTtl: true, publish: 'none' });
     expect(problemsOf('sinch', { ttlSeconds: 60 })).toEqual([{ field: 'ttlSeconds', message: 'is not a field of a sinch token request' }]);
   });
 
