@@ -191,6 +191,21 @@ describe('row-level security', () => {
     expect(inTransaction).toEqual([{ org_id: b.orgId }]);
   });
 
+  it('a statement that asks for its generic plan runs under its tenant, and the plan mode ends with it', async () => {
+    const db = app.app.get(Db);
+    const settings = { text: "SELECT current_setting('plan_cache_mode') AS mode, (SELECT array_agg(DISTINCT org_id::text) FROM users) AS orgs" };
+    // One connection, so that the plain statement runs where the generic one did.
+    const pool = (app.app.get(DataSource).driver as unknown as { master: Pool }).master;
+    const held = await Promise.all(Array.from({ length: pool.options.max - 1 }, () => pool.connect()));
+    try {
+      expect(await db.forOrg(a.orgId).query({ ...settings, genericPlan: true })).toEqual([{ mode: 'force_generic_plan', orgs: [a.orgId] }]);
+      expect(await db.forOrg(a.orgId).transaction((tx) => tx.query({ ...settings, genericPlan: true }))).toEqual([{ mode: 'force_generic_plan', orgs: [a.orgId] }]);
+      expect(await db.forOrg(b.orgId).query(settings)).toEqual([{ mode: 'auto', orgs: [b.orgId] }]);
+    } finally {
+      for (const client of held) client.release();
+    }
+  });
+
   it("a pooled connection never carries one request's tenant into the next", async () => {
     // Many requests of both orgs at once, some failing inside their transaction, over the same pool.
     const requests = Array.from({ length: 60 }, (_, i) => {

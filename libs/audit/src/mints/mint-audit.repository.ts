@@ -91,10 +91,15 @@ export function mintAuditWhere(orgId: string, filter: MintAuditFilterDto, before
 /** A timestamp as JavaScript's toISOString writes it (UTC, milliseconds truncated as a Date truncates them). */
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
-/** An entry as the JSON of MintAuditEntryView, fields in its order (see toMintAuditView), rendered by PostgreSQL. */
-const ENTRY_JSON = `json_build_object('id', id, 'orgId', org_id, 'at', ${iso('at')}, 'provider', provider, 'action', action,
-  'actor', json_build_object('kind', actor_kind, 'id', actor_id), 'subjectUserId', subject_user_id, 'target', target, 'outcome', outcome,
-  'code', code, 'tokenFingerprint', token_fingerprint, 'expiresAt', ${iso('expires_at')}, 'ip', ip, 'userAgent', user_agent, 'requestId', request_id)::text`;
+/**
+ * An entry (a row of `newest`) as the columns of MintAuditEntryView, named and ordered as its fields (see
+ * toMintAuditView), for row_to_json: over a page, a third of the cost of json_build_object, which looks up
+ * the type of every argument of every call, and compact (no spaces after colons).
+ */
+const ENTRY_VIEW = `SELECT newest.id, newest.org_id AS "orgId", ${iso('newest.at')} AS at, newest.provider, newest.action,
+  (SELECT actor FROM (SELECT newest.actor_kind AS kind, newest.actor_id AS id) AS actor) AS actor, newest.subject_user_id AS "subjectUserId",
+  newest.target, newest.outcome, newest.code, newest.token_fingerprint AS "tokenFingerprint", ${iso('newest.expires_at')} AS "expiresAt",
+  newest.ip, newest.user_agent AS "userAgent", newest.request_id AS "requestId"`;
 
 /** A page in one row: its entries' JSON joined by commas, the last one's position, and whether more follow. */
 export interface MintAuditPageRow {
@@ -108,7 +113,7 @@ export interface MintAuditPageRow {
 /** Page statements by their WHERE clause, whose text depends on which filters are present, never on their values. */
 const pageStatements = new Map<string, Sql>();
 
-function pageStatement(where: { sql: string; params: unknown[] }): Sql {
+function pageStatement(where: { sql: string; params: unknown[] }, filter: MintAuditFilterDto): Sql {
   let statement = pageStatements.get(where.sql);
   if (!statement) {
     const limitParam = where.params.length + 1;
@@ -118,8 +123,15 @@ function pageStatement(where: { sql: string; params: unknown[] }): Sql {
       // The newest `limit` + 1 entries are read; the extra one only says that another page follows.
       `SELECT string_agg(item, ',' ORDER BY n) FILTER (WHERE n <= $${limitParam}) AS items, max(cursor_at) FILTER (WHERE n = least(total, $${limitParam})) AS last_at,
               max(seq) FILTER (WHERE n = least(total, $${limitParam})) AS last_seq, coalesce(max(total), 0) > $${limitParam} AS more
-         FROM (SELECT ${ENTRY_JSON} AS item, ${iso('at')} AS cursor_at, seq, row_number() OVER (ORDER BY at DESC, seq DESC) AS n, count(*) OVER () AS total
-                 FROM (SELECT * FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC LIMIT $${limitParam} + 1) AS newest) AS page`,
+         FROM (SELECT row_to_json(entry)::text AS item, entry.at AS cursor_at, newest.seq,
+                      row_number() OVER (ORDER BY newest.at DESC, newest.seq DESC) AS n, count(*) OVER () AS total
+                 FROM (SELECT * FROM mint_audit WHERE ${where.sql} ORDER BY at DESC, seq DESC LIMIT $${limitParam} + 1) AS newest
+                CROSS JOIN LATERAL (${ENTRY_VIEW}) AS entry) AS page`,
+      // Planned once per connection: over the monthly partitions planning took 2 to 3 ms against well
+      // under one of execution, and for these filters the generic plan (partitions pruned when it runs)
+      // is the same index walk whatever the values. Not with `action`: no index leads with it and its
+      // values are skewed (nearly every entry a mint), so a rare action is better planned for its value.
+      { genericPlan: !filter.action },
     );
     pageStatements.set(where.sql, statement);
   }
@@ -189,7 +201,7 @@ export const MintAuditRepository = {
    */
   async page(db: TenantDb, filter: MintAuditFilterDto, limit: number, before?: MintCursor): Promise<MintAuditPageRow> {
     const where = mintAuditWhere(db.orgId, filter, before);
-    return (await db.query<MintAuditPageRow>(pageStatement(where), [...where.params, limit]))[0];
+    return (await db.query<MintAuditPageRow>(pageStatement(where, filter), [...where.params, limit]))[0];
   },
 
   /** Every matching entry of the handle's org, newest first, streamed from a cursor of a long read. */

@@ -57,6 +57,11 @@ export type SystemReason =
   'login by email' | 'credential lookup by hash' | 'principal by user id' | 'audit batch of many orgs' | 'operator' | 'cli' | 'retention' | 'key rotation';
 
 const SET_TENANT = prepared('mintline_set_tenant', "SELECT set_config('mintline.tenant', $1, true)");
+/** The same, for a statement that asks for its generic plan (Sql.genericPlan): both settings transaction-local. */
+const SET_TENANT_GENERIC_PLAN = prepared(
+  'mintline_set_tenant_generic_plan',
+  "SELECT set_config('mintline.tenant', $1, true), set_config('plan_cache_mode', 'force_generic_plan', true)",
+);
 const BEGIN: Sql = { text: 'BEGIN' };
 
 /** What a handle can run: a statement (with its tenant, in one round trip), or a transaction. */
@@ -80,7 +85,8 @@ abstract class BoundDb<T extends Tx> {
     const client = listened(await this.pool.connect());
     let failure: unknown;
     try {
-      const { results } = await runBatch(client, [setTenant(this.setting), statementOf(sql, values)]);
+      const statement = statementOf(sql, values);
+      const { results } = await runBatch(client, [setTenant(this.setting, statement), statement]);
       return results[1] as StatementResult<R>;
     } catch (error) {
       failure = error;
@@ -170,7 +176,7 @@ export class Tx {
     const statement = statementOf(sql, values);
     if (this.begun) return (await runBatch(this.client, [statement])).results[0] as StatementResult<T>;
     this.begun = true;
-    const { results } = await runBatch(this.client, [{ sql: BEGIN, values: [] }, setTenant(this.setting), statement]);
+    const { results } = await runBatch(this.client, [{ sql: BEGIN, values: [] }, setTenant(this.setting, statement), statement]);
     return results[2] as StatementResult<T>;
   }
 
@@ -224,8 +230,9 @@ function listened(client: PoolClient): PoolClient {
   return client;
 }
 
-function setTenant(setting: string): Statement {
-  return { sql: SET_TENANT, values: [setting] };
+/** The settings `statement` runs under: the tenant, and the plan mode it asks for (a later statement of a transaction keeps them). */
+function setTenant(setting: string, statement: Statement): Statement {
+  return { sql: statement.sql.genericPlan ? SET_TENANT_GENERIC_PLAN : SET_TENANT, values: [setting] };
 }
 
 function statementOf(sql: Sql | string, values: readonly unknown[]): Statement {

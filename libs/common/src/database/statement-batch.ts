@@ -11,11 +11,19 @@ const { prepareValue } = require('pg/lib/utils') as { prepareValue: (value: unkn
 export interface Sql {
   readonly text: string;
   readonly name?: string;
+  /**
+   * Run with the plan made once for any values (`plan_cache_mode = force_generic_plan`, set for its own
+   * transaction only): for a prepared statement whose best plan does not depend on its values and whose
+   * planning costs more than its execution. PostgreSQL otherwise plans the first five executions for
+   * their values and keeps doing so whenever a generic plan is estimated dearer, which for a statement
+   * over a partitioned table means planning every partition on every execution.
+   */
+  readonly genericPlan?: boolean;
 }
 
 /** A statement of the hot path, prepared once per connection under `name`. */
-export function prepared(name: string, text: string): Sql {
-  return { name, text };
+export function prepared(name: string, text: string, options: { genericPlan?: boolean } = {}): Sql {
+  return options.genericPlan ? { name, text, genericPlan: true } : { name, text };
 }
 
 export interface Statement {
