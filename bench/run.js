@@ -6,10 +6,10 @@
 //
 //   npm run bench                 measure and print
 //   npm run bench -- --write      also write the report to BENCHMARKS.md
-//   npm run bench -- --profile    also run the mint once more against a service started with
-//                                 `node --cpu-prof --cpu-prof-dir=<tmp dir>` and print its self time by
-//                                 package, file and function (bench/cpu-profile.js); the measured
-//                                 numbers come from the unprofiled runs
+//   npm run bench -- --profile    also run the mint, the call tokens and the audit page once more
+//                                 against a service started with `node --cpu-prof --cpu-prof-dir=<tmp dir>`
+//                                 and report its self time in each by package, file and function
+//                                 (bench/cpu-profile.js); the measured numbers come from the unprofiled runs
 //
 // Environment: BENCH_SECONDS (10, per run), BENCH_CONNECTIONS (50), BENCH_AUDIT_ROWS (1000000),
 // DATABASE_URL, LOG_LEVEL (the service's; info). Every run is `wrk -t1 -c50 -d<seconds>s --latency` with
@@ -35,6 +35,8 @@ const PROFILE = process.argv.includes('--profile');
 const APP_KEY = 'a32e5a8d-f7d8-411c-9645-9038e8dd051d';
 const APP_SECRET = 'ax8hTTQJF0OPXL32r1LHMA==';
 // Issue 14's targets on the 2-core development machine.
+/** Connections of the audit page's unsaturated run (the judged runs use BENCH_CONNECTIONS). */
+const FEW_AUDITORS = 5;
 const TARGETS = { rssMb: 250, bareRatio: 0.35, p99Ms: 25, naiveRatio: 3, callTokenPairs: 800, auditPageP99Ms: 50 };
 
 const children = [];
@@ -49,16 +51,16 @@ async function main() {
     const setup = await setUp(service.url, service.operatorToken);
     const mintUrl = `${service.url}/api/calls/token/sinch`;
     await runGet(mintUrl, setup.agentToken, WARMUP_SECONDS);
-    const mint = await measuredCpu(service.child.pid, () => runGet(mintUrl, setup.agentToken, SECONDS));
+    const mint = await measuredCpu(service.child.pid, () => runGet(mintUrl, setup.agentToken, SECONDS), database.url);
     mint.rssMb = peakRssMb(service.child.pid);
     const audit = await auditCheck(service.url, database.url, setup.orgId);
     results.push({ name: 'Mintline: GET /api/calls/token/sinch (audited)', ...mint });
 
-    const callTokens = await measuredCpu(service.child.pid, () => runCallTokens(service.url, setup));
+    const callTokens = await measuredCpu(service.child.pid, () => runCallTokens(service.url, setup), database.url);
     const auditPage = await runAuditPages(service.url, database.url, setup, service.child.pid);
     const serviceRss = peakRssMb(service.child.pid);
     await stop(service.child);
-    const profile = PROFILE ? await profileMint(database.url, service.env, setup) : undefined;
+    const profile = PROFILE ? await profileRuns(database.url, service.env, setup) : undefined;
 
     const bare = await runReference('reference-bare.js', {}, setup);
     results.push({ name: 'bare node:http + HS256 (no database)', ...bare });
@@ -67,10 +69,10 @@ async function main() {
     const naive = await runReference('reference-naive.js', { DATABASE_URL: database.url }, setup, () => naiveSchema(database.url, setup));
     results.push({ name: 'Express + jsonwebtoken + pg (1 read, 1 insert)', ...naive });
 
-    const report = formatReport({ mint, bare, naive, audit, callTokens, auditPage, serviceRss, results });
+    const report = formatReport({ mint, bare, naive, audit, callTokens, auditPage, serviceRss, results, profile });
     console.log(report);
     if (WRITE) writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), report + keptNotes());
-    if (profile) console.log(`\nCPU profile of the mint run (${profile.file}):\n${profile.summary}`);
+    if (profile) console.log(`The profile: ${profile.file}`);
     const failed = checkTargets({ mint, bare, naive, audit, serviceRss, callTokens, auditPage });
     console.log(failed.length ? `\nTargets missed: ${failed.join('; ')}` : '\nAll targets met.');
   } finally {
@@ -260,18 +262,27 @@ async function runAuditPages(url, databaseUrl, setup, pid) {
   );
   await client.query('ANALYZE mint_audit');
   const filled = (Date.now() - started) / 1000;
-  const plan = (
-    await client.query(
-      `EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) SELECT * FROM mint_audit WHERE org_id = $1 AND provider = 'twilio' ORDER BY at DESC, seq DESC LIMIT 101`,
-      [setup.orgId],
-    )
-  ).rows.map((row) => row['QUERY PLAN']);
-  await client.end();
-  const newest = await measuredCpu(pid, () => runGet(`${url}/api/audit/mints?limit=100`, setup.auditorToken, Math.max(3, SECONDS / 2)));
-  const filtered = await measuredCpu(pid, () =>
-    runGet(`${url}/api/audit/mints?limit=100&provider=twilio&actorId=7a1d0000-0000-4000-8000-000000000005`, setup.auditorToken, Math.max(3, SECONDS / 2)),
+  // As the service runs a page: prepared, with the plan made once for any values (see MintAuditRepository).
+  await client.query('SET plan_cache_mode = force_generic_plan');
+  await client.query('PREPARE page(uuid, text, int) AS SELECT * FROM mint_audit WHERE org_id = $1 AND provider = $2 ORDER BY at DESC, seq DESC LIMIT $3 + 1');
+  const plan = (await client.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) EXECUTE page($1, 'twilio', 100)`, [setup.orgId])).rows.map(
+    (row) => row['QUERY PLAN'],
   );
-  return { filled, plan, newest, filtered };
+  await client.end();
+  const newestUrl = `${url}/api/audit/mints?limit=100`;
+  const newest = await measuredCpu(pid, () => runGet(newestUrl, setup.auditorToken, Math.max(3, SECONDS / 2)), databaseUrl);
+  const filtered = await measuredCpu(
+    pid,
+    () => runGet(`${url}/api/audit/mints?limit=100&provider=twilio&actorId=7a1d0000-0000-4000-8000-000000000005`, setup.auditorToken, Math.max(3, SECONDS / 2)),
+    databaseUrl,
+  );
+  // The same page with the service not saturated: a few auditors at once rather than fifty.
+  const fewAuditors = await measuredCpu(
+    pid,
+    () => runWrk(newestUrl, { seconds: Math.max(3, SECONDS / 2), script: 'get.lua', args: [setup.auditorToken], connections: FEW_AUDITORS }),
+    databaseUrl,
+  );
+  return { filled, plan, newest, filtered, fewAuditors };
 }
 
 async function naiveSchema(databaseUrl, setup) {
@@ -306,25 +317,44 @@ async function runReference(script, env, setup, prepare) {
 }
 
 /**
- * The mint once more, against a second instance of the service (same database and secrets) started with
- * --cpu-prof: the profiler slows it, so these numbers are not reported. Node writes the .cpuprofile
- * when the process exits, which the service does on SIGTERM after its graceful shutdown. The profile's
- * clock starts with the process, so the run's window is counted from the spawn.
+ * The three scenarios once more, against a second instance of the service (same database and secrets)
+ * started with --cpu-prof: the profiler slows it, so these numbers are not reported. Node writes the
+ * .cpuprofile when the process exits, which the service does on SIGTERM after its graceful shutdown. The
+ * profile's clock starts with the process, so each run's window is counted from the spawn and only the
+ * samples of the measured runs count (not the start-up, the warm-ups or the shutdown).
  */
-async function profileMint(databaseUrl, env, setup) {
+async function profileRuns(databaseUrl, env, setup) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mintline-bench-profile-'));
   const service = await startService(databaseUrl, { reuse: env, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
-  const url = `${service.url}/api/calls/token/sinch`;
-  await runGet(url, setup.agentToken, WARMUP_SECONDS);
-  // Only the samples of the measured run count: not the start-up, the warm-up or the shutdown.
-  const fromMs = Date.now() - service.startedAt;
-  await runGet(url, setup.agentToken, SECONDS);
-  const toMs = Date.now() - service.startedAt;
+  const windows = [];
+  const profiled = async (name, warmUp, run) => {
+    await warmUp();
+    const fromMs = Date.now() - service.startedAt;
+    await run();
+    windows.push({ name, fromMs, toMs: Date.now() - service.startedAt });
+  };
+  const mintUrl = `${service.url}/api/calls/token/sinch`;
+  const pageUrl = `${service.url}/api/audit/mints?limit=100`;
+  await profiled(
+    'the Sinch mint',
+    () => runGet(mintUrl, setup.agentToken, WARMUP_SECONDS),
+    () => runGet(mintUrl, setup.agentToken, SECONDS),
+  );
+  await profiled(
+    'call tokens (mint + redeem)',
+    () => Promise.resolve(),
+    () => runCallTokens(service.url, setup),
+  );
+  await profiled(
+    'the audit page (newest 100)',
+    () => runGet(pageUrl, setup.auditorToken, WARMUP_SECONDS),
+    () => runGet(pageUrl, setup.auditorToken, Math.max(3, SECONDS / 2)),
+  );
   await stop(service.child);
   const written = readdirSync(dir).filter((name) => name.endsWith('.cpuprofile'));
   if (written.length === 0) throw new Error(`the profiled service wrote no .cpuprofile to ${dir}`);
   const file = path.join(dir, written[0]);
-  return { file, summary: summariseFile(file, { top: 15, fromMs, toMs }) };
+  return { file, runs: windows.map(({ name, fromMs, toMs }) => ({ name, summary: summariseFile(file, { top: 12, fromMs, toMs }) })) };
 }
 
 /** CPU time (user + system) a process has used, in milliseconds; undefined without a pid or /proc. */
@@ -344,16 +374,48 @@ const CLOCK_TICKS = 100;
  * A run with the service's CPU time per request: on a shared machine requests/s and latencies follow
  * the load of others, CPU per request much less (it still grows with cache and core contention).
  */
-async function measuredCpu(pid, run) {
+async function measuredCpu(pid, run, databaseUrl) {
   const before = cpuMs(pid);
+  const backendsBefore = databaseUrl ? await backendCpu(databaseUrl) : undefined;
   const result = await run();
   const after = cpuMs(pid);
   if (before !== undefined && after !== undefined && result.requests > 0) result.cpuMsPerRequest = (after - before) / result.requests;
+  if (backendsBefore && result.requests > 0) {
+    const backendsAfter = await backendCpu(databaseUrl);
+    let spent = 0;
+    for (const [backend, ms] of backendsAfter) spent += ms - (backendsBefore.get(backend) ?? 0);
+    result.dbCpuMsPerRequest = spent / result.requests;
+  }
   return result;
+}
+
+/**
+ * CPU time so far of each PostgreSQL backend serving the service (its pool's connections to the bench
+ * database), by pid: what a request costs the database, on the same machine. A connection opened during
+ * a run counts from zero; one closed during it is lost (the pool keeps its connections while busy).
+ */
+async function backendCpu(databaseUrl) {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'mintline'`);
+    const times = new Map();
+    for (const { pid } of rows) {
+      const ms = cpuMs(pid);
+      if (ms !== undefined) times.set(pid, ms);
+    }
+    return times;
+  } finally {
+    await client.end();
+  }
 }
 
 function cpuText(run) {
   return run.cpuMsPerRequest === undefined ? 'n/a' : run.cpuMsPerRequest.toFixed(2);
+}
+
+function dbCpuText(run) {
+  return run.dbCpuMsPerRequest === undefined ? 'n/a' : run.dbCpuMsPerRequest.toFixed(2);
 }
 
 function peakRssMb(pid) {
@@ -419,6 +481,24 @@ function keptNotes() {
   return at === -1 ? '' : `\n${current.slice(at)}`;
 }
 
+function pageRow(name, connections, run) {
+  return `| ${name} | ${connections} | ${Math.round(run.rps)} | ${ms(run.p50Ms)} | ${ms(run.p99Ms)} | ${run.errors} | ${cpuText(run)} | ${dbCpuText(run)} |`;
+}
+
+/** With --profile: where the service's CPU went in each scenario (the profiled instance's runs, not reported above). */
+function profileSection(profile) {
+  if (!profile) return [];
+  const lines = [
+    '## CPU profiles',
+    '',
+    'Each scenario run once more against an instance started with `--cpu-prof` (self time; the profiler slows it, so',
+    'its numbers are not the ones above).',
+    '',
+  ];
+  for (const run of profile.runs) lines.push(`### ${run.name}`, '', '```', run.summary.trimEnd(), '```', '');
+  return lines;
+}
+
 /** Latencies to a tenth of a millisecond: wrk measures in microseconds. */
 function ms(value) {
   return value.toFixed(1);
@@ -444,12 +524,13 @@ function explanation() {
     "The audit check uses the service's own counts (its /metrics), not wrk's: the audit entries committed must equal the",
     'tokens it released, and its 200s may fall short of those only by the requests wrk cuts off in flight when a run',
     "ends (at most one per connection). Peak RSS is the process's high-water mark (VmHWM). The service's CPU time per request",
-    '(user + system, from /proc, over the measured run) is the figure that least follows the load of other processes.',
+    '(user + system, from /proc, over the measured run) is the figure that least follows the load of other processes;',
+    "PostgreSQL's is that of the backends serving the service's pool, read the same way.",
     "Call tokens: a connection's next request redeems a token minted earlier in the run when one is waiting, else mints",
     '(bench/wrk/call-tokens.lua); pairs/s is successful redeems per second.',
     '',
-    'Flags: `npm run bench -- --write` writes this file; `npm run bench -- --profile` also runs the mint once more against',
-    'a service started with `node --cpu-prof --cpu-prof-dir=<tmp dir>` and prints its self time by package, file and',
+    'Flags: `npm run bench -- --write` writes this file; `npm run bench -- --profile` also runs each scenario once more against',
+    'a service started with `node --cpu-prof --cpu-prof-dir=<tmp dir>` and reports its self time in each by package, file and',
     'function (bench/cpu-profile.js, which also runs alone on any .cpuprofile; the file itself opens in Chrome DevTools).',
     'Environment: `BENCH_SECONDS` (10), `BENCH_CONNECTIONS` (50), `BENCH_AUDIT_ROWS` (1000000), `DATABASE_URL`.',
     '',
@@ -460,7 +541,7 @@ function explanation() {
   ];
 }
 
-function formatReport({ mint, bare, naive, audit, callTokens, auditPage, serviceRss, results }) {
+function formatReport({ mint, bare, naive, audit, callTokens, auditPage, serviceRss, results, profile }) {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const row = (r) => `| ${r.name} | ${Math.round(r.rps)} | ${(r.rps / bare.rps).toFixed(2)} | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.rssMb.toFixed(0)} | ${r.errors} |`;
   const lines = [
@@ -477,28 +558,30 @@ function formatReport({ mint, bare, naive, audit, callTokens, auditPage, service
     '',
     `- service/bare = **${(mint.rps / bare.rps).toFixed(2)}** (target ≥ ${TARGETS.bareRatio}); service/naive = **${(mint.rps / naive.rps).toFixed(2)}** (target ≥ ${TARGETS.naiveRatio})`,
     `- p99 ${ms(mint.p99Ms)} ms (target ≤ ${TARGETS.p99Ms}); service peak RSS over the whole run ${serviceRss.toFixed(0)} MB (target ≤ ${TARGETS.rssMb})`,
-    `- the service's CPU time per mint: ${cpuText(mint)} ms`,
+    `- the service's CPU time per mint: ${cpuText(mint)} ms; PostgreSQL's (its backends serving the service): ${dbCpuText(mint)} ms`,
     `- sinch mints in the warm-up and the run, by the service's own counts: ${audit.released} tokens released, ${audit.served} answered with 200 (the rest went to connections wrk had closed at the end of a run); audit entries committed: ${audit.entries} (${auditVerdict(audit)})`,
     '',
     '## Call tokens: mint (API key) + redeem (anonymous)',
     '',
-    `${Math.round(callTokens.pairs)} mint+redeem pairs/s (target ≥ ${TARGETS.callTokenPairs}; ${Math.round(callTokens.rps)} requests/s), p50 ${ms(callTokens.p50Ms)} ms, p99 ${ms(callTokens.p99Ms)} ms, ${callTokens.errors} errors; the service's CPU time per request ${cpuText(callTokens)} ms.`,
+    `${Math.round(callTokens.pairs)} mint+redeem pairs/s (target ≥ ${TARGETS.callTokenPairs}; ${Math.round(callTokens.rps)} requests/s), p50 ${ms(callTokens.p50Ms)} ms, p99 ${ms(callTokens.p99Ms)} ms, ${callTokens.errors} errors; the service's CPU time per request ${cpuText(callTokens)} ms, PostgreSQL's ${dbCpuText(callTokens)} ms.`,
     '',
     `## Audit page over ${AUDIT_ROWS.toLocaleString('en')} entries of one org`,
     '',
     `Filled in ${auditPage.filled.toFixed(1)} s. Target: p99 ≤ ${TARGETS.auditPageP99Ms} ms.`,
     '',
-    '| query | requests/s | p50 ms | p99 ms | errors | service CPU ms per page |',
-    '|---|---|---|---|---|---|',
-    `| newest 100 | ${Math.round(auditPage.newest.rps)} | ${ms(auditPage.newest.p50Ms)} | ${ms(auditPage.newest.p99Ms)} | ${auditPage.newest.errors} | ${cpuText(auditPage.newest)} |`,
-    `| provider=twilio & actorId, 100 | ${Math.round(auditPage.filtered.rps)} | ${ms(auditPage.filtered.p50Ms)} | ${ms(auditPage.filtered.p99Ms)} | ${auditPage.filtered.errors} | ${cpuText(auditPage.filtered)} |`,
+    '| query | connections | requests/s | p50 ms | p99 ms | errors | service CPU ms per page | PostgreSQL CPU ms per page |',
+    '|---|---|---|---|---|---|---|---|',
+    pageRow('newest 100', CONNECTIONS, auditPage.newest),
+    pageRow('provider=twilio & actorId, 100', CONNECTIONS, auditPage.filtered),
+    pageRow('newest 100 (not judged: the service unsaturated)', FEW_AUDITORS, auditPage.fewAuditors),
     '',
-    'Plan of a filtered page (`provider = twilio`):',
+    'Plan of a filtered page (`provider = twilio`; prepared, its generic plan):',
     '',
     '```',
     ...auditPage.plan,
     '```',
     '',
+    ...profileSection(profile),
     ...explanation(),
     '',
   ];

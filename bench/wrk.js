@@ -7,8 +7,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 50);
 const SCRIPTS = path.join(__dirname, 'wrk');
 
 /** `script` is a file in bench/wrk/; `args` reach its init(args) after wrk's `--`. */
-function runWrk(url, { seconds, script, args = [] }) {
-  const argv = ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', path.join(SCRIPTS, script), url, '--', ...args];
+function runWrk(url, { seconds, script, args = [], connections = CONNECTIONS }) {
+  const argv = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', path.join(SCRIPTS, script), url, '--', ...args];
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
