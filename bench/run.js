@@ -265,7 +265,8 @@ async function runAuditPages(url, databaseUrl, setup, pid) {
   // As the service runs a page: prepared, with the plan made once for any values (see MintAuditRepository).
   await client.query('SET plan_cache_mode = force_generic_plan');
   await client.query('PREPARE page(uuid, text, int) AS SELECT * FROM mint_audit WHERE org_id = $1 AND provider = $2 ORDER BY at DESC, seq DESC LIMIT $3 + 1');
-  const plan = (await client.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) EXECUTE page($1, 'twilio', 100)`, [setup.orgId])).rows.map(
+  // EXECUTE is a utility statement: it takes no bound parameters, so the org (a UUID the service made) is a literal.
+  const plan = (await client.query(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) EXECUTE page(${client.escapeLiteral(setup.orgId)}, 'twilio', 100)`)).rows.map(
     (row) => row['QUERY PLAN'],
   );
   await client.end();
