@@ -30,10 +30,22 @@ const USABLE = `EXISTS (SELECT 1 FROM endpoints e JOIN orgs o ON o.id = e.org_id
                       WHERE e.id = t.endpoint_id AND e.state = 'active' AND e.webrtc AND o.webrtc_enabled)`;
 const COLUMNS = `t.id, t.org_id, t.endpoint_id, t.created_at, t.expires_at, t.redeemed_at, t.revoked_at, t.minted_by_kind, t.minted_by_id, ${USABLE} AS usable`;
 
+/**
+ * The endpoint's check and the insert in one statement (one round trip instead of two): the token is
+ * stored only if its endpoint (of this org: the org is $2, and row-level security says so too) is
+ * WebRTC-capable and active, and the endpoint's state comes back to name the refusal; no row: no such
+ * endpoint in this org.
+ */
 const INSERT = prepared(
-  'call_tokens_insert',
-  `INSERT INTO call_tokens (id, org_id, endpoint_id, token_hash, created_at, expires_at, minted_by_kind, minted_by_id)
-   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+  'call_tokens_insert_for_endpoint',
+  `WITH e AS (
+      SELECT e.webrtc, e.state FROM endpoints e WHERE e.id = $3 AND e.org_id = $2
+    ), inserted AS (
+      INSERT INTO call_tokens (id, org_id, endpoint_id, token_hash, created_at, expires_at, minted_by_kind, minted_by_id)
+      SELECT $1, $2, $3, $4, $5, $6, $7, $8 FROM e WHERE e.webrtc AND e.state = 'active'
+      RETURNING 1
+    )
+    SELECT e.webrtc, e.state, EXISTS (SELECT 1 FROM inserted) AS inserted FROM e`,
 );
 const BY_ID = prepared('call_tokens_by_id', `SELECT ${COLUMNS} FROM call_tokens t WHERE t.id = $1 AND t.org_id = $2`);
 const BY_HASH = prepared('call_tokens_by_hash', `SELECT ${COLUMNS} FROM call_tokens t WHERE t.token_hash = $1`);
@@ -79,8 +91,21 @@ const SETTLE = prepared(
 );
 
 export const CallTokensRepository = {
-  async insert(db: TenantDb, token: NewCallToken): Promise<void> {
-    await db.execute(INSERT, [token.id, db.orgId, token.endpointId, token.tokenHash, token.createdAt, token.expiresAt, token.mintedByKind, token.mintedById]);
+  /** Stores the token if its endpoint takes new sessions; else answers why not (and stores nothing). */
+  async insertForEndpoint(db: TenantDb, token: NewCallToken): Promise<'inserted' | 'no_endpoint' | 'not_webrtc' | 'archived'> {
+    const [endpoint] = await db.query<{ webrtc: boolean; state: string; inserted: boolean }>(INSERT, [
+      token.id,
+      db.orgId,
+      token.endpointId,
+      token.tokenHash,
+      token.createdAt,
+      token.expiresAt,
+      token.mintedByKind,
+      token.mintedById,
+    ]);
+    if (!endpoint) return 'no_endpoint';
+    if (endpoint.inserted) return 'inserted';
+    return endpoint.webrtc ? 'archived' : 'not_webrtc';
   },
 
   async byId(db: TenantDb, id: string): Promise<CallTokenRow | undefined> {

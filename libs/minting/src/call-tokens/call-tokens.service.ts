@@ -9,7 +9,6 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { CALL_TOKEN_TTL, CallTokenProvider, hashCallToken } from '@mintline/providers/call-token/call-token.provider';
 import { MintAuditFacts, mintActorOf, mintAuditEntry } from '../mint-audit-entry';
-import { EndpointsRepository } from '@mintline/tenancy/endpoints/endpoints.repository';
 import { Minted, MintPipeline } from '../mint-pipeline.service';
 import { CALL_TOKEN_CHANGES, lookingAgain, LOST } from './call-token-changes';
 import { CallTokenRow, CallTokensRepository } from './call-tokens.repository';
@@ -57,17 +56,13 @@ export class CallTokensService {
       // A call token is for an endpoint, not for a user.
       subject: async () => null,
       requestedTarget: `endpoint:${dto.endpointId}`,
-      target: async () => {
-        const endpoint = await EndpointsRepository.state(db, dto.endpointId);
-        if (!endpoint) throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
-        if (!endpoint.webrtc) throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
-        if (endpoint.state !== 'active') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
-        return { name: `endpoint:${dto.endpointId}`, value: dto.endpointId };
-      },
+      // The endpoint is checked by the statement that stores the token (one round trip, not two), so
+      // its refusals come from the mint step; they are audited alike, with the endpoint as target.
+      target: async () => ({ name: `endpoint:${dto.endpointId}`, value: dto.endpointId }),
       mint: async ({ target: endpointId }) => {
         const minted = await this.provider.mint(undefined, { endpointId, ttlSeconds: dto.ttlSeconds ?? CALL_TOKEN_TTL.default });
         const id = randomUUID();
-        await CallTokensRepository.insert(db, {
+        const stored = await CallTokensRepository.insertForEndpoint(db, {
           id,
           endpointId,
           tokenHash: minted.tokenHash,
@@ -76,6 +71,9 @@ export class CallTokensService {
           mintedByKind: principal.kind,
           mintedById: principal.kind === 'user' ? principal.userId : principal.apiKeyId,
         });
+        if (stored === 'no_endpoint') throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
+        if (stored === 'not_webrtc') throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
+        if (stored === 'archived') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
         held.stored = {
           token: minted.token,
           expiresAt: minted.expiresAt,
