@@ -4,13 +4,13 @@ import { AuditCheckpointWriter } from '../libs/audit/src/checkpoints/audit-check
 import { AuditSigningKeys } from '../libs/audit/src/checkpoints/audit-signing-keys';
 import { CheckpointCovers } from '../libs/audit/src/checkpoints/checkpoint-covers';
 import { chainHash, GENESIS_HASH, tokenFingerprint } from '../libs/audit/src/mints/audit-chain';
-import type { MintAuditInput } from '../libs/audit/src/mints/mint-audit.types';
+import type { AuditedChanges, MintAuditInput } from '../libs/audit/src/mints/mint-audit.types';
 import { chainedContentOf, MINT_AUDIT_COLUMNS, MintAuditRow } from '../libs/audit/src/mints/mint-audit.repository';
 import { MintAuditWriter } from '../libs/audit/src/mints/mint-audit.writer';
 import { Clock } from '../libs/common/src/clock';
 import { InvalidationBus } from '../libs/common/src/cache/invalidation-bus';
 import { Db } from '../libs/common/src/database/db';
-import { serviceDatabaseUrl } from '../libs/common/src/database/service-role';
+import { SERVICE_ROLE, serviceDatabaseUrl } from '../libs/common/src/database/service-role';
 import { typeOrmOptions } from '../libs/common/src/database/typeorm-options';
 import { ApiError } from '../libs/common/src/errors/api-error';
 import { MetricsService } from '../libs/common/src/metrics/metrics.service';
@@ -222,5 +222,95 @@ describe('MintAuditWriter: fail-closed', () => {
     expect(checkpoints.find((checkpoint) => checkpoint.org_id === orgId)!.hash.equals(head.hash)).toBe(true);
     // The poisoned org's checkpoints are those of its committed entries only (seq 1 and 2 of the test above).
     expect(checkpoints.filter((checkpoint) => checkpoint.org_id === poisoned).every((checkpoint) => Number(checkpoint.seq) <= 2)).toBe(true);
+  });
+});
+
+describe('MintAuditWriter: changes carried by the batch (recordChange)', () => {
+  /** A stand-in for a call token's redemption: a row that may be claimed once. */
+  const claims: AuditedChanges<string> = {
+    name: 'writer_spec_claims',
+    async apply(tx, ids) {
+      const rows = await tx.query<{ id: string }>('UPDATE writer_spec_claims SET claimed = true WHERE id = ANY($1::uuid[]) AND NOT claimed RETURNING id', [ids]);
+      const claimed = new Set(rows.map((row) => row.id));
+      // Of several changes to one row, the first is made.
+      const made = new Set<number>();
+      ids.forEach((id, i) => {
+        if (claimed.delete(id)) made.add(i);
+      });
+      return made;
+    },
+  };
+  const poisoned = randomUUID();
+
+  async function claimable(): Promise<string> {
+    const id = randomUUID();
+    await db.query('INSERT INTO writer_spec_claims (id) VALUES ($1)', [id]);
+    return id;
+  }
+
+  async function claimed(id: string): Promise<boolean> {
+    return (await db.query<{ claimed: boolean }>('SELECT claimed FROM writer_spec_claims WHERE id = $1', [id]))[0].claimed;
+  }
+
+  beforeAll(async () => {
+    await db.query('CREATE TABLE writer_spec_claims (id uuid PRIMARY KEY, claimed boolean NOT NULL DEFAULT false)');
+    await db.query(`GRANT SELECT, UPDATE ON writer_spec_claims TO ${SERVICE_ROLE}`);
+    await db.query(`CREATE FUNCTION writer_spec_poison_claims() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.org_id = '${poisoned}' THEN RAISE EXCEPTION 'writer spec: this org cannot be written'; END IF;
+        RETURN NEW;
+      END $$`);
+  });
+
+  it('commits each change with its entry in one transaction; a change that cannot be made any more writes no entry and answers false', async () => {
+    const writer = await startWriter();
+    const orgId = randomUUID();
+    const id = await claimable();
+    const outcomes = await Promise.all([
+      writer.recordChange(entry(orgId, 'claim-1', { outcome: 'issued', code: null }), claims, id),
+      writer.recordChange(entry(orgId, 'claim-2', { outcome: 'issued', code: null }), claims, id),
+      writer.record(entry(orgId, 'plain')).then(() => 'committed'),
+    ]);
+    expect(outcomes).toEqual([true, false, 'committed']);
+    expect(await claimed(id)).toBe(true);
+    const rows = await rowsOf(orgId);
+    expect(rows.map((row) => row.request_id)).toEqual(['claim-1', 'plain']);
+    // The change and the entries committed in one transaction.
+    const [change] = await db.query<{ tx: string }>('SELECT xmin::text AS tx FROM writer_spec_claims WHERE id = $1', [id]);
+    expect(new Set([change.tx, ...rows.map((row) => row.tx)]).size).toBe(1);
+    expect(await chainFaults(orgId)).toEqual([]);
+    // Once made, it is not made again.
+    expect(await writer.recordChange(entry(orgId, 'claim-3'), claims, id)).toBe(false);
+    expect((await rowsOf(orgId)).map((row) => row.request_id)).toEqual(['claim-1', 'plain']);
+  });
+
+  it('rolls the change back with a batch that cannot be committed (503): it is made afterwards, exactly once', async () => {
+    const writer = await startWriter();
+    const healthy = randomUUID();
+    const id = await claimable();
+    await db.query('CREATE TRIGGER writer_spec_poison_claims BEFORE INSERT ON mint_audit FOR EACH ROW EXECUTE FUNCTION writer_spec_poison_claims()');
+    const outcomes = await settled([writer.recordChange(entry(healthy, 'refused-claim'), claims, id).then(() => undefined), writer.record(entry(poisoned, 'refused-plain'))]);
+    await db.query('DROP TRIGGER writer_spec_poison_claims ON mint_audit');
+    for (const outcome of outcomes) expect(outcome).toMatchObject({ status: 503, code: 'UNAVAILABLE' });
+    expect(await claimed(id)).toBe(false);
+    expect(await rowsOf(healthy)).toEqual([]);
+
+    const again = await Promise.all(Array.from({ length: 5 }, (_, i) => writer.recordChange(entry(healthy, `again-${i}`), claims, id)));
+    expect(again.filter(Boolean)).toHaveLength(1);
+    expect(await claimed(id)).toBe(true);
+    expect(await rowsOf(healthy)).toHaveLength(1);
+    expect(await chainFaults(healthy)).toEqual([]);
+  });
+
+  it('makes a change exactly once when two instances carry it at the same time, and keeps one chain', async () => {
+    const [first, second] = [await startWriter(), await startWriter()];
+    const orgId = randomUUID();
+    const ids = await Promise.all(Array.from({ length: 10 }, () => claimable()));
+    const outcomes = await Promise.all(
+      ids.flatMap((id, i) => [first.recordChange(entry(orgId, `first-${i}`), claims, id), second.recordChange(entry(orgId, `second-${i}`), claims, id)]),
+    );
+    for (let i = 0; i < ids.length; i++) expect([outcomes[2 * i], outcomes[2 * i + 1]].filter(Boolean)).toHaveLength(1);
+    expect(await rowsOf(orgId)).toHaveLength(10);
+    expect(await chainFaults(orgId)).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import type { SystemTx } from '@mintline/common/database/db';
 import type { MINT_PROVIDERS } from './mint-audit.dto';
 
 /** Whose token an entry records: the token routes' providers (POST /api/tokens/{provider}), and the mints of their own routes. */
@@ -27,4 +28,19 @@ export interface MintAuditInput {
    * then committed only if no cache epoch has moved since, else refused with CachesMovedError.
    */
   freshAsOf?: number;
+}
+
+/**
+ * A kind of change to another table that must commit together with its audit entry, or not at all (a
+ * call token's redemption or revocation): MintAuditWriter.recordChange makes it in the transaction that
+ * writes the entry. The owning library implements it through its repository.
+ */
+export interface AuditedChanges<A> {
+  /** Orders the kinds of change within one batch (each kind locks its rows before the next). */
+  readonly name: string;
+  /**
+   * Makes those of `changes` that still may be made, within `tx` (the batch's transaction), in as few
+   * statements as it can, locking rows in a fixed order; answers the indexes (into `changes`) of those made.
+   */
+  apply(tx: SystemTx, changes: readonly A[]): Promise<ReadonlySet<number>>;
 }

@@ -2,13 +2,13 @@ import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CachesMovedError, InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { Clock } from '@mintline/common/clock';
-import { Db, SystemDb, Tx } from '@mintline/common/database/db';
+import { Db, SystemDb, SystemTx, Tx } from '@mintline/common/database/db';
 import { prepared } from '@mintline/common/database/statement-batch';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { isDatabaseUnavailable } from '@mintline/common/errors/database-errors';
 import { AuditCheckpointWriter, CommittedHead } from '../checkpoints/audit-checkpoint.writer';
 import { chainHash, ChainedContent, GENESIS_HASH, tokenFingerprint } from './audit-chain';
-import type { MintAuditInput } from './mint-audit.types';
+import type { AuditedChanges, MintAuditInput } from './mint-audit.types';
 
 const MAX_BATCH = 500;
 /**
@@ -52,9 +52,15 @@ interface Pending {
   entry: Unchained;
   /** See MintAuditInput.freshAsOf. */
   freshAsOf?: number;
-  resolve(): void;
+  /** A change that commits with the entry or not at all (see recordChange). */
+  change?: { through: AuditedChanges<unknown>; args: unknown };
+  /** `made`: false when the entry's change could no longer be made (then nothing of it was written). */
+  resolve(made: boolean): void;
   reject(error: unknown): void;
 }
+
+/** The batch's transaction found the cache epochs moved: it rolls back (its changes with it). */
+class StaleEpochs extends Error {}
 
 /**
  * Writes mint audit entries with group commit: every entry waiting when a flush starts goes into one
@@ -88,7 +94,40 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   }
 
   record(input: MintAuditInput): Promise<void> {
-    const entry: Unchained = {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ entry: this.unchained(input), freshAsOf: input.freshAsOf, resolve: () => resolve(), reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Writes the entry together with a change to another table (a call token's redemption or revocation),
+   * in one transaction: the batch's transaction makes the changes it carries first, then writes the
+   * entries of those made (and every plain entry), then commits. Answers true once both have committed;
+   * false if the change could no longer be made (the token was redeemed or revoked meanwhile; nothing of
+   * it, entry included, is written, and the caller looks again); throws (503) if the batch could not be
+   * committed, and then neither happened.
+   *
+   * Why in the batch: a change that waited for its entry in a transaction of its own would hold a pooled
+   * connection and the row's lock across a whole batch cycle of the writer (measured: that alone bounded
+   * redemptions to ~450/s). Carried by the batch, the row is locked only for the few round trips of the
+   * batch's own transaction, and a batch settles any number of changes at once.
+   */
+  recordChange<A>(input: MintAuditInput, through: AuditedChanges<A>, args: A): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      this.queue.push({
+        entry: this.unchained(input),
+        freshAsOf: input.freshAsOf,
+        change: { through: through as AuditedChanges<unknown>, args },
+        resolve,
+        reject,
+      });
+      this.schedule();
+    });
+  }
+
+  private unchained(input: MintAuditInput): Unchained {
+    return {
       id: randomUUID(),
       orgId: input.orgId,
       provider: input.provider,
@@ -105,10 +144,6 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
       userAgent: input.userAgent,
       requestId: input.requestId,
     };
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ entry, freshAsOf: input.freshAsOf, resolve, reject });
-      this.schedule();
-    });
   }
 
   /** Waits for every entry handed in so far to be committed and signed, before the database pool closes. */
@@ -157,10 +192,17 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
     if (batch.length === 0) return;
     const gated = batch.some((pending) => pending.freshAsOf !== undefined);
     try {
-      const fresh = await this.commit(
-        batch.map((pending) => pending.entry),
-        gated ? known! : {},
-      );
+      const expected = gated ? known! : {};
+      const changing = batch.some((pending) => pending.change);
+      const { fresh, unmade } = changing
+        ? await this.commitWithChanges(batch, expected)
+        : {
+            fresh: await this.commit(
+              batch.map((pending) => pending.entry),
+              expected,
+            ),
+            unmade: new Set<Pending>(),
+          };
       if (!fresh) {
         const retry: Pending[] = [];
         for (const pending of batch) {
@@ -170,7 +212,7 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
         this.queue.unshift(...retry);
         return;
       }
-      for (const pending of batch) pending.resolve();
+      for (const pending of batch) pending.resolve(!unmade.has(pending));
     } catch (error) {
       this.logger.error({ err: error, entries: batch.length }, 'audit batch failed to commit; no token from it is handed out');
       const failure = ApiError.unavailable('The audit log is unavailable, so no token was issued');
@@ -205,26 +247,81 @@ export class MintAuditWriter implements BeforeApplicationShutdown {
   }
 
   /**
+   * A batch that carries changes (recordChange), in one transaction: the changes first (each kind in one
+   * statement, kinds in name order; they lock their rows in a fixed order, and before any chain head, so
+   * that batches on several instances never wait for each other in a cycle), then the entries of the
+   * changes made and of every plain entry, as in `commit` (orgs whose heads another instance moved are
+   * numbered again from their heads, which the statement has locked, in the same transaction), then
+   * COMMIT. If the epochs moved, the whole transaction rolls back. Answers the entries whose change was
+   * not made (none of them was written).
+   */
+  private async commitWithChanges(batch: Pending[], expected: Record<string, string>): Promise<{ fresh: boolean; unmade: Set<Pending> }> {
+    const orgIds = [...new Set(batch.map((pending) => pending.entry.orgId))].sort();
+    const unknown = orgIds.filter((orgId) => !this.heads.has(orgId));
+    if (unknown.length > 0) await this.loadHeads(unknown);
+    const unmade = new Set<Pending>();
+    const kinds = new Map<AuditedChanges<unknown>, Pending[]>();
+    for (const pending of batch) {
+      if (!pending.change) continue;
+      const group = kinds.get(pending.change.through);
+      if (group) group.push(pending);
+      else kinds.set(pending.change.through, [pending]);
+    }
+    let signed: CommittedHead[];
+    try {
+      signed = await this.guarded(orgIds, () =>
+        this.db.transaction(async (tx) => {
+          for (const [through, group] of [...kinds].sort(([a], [b]) => (a.name < b.name ? -1 : 1))) {
+            const made = await through.apply(
+              tx,
+              group.map((pending) => pending.change!.args),
+            );
+            group.forEach((pending, i) => {
+              if (!made.has(i)) unmade.add(pending);
+            });
+          }
+          const entries = batch.filter((pending) => !unmade.has(pending)).map((pending) => pending.entry);
+          if (entries.length === 0) return [];
+          const first = this.chain(entries);
+          const { moved, epochs } = await this.write(tx, first.rows, first.moves, expected);
+          this.remember(first.moves, moved);
+          this.bus.apply(epochs);
+          if (Object.entries(expected).some(([topic, epoch]) => epochs.some((row) => row.topic === topic && row.epoch !== epoch))) throw new StaleEpochs();
+          const rest = entries.filter((entry) => !moved.has(entry.orgId));
+          return [...committedHeads(first.moves, moved), ...(rest.length > 0 ? await this.writeLocked(tx, rest) : [])];
+        }),
+      );
+    } catch (error) {
+      if (error instanceof StaleEpochs) return { fresh: false, unmade: new Set() };
+      throw error;
+    }
+    this.checkpoints.committed(signed);
+    return { fresh: true, unmade };
+  }
+
+  /**
    * The path for orgs whose heads another instance moved meanwhile: lock their heads for the length of
    * one transaction, so this batch cannot be overtaken again, and number the entries from them. Answers
    * the heads it moved, once committed.
    */
   private async commitLocked(entries: Unchained[]): Promise<CommittedHead[]> {
     const orgIds = [...new Set(entries.map((entry) => entry.orgId))].sort();
-    return this.guarded(orgIds, () =>
-      this.db.transaction(async (tx) => {
-        const heads = await tx.query<{ org_id: string; seq: string; hash: Buffer; at: Date | null }>(
-          'SELECT org_id, seq, hash, at FROM audit_chain_heads WHERE org_id = ANY($1::uuid[]) ORDER BY org_id FOR UPDATE',
-          [orgIds],
-        );
-        for (const head of heads) this.heads.set(head.org_id, { seq: Number(head.seq), hash: head.hash, at: head.at?.getTime() ?? 0 });
-        const { rows, moves } = this.chain(entries);
-        const { moved } = await this.write(tx, rows, moves, {});
-        if (moved.size !== orgIds.length) throw new Error('audit chain heads moved while locked');
-        this.remember(moves, moved);
-        return committedHeads(moves, moved);
-      }),
+    return this.guarded(orgIds, () => this.db.transaction((tx) => this.writeLocked(tx, entries)));
+  }
+
+  /** Within `tx`: locks the entries' heads (in org order), numbers the entries from them and writes them. */
+  private async writeLocked(tx: SystemTx, entries: Unchained[]): Promise<CommittedHead[]> {
+    const orgIds = [...new Set(entries.map((entry) => entry.orgId))].sort();
+    const heads = await tx.query<{ org_id: string; seq: string; hash: Buffer; at: Date | null }>(
+      'SELECT org_id, seq, hash, at FROM audit_chain_heads WHERE org_id = ANY($1::uuid[]) ORDER BY org_id FOR UPDATE',
+      [orgIds],
     );
+    for (const head of heads) this.heads.set(head.org_id, { seq: Number(head.seq), hash: head.hash, at: head.at?.getTime() ?? 0 });
+    const { rows, moves } = this.chain(entries);
+    const { moved } = await this.write(tx, rows, moves, {});
+    if (moved.size !== orgIds.length) throw new Error('audit chain heads moved while locked');
+    this.remember(moves, moved);
+    return committedHeads(moves, moved);
   }
 
   /** Runs a write; if it fails, committed or not, this instance can no longer trust its copies of these heads. */

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { isInt, IsInt, IsOptional, isString, IsString, isUUID, IsUUID, max, Max, maxLength, MaxLength, min, Min } from 'class-validator';
+import { plainBodyWith } from '@mintline/common/errors/validation.pipe';
 import { CALL_TOKEN_TTL } from '@mintline/providers/call-token/call-token.provider';
 
 export class CreateCallTokenDto {
@@ -20,6 +21,14 @@ export class CreateCallTokenDto {
   @Min(CALL_TOKEN_TTL.min)
   @Max(CALL_TOKEN_TTL.max)
   ttlSeconds?: number;
+
+  /** The bench's hot path: a body the decorators above certainly accept, checked by their own functions (see AcceptsBody). */
+  static accepts(body: unknown): CreateCallTokenDto | undefined {
+    if (!plainBodyWith(body, ['endpointId', 'ttlSeconds'], ['endpointId']) || !isUUID(body.endpointId)) return undefined;
+    const ttl = body.ttlSeconds;
+    if (ttl !== undefined && !(isInt(ttl) && min(ttl, CALL_TOKEN_TTL.min) && max(ttl, CALL_TOKEN_TTL.max))) return undefined;
+    return Object.assign(new CreateCallTokenDto(), body);
+  }
 }
 
 export class RedeemCallTokenDto {
@@ -27,6 +36,12 @@ export class RedeemCallTokenDto {
   @IsString()
   @MaxLength(256)
   token: string;
+
+  /** The bench's hot path: a body the decorators above certainly accept, checked by their own functions (see AcceptsBody). */
+  static accepts(body: unknown): RedeemCallTokenDto | undefined {
+    if (!plainBodyWith(body, ['token'], ['token']) || !isString(body.token) || !maxLength(body.token, 256)) return undefined;
+    return Object.assign(new RedeemCallTokenDto(), body);
+  }
 }
 
 export class CreatedCallTokenView {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { MintAuditInput } from '@mintline/audit/mints/mint-audit.types';
 import { MintAuditWriter } from '@mintline/audit/mints/mint-audit.writer';
 import type { TenantPrincipal } from '@mintline/access/principal';
 import { Clock } from '@mintline/common/clock';
@@ -8,9 +9,8 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import type { RequestMeta } from '@mintline/common/http/request-context';
 import { CALL_TOKEN_TTL, CallTokenProvider, hashCallToken } from '@mintline/providers/call-token/call-token.provider';
 import { MintAuditFacts, mintActorOf, mintAuditEntry } from '../mint-audit-entry';
-import { EndpointsRepository } from '@mintline/tenancy/endpoints/endpoints.repository';
 import { Minted, MintPipeline } from '../mint-pipeline.service';
-import { BUSY, CallTokenRowLock } from './call-token-row-lock';
+import { CALL_TOKEN_CHANGES, lookingAgain, LOST } from './call-token-changes';
 import { CallTokenRow, CallTokensRepository } from './call-tokens.repository';
 import { CallTokenView, CreateCallTokenDto, CreatedCallTokenView, RedeemedCallTokenView } from './call-token.dto';
 
@@ -18,17 +18,13 @@ const invalid = (code: string, message: string) => ApiError.unauthorized(message
 
 @Injectable()
 export class CallTokensService {
-  private readonly rowLock: CallTokenRowLock;
-
   constructor(
     private readonly db: Db,
     private readonly pipeline: MintPipeline,
     private readonly provider: CallTokenProvider,
     private readonly audit: MintAuditWriter,
     private readonly clock: Clock,
-  ) {
-    this.rowLock = new CallTokenRowLock();
-  }
+  ) {}
 
   async mint(principal: TenantPrincipal, dto: CreateCallTokenDto, meta: RequestMeta): Promise<CreatedCallTokenView> {
     const db = this.db.forOrg(principal.orgId);
@@ -60,17 +56,13 @@ export class CallTokensService {
       // A call token is for an endpoint, not for a user.
       subject: async () => null,
       requestedTarget: `endpoint:${dto.endpointId}`,
-      target: async () => {
-        const endpoint = await EndpointsRepository.state(db, dto.endpointId);
-        if (!endpoint) throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
-        if (!endpoint.webrtc) throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
-        if (endpoint.state !== 'active') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
-        return { name: `endpoint:${dto.endpointId}`, value: dto.endpointId };
-      },
+      // The endpoint is checked by the statement that stores the token (one round trip, not two), so
+      // its refusals come from the mint step; they are audited alike, with the endpoint as target.
+      target: async () => ({ name: `endpoint:${dto.endpointId}`, value: dto.endpointId }),
       mint: async ({ target: endpointId }) => {
         const minted = await this.provider.mint(undefined, { endpointId, ttlSeconds: dto.ttlSeconds ?? CALL_TOKEN_TTL.default });
         const id = randomUUID();
-        await CallTokensRepository.insert(db, {
+        const stored = await CallTokensRepository.insertForEndpoint(db, {
           id,
           endpointId,
           tokenHash: minted.tokenHash,
@@ -79,6 +71,9 @@ export class CallTokensService {
           mintedByKind: principal.kind,
           mintedById: principal.kind === 'user' ? principal.userId : principal.apiKeyId,
         });
+        if (stored === 'no_endpoint') throw new ApiError(400, 'ENDPOINT_NOT_FOUND', 'No such endpoint in your org');
+        if (stored === 'not_webrtc') throw new ApiError(400, 'ENDPOINT_NOT_WEBRTC', 'The endpoint is not WebRTC-capable');
+        if (stored === 'archived') throw ApiError.conflict('ENDPOINT_ARCHIVED', 'The endpoint is archived and takes no new sessions');
         held.stored = {
           token: minted.token,
           expiresAt: minted.expiresAt,
@@ -105,69 +100,71 @@ export class CallTokensService {
 
   /**
    * Revokes a token that has not been redeemed; revoking twice is harmless. The revocation and its audit
-   * entry commit together (see CallTokenRowLock): a revocation that could not be audited did not happen.
+   * entry commit together, in the audit writer's transaction (MintAuditWriter.recordChange, see
+   * CALL_TOKEN_CHANGES): a revocation that could not be audited did not happen.
    */
   async revoke(principal: TenantPrincipal, id: string, meta: RequestMeta): Promise<void> {
     const db = this.db.forOrg(principal.orgId);
-    await this.rowLock.retrying(async () => {
+    await lookingAgain(async () => {
       const row = await CallTokensRepository.byId(db, id);
       if (!row) throw ApiError.notFound('Call token not found');
       if (row.redeemed_at) throw ApiError.conflict('TOKEN_REDEEMED', 'The token was already redeemed');
       if (row.revoked_at) return;
-      return this.rowLock.locked(db, async (tx) => {
-        // Redeemed or revoked since it was read: look again and answer as that outcome would have.
-        if (!(await CallTokensRepository.revoke(tx, id, this.clock.now()))) return BUSY;
-        await this.audit.record(
-          mintAuditEntry(
-            {
-              orgId: principal.orgId,
-              provider: 'call-token',
-              action: 'revoke',
-              actor: mintActorOf(principal),
-              subjectUserId: null,
-              target: `endpoint:${row.endpoint_id}`,
-              meta,
-            },
-            { outcome: 'issued', expiresAt: row.expires_at },
-          ),
-        );
-      });
+      const entry = mintAuditEntry(
+        {
+          orgId: principal.orgId,
+          provider: 'call-token',
+          action: 'revoke',
+          actor: mintActorOf(principal),
+          subjectUserId: null,
+          target: `endpoint:${row.endpoint_id}`,
+          meta,
+        },
+        { outcome: 'issued', expiresAt: row.expires_at },
+      );
+      // Redeemed or revoked since it was read: look again and answer as that outcome would have.
+      const made = await this.audit.recordChange(entry, CALL_TOKEN_CHANGES, { orgId: principal.orgId, id, action: 'revoke', at: this.clock.now(), sessionId: null });
+      return made ? undefined : LOST;
     });
   }
 
   /**
-   * Exchanges a token for a session exactly once. The conditional UPDATE, under the row's lock, is the
-   * decision: of any number of concurrent redeemers (on any instance) one changes the row; the others
-   * see it redeemed. The redemption and its audit entry commit together (see CallTokenRowLock), so the
-   * session is handed out only once its entry is committed, and a redemption that could not be audited
-   * leaves the token redeemable.
+   * Exchanges a token for a session exactly once. The conditional UPDATE (CallTokensRepository.settle,
+   * under the row's lock) is the decision: of any number of concurrent redeemers (on any instance) one
+   * changes the row; the others see it redeemed. It runs in the audit writer's transaction, with the
+   * entry (MintAuditWriter.recordChange), so the session is handed out only once its entry is committed,
+   * and a redemption that could not be audited rolled back: the token stays redeemable.
    */
   async redeem(token: string, meta: RequestMeta): Promise<RedeemedCallTokenView> {
     if (!/^mct_[A-Za-z0-9_-]{43}$/.test(token)) throw invalid('TOKEN_INVALID', 'Invalid call token');
     const hash = hashCallToken(token);
     // The token is all the (anonymous) caller has: it names its org, so finding it is cross-tenant;
     // once found, its redemption is bound to that org.
-    return this.rowLock.retrying(async () => {
+    return lookingAgain(async () => {
       const now = this.clock.now();
       const row = await CallTokensRepository.byHash(this.db.system('credential lookup by hash'), hash);
       if (!row) throw invalid('TOKEN_INVALID', 'Invalid call token');
       const refusal = this.refusalOf(row, now);
       if (refusal) {
-        await this.recordRedemption(row, token, meta, refusal);
+        await this.audit.record(this.redemptionEntry(row, token, meta, refusal));
         throw refusal;
       }
       const sessionId = randomUUID();
-      return this.rowLock.locked(this.db.forOrg(row.org_id), async (tx) => {
-        // Redeemed, revoked or made unusable since it was read: look again, and refuse for that.
-        if (!(await CallTokensRepository.redeem(tx, row.id, now, sessionId))) return BUSY;
-        // Throws (503) when the entry cannot be committed; the redemption then rolls back with it.
-        await this.recordRedemption(row, token, meta, undefined);
-        return { sessionId, endpointId: row.endpoint_id, orgId: row.org_id };
+      // Throws (503) when the entry cannot be committed; the redemption then did not happen either.
+      const made = await this.audit.recordChange(this.redemptionEntry(row, token, meta, undefined), CALL_TOKEN_CHANGES, {
+        orgId: row.org_id,
+        id: row.id,
+        action: 'redeem',
+        at: now,
+        sessionId,
       });
+      // Redeemed, revoked or made unusable since it was read: look again, and refuse for that.
+      if (!made) return LOST;
+      return { sessionId, endpointId: row.endpoint_id, orgId: row.org_id };
     });
   }
 
-  private recordRedemption(row: CallTokenRow, token: string, meta: RequestMeta, refusal: ApiError | undefined): Promise<void> {
+  private redemptionEntry(row: CallTokenRow, token: string, meta: RequestMeta, refusal: ApiError | undefined): MintAuditInput {
     const facts: MintAuditFacts = {
       orgId: row.org_id,
       provider: 'call-token',
@@ -179,7 +176,7 @@ export class CallTokensService {
       meta,
     };
     const expiresAt = row.expires_at;
-    return this.audit.record(mintAuditEntry(facts, refusal ? { outcome: 'refused', error: refusal, token, expiresAt } : { outcome: 'issued', token, expiresAt }));
+    return mintAuditEntry(facts, refusal ? { outcome: 'refused', error: refusal, token, expiresAt } : { outcome: 'issued', token, expiresAt });
   }
 
   /** Why this token cannot be redeemed now, or undefined if it can. */
