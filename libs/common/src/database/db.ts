@@ -257,8 +257,8 @@ function listened(client: PoolClient): PoolClient {
 }
 
 /** The settings `statement` runs under: the tenant, and the plan mode it asks for (a later statement of a transaction keeps them). */
-function setTenant(setting: string, statement: Statement): Statement {
-  return { sql: statement.sql.genericPlan ? SET_TENANT_GENERIC_PLAN : SET_TENANT, values: [setting] };
+function setTenant(setting: string, statement?: Statement): Statement {
+  return { sql: statement?.sql.genericPlan ? SET_TENANT_GENERIC_PLAN : SET_TENANT, values: [setting] };
 }
 
 function statementOf(sql: Sql | string, values: readonly unknown[]): Statement {

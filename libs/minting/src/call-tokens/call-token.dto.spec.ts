@@ -2,13 +2,14 @@ import { ApiError } from '@mintline/common/errors/api-error';
 import { createValidationPipe } from '@mintline/common/errors/validation.pipe';
 import { CreateCallTokenDto, RedeemCallTokenDto } from './call-token.dto';
 
-/** The same DTOs without their own check: what class-transformer and class-validator alone make of a body. */
-class FullCreate extends CreateCallTokenDto {
-  static override accepts = undefined;
+/** The same DTO without its own check (its decorators inherited): what class-transformer and class-validator alone make of a body. */
+function withoutOwnCheck<T extends new (...args: any[]) => object>(dto: T): T {
+  const full = class extends dto {};
+  Object.defineProperty(full, 'accepts', { value: undefined });
+  return full;
 }
-class FullRedeem extends RedeemCallTokenDto {
-  static override accepts = undefined;
-}
+const FullCreate = withoutOwnCheck(CreateCallTokenDto);
+const FullRedeem = withoutOwnCheck(RedeemCallTokenDto);
 
 const pipe = createValidationPipe();
 

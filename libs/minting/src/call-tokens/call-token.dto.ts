@@ -22,7 +22,7 @@ export class CreateCallTokenDto {
   @Max(CALL_TOKEN_TTL.max)
   ttlSeconds?: number;
 
-  /** The bench's hot path: a body the decorators above certainly accept, checked by their own functions (see AcceptsBody). */
+  /** The hot path (every mint and redemption): a body the decorators above certainly accept, checked by their own functions (see AcceptsBody). */
   static accepts(body: unknown): CreateCallTokenDto | undefined {
     if (!plainBodyWith(body, ['endpointId', 'ttlSeconds'], ['endpointId']) || !isUUID(body.endpointId)) return undefined;
     const ttl = body.ttlSeconds;
@@ -37,7 +37,7 @@ export class RedeemCallTokenDto {
   @MaxLength(256)
   token: string;
 
-  /** The bench's hot path: a body the decorators above certainly accept, checked by their own functions (see AcceptsBody). */
+  /** The hot path (every mint and redemption): a body the decorators above certainly accept, checked by their own functions (see AcceptsBody). */
   static accepts(body: unknown): RedeemCallTokenDto | undefined {
     if (!plainBodyWith(body, ['token'], ['token']) || !isString(body.token) || !maxLength(body.token, 256)) return undefined;
     return Object.assign(new RedeemCallTokenDto(), body);

@@ -1,5 +1,5 @@
 import type { TenantDb, TenantTx } from '@mintline/common/database/db';
-import { prepared, Sql } from '@mintline/common/database/statement-batch';
+import type { Sql } from '@mintline/common/database/statement-batch';
 
 /** A row of `endpoints`: a WebRTC endpoint of an org (the one description of the table's columns). */
 export interface EndpointRow {
@@ -14,13 +14,11 @@ export interface EndpointRow {
 }
 
 /** What a call-token mint checks of its endpoint. */
-export type EndpointState = Pick<EndpointRow, 'webrtc' | 'state'>;
 export type NewEndpoint = Pick<EndpointRow, 'id' | 'name' | 'webrtc' | 'state'>;
 export type EndpointChanges = Pick<EndpointRow, 'name' | 'webrtc' | 'state'>;
 
 const COLUMNS = 'id, org_id, name, webrtc, state, created_at, updated_at';
 
-const STATE = prepared('endpoints_state', 'SELECT webrtc, state FROM endpoints WHERE id = $1 AND org_id = $2');
 const LIST: Sql = { text: `SELECT ${COLUMNS} FROM endpoints WHERE org_id = $1 ORDER BY created_at, id` };
 const ONE: Sql = { text: `SELECT ${COLUMNS} FROM endpoints WHERE id = $1 AND org_id = $2` };
 const LOCK: Sql = { text: `SELECT ${COLUMNS} FROM endpoints WHERE id = $1 AND org_id = $2 FOR UPDATE` };
@@ -29,10 +27,6 @@ const UPDATE: Sql = { text: 'UPDATE endpoints SET name = $3, webrtc = $4, state 
 
 /** The table `endpoints`: every method works in one org, the handle's or the transaction's (another org's endpoint does not exist for it). */
 export const EndpointsRepository = {
-  async state(db: TenantDb, id: string): Promise<EndpointState | undefined> {
-    return (await db.query<EndpointState>(STATE, [id, db.orgId]))[0];
-  },
-
   /** The org's endpoints, oldest first. */
   async list(db: TenantDb): Promise<EndpointRow[]> {
     return db.query<EndpointRow>(LIST, [db.orgId]);
