@@ -71,9 +71,9 @@ describe('LOGIN_CONCURRENCY', () => {
 describe('HEAP_GROWING_PERCENT', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'mintline-config-'));
 
-  it('defaults to 100% (the old generation may double its live size), and 0 leaves V8 its own heuristic', () => {
-    expect(DEFAULT_HEAP_GROWING_PERCENT).toBe(100);
-    expect(AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir }).heapGrowingPercent).toBe(100);
+  it('defaults to 60%, and 0 leaves V8 its own heuristic', () => {
+    expect(DEFAULT_HEAP_GROWING_PERCENT).toBe(60);
+    expect(AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir }).heapGrowingPercent).toBe(60);
     expect(AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir, HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
     expect(AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir, HEAP_GROWING_PERCENT: '30' }).heapGrowingPercent).toBe(30);
   });
