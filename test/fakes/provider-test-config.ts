@@ -19,6 +19,8 @@ export function providerTestConfig(overrides: Partial<AppConfigValues> = {}): Ap
     requestTimeoutMs: 30_000,
     trustProxy: false,
     loginConcurrency: 4,
+    heapGrowingPercent: 0,
+    passwordHashConcurrency: 1,
     ...overrides,
   });
 }

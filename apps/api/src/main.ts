@@ -1,44 +1,14 @@
 import 'reflect-metadata';
 import { AppConfig } from '@mintline/common/config';
-import { startEmbeddedPostgres } from '@mintline/common/database/embedded-postgres';
-import { runMigrations } from '@mintline/common/database/migrate';
-import { createLogger } from '@mintline/common/logging/logger';
-import { MIGRATIONS } from '@mintline/migrations/migrations';
-import { createApp } from './create-app';
-import { shutDownGracefully } from './shutdown';
-
-const SHUTDOWN_GRACE_MS = 20_000;
+import { applyHeapGrowth } from '@mintline/common/runtime/heap-growth';
 
 async function main(): Promise<void> {
   const config = AppConfig.fromEnv();
-  const logger = createLogger(config.logLevel);
-  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, logger);
-  const databaseUrl = config.databaseUrl ?? embedded!.url;
-
-  const applied = await runMigrations(databaseUrl, MIGRATIONS);
-  if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
-
-  const app = await createApp({ config, logger, databaseUrl });
-  await app.listen({ port: config.port, host: process.env.HOST || '0.0.0.0' });
-  logger.info({ port: config.port, embeddedDatabase: Boolean(embedded) }, 'Mintline is serving');
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      logger.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    force.unref();
-    await shutDownGracefully(app);
-    await embedded?.stop();
-    logger.info('stopped');
-    logger.flush(() => process.exit(0));
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  // First, before the service's modules are loaded (loading them is the most garbage the process makes
+  // at once): V8 applies the setting from its next full collection on, so start-up already runs under it.
+  const heapGrowingPercent = applyHeapGrowth(config.heapGrowingPercent);
+  const { serve } = await import('./serve');
+  await serve(config, heapGrowingPercent);
 }
 
 main().catch((error: unknown) => {

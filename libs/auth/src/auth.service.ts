@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Db } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
-import { verifyDecoy, verifyPassword } from '@mintline/tenancy/users/passwords';
+import { Passwords } from '@mintline/tenancy/users/passwords';
 import { UsersRepository } from '@mintline/tenancy/users/users.repository';
 import { ACCESS_TOKEN_TTL_SECONDS, AccessTokensService } from './access-tokens.service';
 import { LoginDto, LoginView } from './auth.dto';
@@ -17,6 +17,7 @@ export class AuthService {
     private readonly accessTokens: AccessTokensService,
     private readonly throttle: LoginThrottle,
     private readonly slots: PasswordCheckSlots,
+    private readonly passwords: Passwords,
   ) {}
 
   async login(dto: LoginDto, ip: string | null): Promise<LoginView> {
@@ -48,7 +49,7 @@ export class AuthService {
   private async userWithPassword(dto: LoginDto): Promise<{ id: string; org_id: string; disabled: boolean } | undefined> {
     // Emails are unique across orgs and the caller names no org: the lookup is cross-tenant.
     const user = await UsersRepository.credentialsByEmail(this.db.system('login by email'), dto.email);
-    const passwordOk = user ? await verifyPassword(user.password_hash, dto.password) : await verifyDecoy(dto.password);
+    const passwordOk = user ? await this.passwords.verify(user.password_hash, dto.password) : await this.passwords.verifyDecoy(dto.password);
     return user && passwordOk ? user : undefined;
   }
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppConfig, parseTrustProxy } from './config';
+import { AppConfig, DEFAULT_HEAP_GROWING_PERCENT, defaultPasswordHashConcurrency, parseTrustProxy } from './config';
 
 describe('TRUST_PROXY', () => {
   it('is off when unset, empty, false or 0', () => {
@@ -64,6 +64,43 @@ describe('LOGIN_CONCURRENCY', () => {
     expect(AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir, LOGIN_CONCURRENCY: '2' }).loginConcurrency).toBe(2);
     for (const bad of ['0', '-3', '2.5', 'many']) {
       expect(() => AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir, LOGIN_CONCURRENCY: bad })).toThrow(`LOGIN_CONCURRENCY must be a whole number of at least 1, got "${bad}"`);
+    }
+  });
+});
+
+describe('HEAP_GROWING_PERCENT', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mintline-config-'));
+
+  it('defaults to 60%, and 0 leaves V8 its own heuristic', () => {
+    expect(DEFAULT_HEAP_GROWING_PERCENT).toBe(60);
+    expect(AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir }).heapGrowingPercent).toBe(60);
+    expect(AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir, HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
+    expect(AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir, HEAP_GROWING_PERCENT: '30' }).heapGrowingPercent).toBe(30);
+  });
+
+  it('refuses anything but a whole number from 0 to 1000', () => {
+    for (const bad of ['-1', '1001', '12.5', 'low']) {
+      expect(() => AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir, HEAP_GROWING_PERCENT: bad })).toThrow(
+        `HEAP_GROWING_PERCENT must be a whole number from 0 to 1000, got "${bad}"`,
+      );
+    }
+  });
+});
+
+describe('PASSWORD_HASH_CONCURRENCY', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mintline-config-'));
+
+  it('defaults to one hash at once per four cores, at least one', () => {
+    expect(defaultPasswordHashConcurrency()).toBe(Math.max(1, Math.floor(availableParallelism() / 4)));
+    expect(AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir }).passwordHashConcurrency).toBe(defaultPasswordHashConcurrency());
+  });
+
+  it('takes a whole number of at least 1', () => {
+    expect(AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir, PASSWORD_HASH_CONCURRENCY: '3' }).passwordHashConcurrency).toBe(3);
+    for (const bad of ['0', '-1', '1.5', 'all']) {
+      expect(() => AppConfig.fromEnv({ MINTLINE_DATA_DIR: dataDir, PASSWORD_HASH_CONCURRENCY: bad })).toThrow(
+        `PASSWORD_HASH_CONCURRENCY must be a whole number of at least 1, got "${bad}"`,
+      );
     }
   });
 });

@@ -8,7 +8,7 @@ import { InvalidationBus } from '@mintline/common/cache/invalidation-bus';
 import { Db, TenantTx } from '@mintline/common/database/db';
 import { ApiError } from '@mintline/common/errors/api-error';
 import { OrgsRepository } from '../orgs/orgs.repository';
-import { hashPassword } from './passwords';
+import { Passwords } from './passwords';
 import { CreateUserDto, UpdateUserDto, UserView } from './user.dto';
 import { UserChanges, UserRecord, UsersRepository } from './users.repository';
 
@@ -24,11 +24,12 @@ export class UsersService {
     private readonly db: Db,
     private readonly events: ConfigEventsService,
     private readonly bus: InvalidationBus,
+    private readonly passwords: Passwords,
   ) {}
 
   async create(orgId: string, dto: CreateUserDto, principal: Principal, requestId: string): Promise<UserView> {
     assertMayManageRole(principal, dto.role, `Creating a user with role ${dto.role}`);
-    const passwordHash = await hashPassword(dto.password);
+    const passwordHash = await this.passwords.hash(dto.password);
     try {
       return await this.db.forOrg(orgId).transaction(async (tx) => {
         if (!(await OrgsRepository.exists(tx))) throw ApiError.notFound('Org not found');
@@ -61,7 +62,7 @@ export class UsersService {
   }
 
   async update(orgId: string, id: string, dto: UpdateUserDto, principal: Principal, requestId: string): Promise<UserView> {
-    const passwordHash = dto.password ? await hashPassword(dto.password) : undefined;
+    const passwordHash = dto.password ? await this.passwords.hash(dto.password) : undefined;
     return this.db.forOrg(orgId).transaction(async (tx) => {
       // Found in this org first (another org's user stays a 404), then the privilege rule: the user's
       // role, and the role it is given, must be within the principal's scopes, whatever the change.
