@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { chainHash, ChainedContent, GENESIS_HASH } from '../libs/audit/src/mints/audit-chain';
+import type { ChainedRow } from '../libs/audit/src/mints/mint-audit.repository';
 import { allAuditPages } from './support/audit';
 import { expectError, expectStatus, expectValidation, ISO_PATTERN, UUID_PATTERN } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture, PASSWORD } from './support/fixtures';
@@ -459,31 +460,9 @@ describe('GET /api/audit/events', () => {
 });
 
 describe('the hash chain', () => {
-  interface ChainRow {
-    id: string;
-    org_id: string;
-    seq: string;
-    at: Date;
-    provider: string;
-    action?: string;
-    actor_kind: string;
-    actor_id: string | null;
-    subject_user_id: string | null;
-    target: string | null;
-    outcome: string;
-    code: string | null;
-    token_fingerprint: string | null;
-    expires_at: Date | null;
-    ip: string | null;
-    user_agent: string | null;
-    request_id: string | null;
-    prev_hash: Buffer;
-    hash: Buffer;
-  }
-
   /** Checks the org's whole chain in the table: seq 1..n, each prev_hash the previous hash, each hash recomputed, the head at the end. */
-  async function expectIntactChain(orgId: string): Promise<ChainRow[]> {
-    const rows = await app.db.query<ChainRow>('SELECT * FROM mint_audit WHERE org_id = $1 ORDER BY seq', [orgId]);
+  async function expectIntactChain(orgId: string): Promise<ChainedRow[]> {
+    const rows = await app.db.query<ChainedRow>('SELECT * FROM mint_audit WHERE org_id = $1 ORDER BY seq', [orgId]);
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.map((row) => Number(row.seq))).toEqual(Array.from({ length: rows.length }, (_, i) => i + 1));
     let previous = GENESIS_HASH;

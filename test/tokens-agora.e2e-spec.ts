@@ -1,9 +1,9 @@
 import { parseAgoraToken } from './support/agora-reference';
 import { expectError, expectStatus, expectValidation, ISO_PATTERN } from './support/assertions';
-import { createOrgWithAdmin, createUser, OrgFixture } from './support/fixtures';
+import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { Client } from './support/http';
-import { createApiKey, dumpDatabase, expectNoSecrets, fingerprintOf, mintEntryOf, newRequestId, randomHex } from './support/minting';
-import { readWholeAudit, ResponseSink, tappedClient } from './support/provider-e2e';
+import { createApiKey, dumpDatabase, expectNoSecrets, fingerprintOf, mintEntryOf, randomHex } from './support/minting';
+import { postMint, readWholeAudit, ResponseSink, tappedClient, tappedUser } from './support/provider-e2e';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -28,11 +28,7 @@ function tapped(token: string | undefined): Client {
   return tappedClient(app.url, token, responses);
 }
 
-async function mint(as: Client, body: unknown) {
-  const requestId = newRequestId('agora');
-  const response = await as.post(PATH, body, { headers: { 'x-request-id': requestId } });
-  return { response, requestId };
-}
+const mint = (as: Client, body: unknown) => postMint(as, PATH, body, 'agora');
 
 /** The token of a 200 answer, parsed and verified by agora-token with the org's certificate. */
 function parsed(token: string) {
@@ -47,10 +43,8 @@ beforeAll(async () => {
   app = await startTestApp();
   org = await createOrgWithAdmin(app, 'Agora Co');
   admin = tapped(org.adminToken);
-  const createdAgent = await createUser(app, org, 'agent');
-  agent = { id: createdAgent.id, client: tapped(createdAgent.token) };
-  const createdAuditor = await createUser(app, org, 'auditor');
-  auditor = { id: createdAuditor.id, client: tapped(createdAuditor.token) };
+  agent = await tappedUser(app, org, 'agent', responses);
+  auditor = await tappedUser(app, org, 'auditor', responses);
   const put = await admin.put('/api/credentials/agora', agora);
   expectStatus(put, 200);
   expect(put.body.fields).toEqual({ appId: agora.appId, appCertificate: `••••${agora.appCertificate.slice(-4)}` });

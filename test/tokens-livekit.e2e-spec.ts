@@ -4,8 +4,8 @@ import { LiveKitFake, startLiveKitFake } from './fakes/livekit.fake';
 import { decodeJwt, expectError, expectStatus, expectValidation } from './support/assertions';
 import { createOrgWithAdmin, createUser, OrgFixture } from './support/fixtures';
 import { Client } from './support/http';
-import { createApiKey, expectNoSecrets, fingerprintOf, mintEntryOf, newRequestId } from './support/minting';
-import { readWholeAudit, ResponseSink, tappedClient } from './support/provider-e2e';
+import { createApiKey, expectNoSecrets, fingerprintOf, mintEntryOf } from './support/minting';
+import { postMint, readWholeAudit, ResponseSink, tappedClient, tappedUser } from './support/provider-e2e';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -25,11 +25,7 @@ let agent: { id: string; client: Client };
 const responses: ResponseSink = [];
 const tapped = (token: string | undefined) => tappedClient(app.url, token, responses);
 
-async function mint(as: Client, body: Record<string, unknown>) {
-  const requestId = newRequestId('livekit');
-  const response = await as.post(PATH, body, { headers: { 'x-request-id': requestId } });
-  return { response, requestId };
-}
+const mint = (as: Client, body: Record<string, unknown>) => postMint(as, PATH, body, 'livekit');
 
 /** Verifies with LiveKit's own library and checks every claim; returns the verified claims. */
 async function verifyLiveKitToken(
@@ -59,9 +55,8 @@ beforeAll(async () => {
   app = await startTestApp({ config: { allowInsecureProviderUrls: true } });
   org = await createOrgWithAdmin(app, 'LiveKit Co');
   admin = tapped(org.adminToken);
-  const a = await createUser(app, org, 'agent');
-  expectStatus(await admin.patch(`/api/users/${a.id}`, { name: 'Ada Lovelace' }), 200);
-  agent = { id: a.id, client: tapped(a.token) };
+  agent = await tappedUser(app, org, 'agent', responses);
+  expectStatus(await admin.patch(`/api/users/${agent.id}`, { name: 'Ada Lovelace' }), 200);
 });
 
 afterAll(async () => {

@@ -5,8 +5,8 @@ import { expectError, expectStatus, expectValidation, ISO_PATTERN } from './supp
 import { startSecondInstance } from './support/call-tokens';
 import { createOrgWithAdmin, createUser, OrgFixture } from './support/fixtures';
 import { client, Client } from './support/http';
-import { createApiKey, dumpDatabase, expectNoSecrets, fingerprintOf, mintEntryOf, newRequestId } from './support/minting';
-import { readWholeAudit, ResponseSink, tappedClient } from './support/provider-e2e';
+import { createApiKey, dumpDatabase, expectNoSecrets, fingerprintOf, mintEntryOf } from './support/minting';
+import { postMint, readWholeAudit, ResponseSink, tappedClient, tappedUser } from './support/provider-e2e';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -36,16 +36,9 @@ function tapped(token: string | undefined): Client {
   return tappedClient(app.url, token, responses);
 }
 
-async function mint(as: Client, body: unknown = {}) {
-  const requestId = newRequestId('telnyx');
-  const response = await as.post(PATH, body, { headers: { 'x-request-id': requestId } });
-  return { response, requestId };
-}
+const mint = (as: Client, body: unknown = {}) => postMint(as, PATH, body, 'telnyx');
 
-async function newUser(): Promise<{ id: string; client: Client }> {
-  const created = await createUser(app, org, 'agent');
-  return { id: created.id, client: tapped(created.token) };
-}
+const newUser = () => tappedUser(app, org, 'agent', responses);
 
 /** What Mintline remembers for a user (read as the owner, past row-level security). */
 async function rowOf(userId: string) {

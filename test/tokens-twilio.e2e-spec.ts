@@ -9,14 +9,13 @@ import {
   expectNoSecrets,
   fingerprintOf,
   mintEntryOf,
-  newRequestId,
   putSinchVoice,
   randomSinchSecret,
   SINCH_EXAMPLE_KEY,
   twilioCredentials,
   verifySinchToken,
 } from './support/minting';
-import { readWholeAudit, ResponseSink, tappedClient } from './support/provider-e2e';
+import { postMint, readWholeAudit, ResponseSink, tappedClient, tappedUser } from './support/provider-e2e';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -38,11 +37,7 @@ const responses: ResponseSink = [];
 const tapped = (token: string | undefined) => tappedClient(app.url, token, responses);
 const identityOf = (userId: string) => userId.replace(/-/g, '_');
 
-async function mint(as: Client, body: unknown, path = PATH) {
-  const requestId = newRequestId('tokens');
-  const response = await as.post(path, body, { headers: { 'x-request-id': requestId } });
-  return { response, requestId };
-}
+const mint = (as: Client, body: unknown, path = PATH) => postMint(as, path, body, 'tokens');
 
 interface Asked {
   voice?: { outgoing: boolean };
@@ -85,8 +80,7 @@ beforeAll(async () => {
   app = await startTestApp();
   org = await createOrgWithAdmin(app, 'Tokens Co');
   admin = tapped(org.adminToken);
-  const a = await createUser(app, org, 'agent');
-  agent = { id: a.id, client: tapped(a.token) };
+  agent = await tappedUser(app, org, 'agent', responses);
 });
 
 afterAll(async () => {

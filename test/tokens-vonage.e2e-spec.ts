@@ -1,10 +1,10 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { verifySignature } from './support/vonage-jwt';
 import { decodeJwt, expectError, expectStatus, expectValidation, UUID_PATTERN } from './support/assertions';
-import { createOrgWithAdmin, createUser, OrgFixture } from './support/fixtures';
+import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { Client } from './support/http';
-import { createApiKey, dumpDatabase, expectNoSecrets, fingerprintOf, mintEntryOf, newRequestId } from './support/minting';
-import { readWholeAudit, ResponseSink, tappedClient } from './support/provider-e2e';
+import { createApiKey, dumpDatabase, expectNoSecrets, fingerprintOf, mintEntryOf } from './support/minting';
+import { postMint, readWholeAudit, ResponseSink, tappedClient, tappedUser } from './support/provider-e2e';
 import { startTestApp, TestApp } from './support/test-app';
 
 /**
@@ -39,11 +39,7 @@ let agent: { id: string; client: Client };
 const responses: ResponseSink = [];
 const tapped = (token: string | undefined) => tappedClient(app.url, token, responses);
 
-async function mint(as: Client, body: Record<string, unknown>) {
-  const requestId = newRequestId('vonage');
-  const response = await as.post(PATH, body, { headers: { 'x-request-id': requestId } });
-  return { response, requestId };
-}
+const mint = (as: Client, body: Record<string, unknown>) => postMint(as, PATH, body, 'vonage');
 
 /** Verified with Vonage's own library, then every claim; returns the claims. */
 function expectVonageToken(token: string, userId: string, ttl: number) {
@@ -70,8 +66,7 @@ beforeAll(async () => {
   app = await startTestApp();
   org = await createOrgWithAdmin(app, 'Vonage Co');
   admin = tapped(org.adminToken);
-  const a = await createUser(app, org, 'agent');
-  agent = { id: a.id, client: tapped(a.token) };
+  agent = await tappedUser(app, org, 'agent', responses);
 });
 
 afterAll(async () => {

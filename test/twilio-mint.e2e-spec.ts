@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import twilio from 'twilio';
 import { decodeJwt, expectError, expectStatus, ISO_PATTERN } from './support/assertions';
-import { createOrgWithAdmin, createUser, OrgFixture } from './support/fixtures';
+import { createOrgWithAdmin, OrgFixture } from './support/fixtures';
 import { Client } from './support/http';
 import { createApiKey, expectNoSecrets, fingerprintOf, mintEntryOf, newRequestId, twilioCredentials } from './support/minting';
-import { readWholeAudit, ResponseSink, tappedClient } from './support/provider-e2e';
+import { readWholeAudit, ResponseSink, tappedClient, tappedUser } from './support/provider-e2e';
 import { startTestApp, TestApp } from './support/test-app';
 
 /** GET /api/calls/token/twilio end to end: a Twilio Voice AccessToken checked claim by claim and against the twilio package. */
@@ -81,10 +81,8 @@ beforeAll(async () => {
   app = await startTestApp();
   org = await createOrgWithAdmin(app, 'Twilio Co');
   admin = tapped(org.adminToken);
-  const a = await createUser(app, org, 'agent');
-  agent = { id: a.id, client: tapped(a.token) };
-  const b = await createUser(app, org, 'auditor');
-  auditor = { id: b.id, client: tapped(b.token) };
+  agent = await tappedUser(app, org, 'agent', responses);
+  auditor = await tappedUser(app, org, 'auditor', responses);
 });
 
 afterAll(async () => {

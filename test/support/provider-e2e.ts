@@ -1,7 +1,10 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { allAuditPages } from './audit';
+import { createUser, OrgFixture } from './fixtures';
 import { client, Client, HttpResult } from './http';
+import { newRequestId } from './minting';
+import type { TestApp } from './test-app';
 
 /**
  * Helpers for the provider end-to-end specs (chat tokens, Twilio, Sinch project, verify): a client that
@@ -32,6 +35,22 @@ export function tappedClient(baseUrl: string, token: string | undefined, sink: R
     patch: async (path, body, options) => keep('PATCH', path, await inner.patch(path, body, options)),
     delete: async (path, options) => keep('DELETE', path, await inner.delete(path, options)),
   };
+}
+
+/** A new user of the org, with this role and a client tapped into `sink`. */
+export async function tappedUser(app: TestApp, org: OrgFixture, role: 'admin' | 'agent' | 'auditor', sink: ResponseSink): Promise<{ id: string; client: Client }> {
+  const created = await createUser(app, org, role);
+  return { id: created.id, client: tappedClient(app.url, created.token, sink) };
+}
+
+/**
+ * POSTs a mint request as `as` with a fresh X-Request-Id (`label`-…), the id the spec then finds the
+ * request's audit entry by.
+ */
+export async function postMint(as: Client, path: string, body: unknown, label: string): Promise<{ response: HttpResult; requestId: string }> {
+  const requestId = newRequestId(label);
+  const response = await as.post(path, body, { headers: { 'x-request-id': requestId } });
+  return { response, requestId };
 }
 
 /**

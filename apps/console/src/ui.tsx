@@ -28,23 +28,15 @@ function fieldError(error: unknown, name: string | undefined): string | undefine
   return error instanceof ApiFailure && name ? error.fieldMessage(name) : undefined;
 }
 
-interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
-  label: string;
-  /** The request's error: its detail naming this field (by `name`) is shown next to it. */
-  error?: unknown;
-  hint?: string;
+/** The ids of a control's hint and error message (as FieldNotes gives them), or undefined when it has neither. */
+function describedBy(id: string, hint: string | undefined, message: string | undefined): string | undefined {
+  return [hint ? `${id}-hint` : '', message ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
 }
 
-export function Field({ label, error, hint, ...input }: FieldProps) {
-  const id = useId();
-  const message = fieldError(error, input.name);
-  const described = [hint ? `${id}-hint` : '', message ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
-  const checkbox = input.type === 'checkbox';
+/** The hint and the error message below a control, with the ids its aria-describedby names. */
+function FieldNotes({ id, hint, message }: { id: string; hint?: string; message: string | undefined }) {
   return (
-    <div className={checkbox ? 'field checkbox' : 'field'}>
-      {checkbox && <input id={id} aria-describedby={described} aria-invalid={message ? true : undefined} {...input} />}
-      <label htmlFor={id}>{label}</label>
-      {!checkbox && <input id={id} aria-describedby={described} aria-invalid={message ? true : undefined} {...input} />}
+    <>
       {hint && (
         <small id={`${id}-hint`} className="hint">
           {hint}
@@ -55,6 +47,28 @@ export function Field({ label, error, hint, ...input }: FieldProps) {
           {message}
         </small>
       )}
+    </>
+  );
+}
+
+interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
+  label: string;
+  /** The request's error: its detail naming this field (by `name`) is shown next to it. */
+  error?: unknown;
+  hint?: string;
+}
+
+export function Field({ label, error, hint, ...input }: FieldProps) {
+  const id = useId();
+  const message = fieldError(error, input.name);
+  const described = describedBy(id, hint, message);
+  const checkbox = input.type === 'checkbox';
+  return (
+    <div className={checkbox ? 'field checkbox' : 'field'}>
+      {checkbox && <input id={id} aria-describedby={described} aria-invalid={message ? true : undefined} {...input} />}
+      <label htmlFor={id}>{label}</label>
+      {!checkbox && <input id={id} aria-describedby={described} aria-invalid={message ? true : undefined} {...input} />}
+      <FieldNotes id={id} hint={hint} message={message} />
     </div>
   );
 }
@@ -68,21 +82,12 @@ interface TextAreaProps extends TextareaHTMLAttributes<HTMLTextAreaElement> {
 export function TextArea({ label, error, hint, ...area }: TextAreaProps) {
   const id = useId();
   const message = fieldError(error, area.name);
-  const described = [hint ? `${id}-hint` : '', message ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+  const described = describedBy(id, hint, message);
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
       <textarea id={id} aria-describedby={described} aria-invalid={message ? true : undefined} {...area} />
-      {hint && (
-        <small id={`${id}-hint`} className="hint">
-          {hint}
-        </small>
-      )}
-      {message && (
-        <small id={`${id}-error`} className="field-error">
-          {message}
-        </small>
-      )}
+      <FieldNotes id={id} hint={hint} message={message} />
     </div>
   );
 }
@@ -99,7 +104,7 @@ export function Select({ label, options, error, ...select }: SelectProps) {
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>
-      <select id={id} aria-describedby={message ? `${id}-error` : undefined} aria-invalid={message ? true : undefined} {...select}>
+      <select id={id} aria-describedby={describedBy(id, undefined, message)} aria-invalid={message ? true : undefined} {...select}>
         {options.map((option) => {
           const { value, label: text } = typeof option === 'string' ? { value: option, label: option } : option;
           return (
@@ -109,11 +114,7 @@ export function Select({ label, options, error, ...select }: SelectProps) {
           );
         })}
       </select>
-      {message && (
-        <small id={`${id}-error`} className="field-error">
-          {message}
-        </small>
-      )}
+      <FieldNotes id={id} message={message} />
     </div>
   );
 }

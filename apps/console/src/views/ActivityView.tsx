@@ -1,8 +1,9 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef } from 'react';
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
 import { api, must, type Schemas } from '../api/client';
 import type { paths } from '../api/openapi';
 import { parameterEnum } from '../api/openapi-runtime';
+import { useFilters } from '../filters';
 import { Empty, ErrorBox, Field, formatTime, Loading, Select, TableWrap, useLoad, utcInputToIso } from '../ui';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
@@ -49,13 +50,8 @@ function label(at: number, bucket: Bucket): string {
 
 export function ActivityView() {
   const providers = useLoad(() => parameterEnum('/api/audit/mints/stats', 'provider'), []);
-  const [draft, setDraft] = useState<Form>({ bucket: 'hour', from: '', to: '', provider: '' });
-  const [applied, setApplied] = useState<Form>(draft);
+  const { draft, setDraft, applied, set, submit } = useFilters<Form>({ bucket: 'hour', from: '', to: '', provider: '' });
   const stats = useLoad(() => must(api.GET('/api/audit/mints/stats', { params: { query: toQuery(applied) } })), [applied]);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setApplied(draft);
-  };
   const total = (stats.data?.series ?? []).reduce((sum, point) => sum + point.issued + point.denied + point.failed, 0);
   return (
     <>
@@ -68,30 +64,14 @@ export function ActivityView() {
           onChange={(event) => setDraft({ ...draft, bucket: BUCKETS.find((bucket) => bucket === event.target.value) ?? 'hour' })}
           error={stats.error}
         />
-        <Field
-          label="From (UTC)"
-          name="from"
-          type="datetime-local"
-          hint="Default: 24 hours before To"
-          value={draft.from}
-          onChange={(event) => setDraft({ ...draft, from: event.target.value })}
-          error={stats.error}
-        />
-        <Field
-          label="To (UTC)"
-          name="to"
-          type="datetime-local"
-          hint="Default: now"
-          value={draft.to}
-          onChange={(event) => setDraft({ ...draft, to: event.target.value })}
-          error={stats.error}
-        />
+        <Field label="From (UTC)" name="from" type="datetime-local" hint="Default: 24 hours before To" value={draft.from} onChange={set('from')} error={stats.error} />
+        <Field label="To (UTC)" name="to" type="datetime-local" hint="Default: now" value={draft.to} onChange={set('to')} error={stats.error} />
         <Select
           label="Provider"
           name="provider"
           options={[{ value: '', label: 'all' }, ...(providers.data ?? [])]}
           value={draft.provider}
-          onChange={(event) => setDraft({ ...draft, provider: event.target.value })}
+          onChange={set('provider')}
           error={stats.error}
         />
         <div className="actions">

@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { api, must, type Schemas } from '../api/client';
+import { LoadedList } from '../loaded-list';
 import { useMe } from '../session';
-import { Empty, ErrorBox, Field, formatTime, Loading, TableWrap, useAction, useLoad, utcInputToIso } from '../ui';
+import { ErrorBox, Field, formatTime, TableWrap, useAction, useLoad, utcInputToIso } from '../ui';
 
 type Scope = Schemas['CreateApiKeyDto']['scopes'][number];
 
@@ -23,48 +24,47 @@ export function ApiKeysView() {
       {created && <CreatedToken created={created} onDone={() => setCreated(null)} />}
       <section aria-labelledby="keys-list">
         <h2 id="keys-list">API keys of your org</h2>
-        {keys.loading && !keys.data && <Loading what="API keys" />}
-        <ErrorBox error={keys.error ?? remove.error} />
-        {keys.data && keys.data.length === 0 && <Empty>No API keys yet.</Empty>}
-        {keys.data && keys.data.length > 0 && (
-          <TableWrap label="API keys">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Prefix</th>
-                <th scope="col">Scopes</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {keys.data.map((key) => (
-                <tr key={key.id}>
-                  <td>{key.name}</td>
-                  <td>
-                    <code>{key.prefix}…</code>
-                  </td>
-                  <td>{key.scopes.join(', ')}</td>
-                  <td>{formatTime(key.lastUsedAt)}</td>
-                  <td>{formatTime(key.expiresAt)}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="danger"
-                      aria-label={`Revoke ${key.name}`}
-                      onClick={() => {
-                        if (window.confirm(`Revoke the key ${key.name}? It is refused from the next request on.`)) void remove.run(key.id);
-                      }}
-                    >
-                      Revoke
-                    </button>
-                  </td>
+        <LoadedList items={keys.data} loading={keys.loading} error={keys.error ?? remove.error} what="API keys" empty="No API keys yet.">
+          {(items) => (
+            <TableWrap label="API keys">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Prefix</th>
+                  <th scope="col">Scopes</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Actions</th>
                 </tr>
-              ))}
-            </tbody>
-          </TableWrap>
-        )}
+              </thead>
+              <tbody>
+                {items.map((key) => (
+                  <tr key={key.id}>
+                    <td>{key.name}</td>
+                    <td>
+                      <code>{key.prefix}…</code>
+                    </td>
+                    <td>{key.scopes.join(', ')}</td>
+                    <td>{formatTime(key.lastUsedAt)}</td>
+                    <td>{formatTime(key.expiresAt)}</td>
+                    <td>
+                      <button
+                        type="button"
+                        className="danger"
+                        aria-label={`Revoke ${key.name}`}
+                        onClick={() => {
+                          if (window.confirm(`Revoke the key ${key.name}? It is refused from the next request on.`)) void remove.run(key.id);
+                        }}
+                      >
+                        Revoke
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </TableWrap>
+          )}
+        </LoadedList>
       </section>
     </>
   );

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { api, must } from '../api/client';
-import { Empty, ErrorBox, Field, Loading, TableWrap, useAction, useLoad } from '../ui';
+import { LoadedList } from '../loaded-list';
+import { ErrorBox, Field, TableWrap, useAction, useLoad } from '../ui';
 
 export function EndpointsView() {
   const endpoints = useLoad(() => must(api.GET('/api/endpoints')), []);
@@ -36,44 +37,43 @@ export function EndpointsView() {
       </section>
       <section aria-labelledby="endpoints-list">
         <h2 id="endpoints-list">Endpoints</h2>
-        {endpoints.loading && !endpoints.data && <Loading what="endpoints" />}
-        <ErrorBox error={endpoints.error ?? update.error} />
-        {endpoints.data && endpoints.data.length === 0 && <Empty>No endpoints yet.</Empty>}
-        {endpoints.data && endpoints.data.length > 0 && (
-          <TableWrap label="Endpoints">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">WebRTC</th>
-                <th scope="col">State</th>
-                <th scope="col">Id</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {endpoints.data.map((endpoint) => (
-                <tr key={endpoint.id}>
-                  <td>{endpoint.name}</td>
-                  <td>{endpoint.webrtc ? 'yes' : 'no'}</td>
-                  <td>{endpoint.state}</td>
-                  <td>
-                    <code>{endpoint.id}</code>
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      className="secondary"
-                      aria-label={`${endpoint.state === 'active' ? 'Archive' : 'Activate'} ${endpoint.name}`}
-                      onClick={() => void update.run(endpoint.id, endpoint.state === 'active' ? 'archived' : 'active')}
-                    >
-                      {endpoint.state === 'active' ? 'Archive' : 'Activate'}
-                    </button>
-                  </td>
+        <LoadedList items={endpoints.data} loading={endpoints.loading} error={endpoints.error ?? update.error} what="endpoints" empty="No endpoints yet.">
+          {(items) => (
+            <TableWrap label="Endpoints">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">WebRTC</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Id</th>
+                  <th scope="col">Actions</th>
                 </tr>
-              ))}
-            </tbody>
-          </TableWrap>
-        )}
+              </thead>
+              <tbody>
+                {items.map((endpoint) => (
+                  <tr key={endpoint.id}>
+                    <td>{endpoint.name}</td>
+                    <td>{endpoint.webrtc ? 'yes' : 'no'}</td>
+                    <td>{endpoint.state}</td>
+                    <td>
+                      <code>{endpoint.id}</code>
+                    </td>
+                    <td>
+                      <button
+                        type="button"
+                        className="secondary"
+                        aria-label={`${endpoint.state === 'active' ? 'Archive' : 'Activate'} ${endpoint.name}`}
+                        onClick={() => void update.run(endpoint.id, endpoint.state === 'active' ? 'archived' : 'active')}
+                      >
+                        {endpoint.state === 'active' ? 'Archive' : 'Activate'}
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </TableWrap>
+          )}
+        </LoadedList>
       </section>
     </>
   );

@@ -1,5 +1,6 @@
-import { useState, type FormEvent } from 'react';
 import { api, must } from '../api/client';
+import { useFilters } from '../filters';
+import { PageButtons, useCursors } from '../paging';
 import { Empty, ErrorBox, Field, formatTime, Loading, TableWrap, useLoad, utcInputToIso } from '../ui';
 
 interface Filters {
@@ -12,10 +13,9 @@ interface Filters {
 const NONE: Filters = { targetType: '', action: '', from: '', to: '' };
 
 export function EventsView() {
-  const [draft, setDraft] = useState<Filters>(NONE);
-  const [applied, setApplied] = useState<Filters>(NONE);
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursors();
+  const { draft, applied, set, submit } = useFilters(NONE, pages.restart);
+  const { cursor } = pages;
   const page = useLoad(() => {
     const from = utcInputToIso(applied.from);
     const to = utcInputToIso(applied.to);
@@ -29,11 +29,6 @@ export function EventsView() {
     };
     return must(api.GET('/api/audit/events', { params: { query } }));
   }, [applied, cursor]);
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setCursors([]);
-    setApplied(draft);
-  };
   return (
     <>
       <form onSubmit={submit} className="grid-form filters" aria-label="Event filters" noValidate>
@@ -42,26 +37,12 @@ export function EventsView() {
           name="targetType"
           hint="e.g. user, api_key, credentials, endpoint"
           value={draft.targetType}
-          onChange={(event) => setDraft({ ...draft, targetType: event.target.value })}
+          onChange={set('targetType')}
           error={page.error}
         />
-        <Field
-          label="Action"
-          name="action"
-          hint="e.g. user.created"
-          value={draft.action}
-          onChange={(event) => setDraft({ ...draft, action: event.target.value })}
-          error={page.error}
-        />
-        <Field
-          label="From (UTC)"
-          name="from"
-          type="datetime-local"
-          value={draft.from}
-          onChange={(event) => setDraft({ ...draft, from: event.target.value })}
-          error={page.error}
-        />
-        <Field label="To (UTC)" name="to" type="datetime-local" value={draft.to} onChange={(event) => setDraft({ ...draft, to: event.target.value })} error={page.error} />
+        <Field label="Action" name="action" hint="e.g. user.created" value={draft.action} onChange={set('action')} error={page.error} />
+        <Field label="From (UTC)" name="from" type="datetime-local" value={draft.from} onChange={set('from')} error={page.error} />
+        <Field label="To (UTC)" name="to" type="datetime-local" value={draft.to} onChange={set('to')} error={page.error} />
         <div className="actions">
           <button type="submit">Apply filters</button>
         </div>
@@ -99,22 +80,7 @@ export function EventsView() {
           </tbody>
         </TableWrap>
       )}
-      <div className="actions">
-        <button type="button" className="secondary" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <button
-          type="button"
-          className="secondary"
-          disabled={!page.data?.nextCursor}
-          onClick={() => {
-            const next = page.data?.nextCursor;
-            if (next) setCursors([...cursors, next]);
-          }}
-        >
-          Next page
-        </button>
-      </div>
+      <PageButtons pages={pages} nextCursor={page.data?.nextCursor} />
     </>
   );
 }

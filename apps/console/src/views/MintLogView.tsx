@@ -1,7 +1,9 @@
-import { useState, type FormEvent } from 'react';
+import { useState } from 'react';
 import { api, download, must, type Schemas } from '../api/client';
 import type { paths } from '../api/openapi';
 import { parameterEnum } from '../api/openapi-runtime';
+import { useFilters } from '../filters';
+import { PageButtons, useCursors } from '../paging';
 import { Empty, ErrorBox, Field, formatTime, Loading, Select, TableWrap, useAction, useLoad, utcInputToIso } from '../ui';
 
 type Entry = Schemas['MintAuditEntryView'];
@@ -46,14 +48,16 @@ function pageQuery(filters: Filters, cursor: string | undefined, limit: number):
 
 export function MintLogView() {
   const providers = useLoad(() => parameterEnum('/api/audit/mints', 'provider'), []);
-  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
-  const [applied, setApplied] = useState<Filters>(NO_FILTERS);
-  // The cursors of the pages before this one, so "Previous page" goes back.
-  const [cursors, setCursors] = useState<string[]>([]);
-  const cursor = cursors[cursors.length - 1];
+  const [open, setOpen] = useState<Entry | null>(null);
+  const pages = useCursors();
+  // Other filters show other entries: back to the first page, and the details shown are closed.
+  const { draft, applied, set, submit, clear } = useFilters(NO_FILTERS, () => {
+    pages.restart();
+    setOpen(null);
+  });
+  const { cursor } = pages;
   const [limit, setLimit] = useState(50);
   const page = useLoad(() => must(api.GET('/api/audit/mints', { params: { query: pageQuery(applied, cursor, limit) } })), [applied, cursor, limit]);
-  const [open, setOpen] = useState<Entry | null>(null);
   const [exported, setExported] = useState<{ url: string; fileName: string } | null>(null);
   const exporter = useAction(async (format: 'ndjson' | 'csv') => {
     const query = new URLSearchParams({ format, ...toQuery(applied) });
@@ -69,13 +73,6 @@ export function MintLogView() {
     link.click();
     link.remove();
   });
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setCursors([]);
-    setOpen(null);
-    setApplied(draft);
-  };
-  const set = (name: keyof Filters) => (event: { target: { value: string } }) => setDraft({ ...draft, [name]: event.target.value });
   return (
     <>
       <form onSubmit={submit} className="grid-form filters" aria-label="Mint log filters" noValidate>
@@ -97,7 +94,7 @@ export function MintLogView() {
           options={['10', '50', '100', '500']}
           value={String(limit)}
           onChange={(event) => {
-            setCursors([]);
+            pages.restart();
             setLimit(Number(event.target.value));
           }}
         />
@@ -107,9 +104,8 @@ export function MintLogView() {
             type="button"
             className="secondary"
             onClick={() => {
-              setDraft(NO_FILTERS);
-              setApplied(NO_FILTERS);
-              setCursors([]);
+              clear();
+              pages.restart();
             }}
           >
             Clear filters
@@ -172,22 +168,7 @@ export function MintLogView() {
           </tbody>
         </TableWrap>
       )}
-      <div className="actions">
-        <button type="button" className="secondary" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <button
-          type="button"
-          className="secondary"
-          disabled={!page.data?.nextCursor}
-          onClick={() => {
-            const next = page.data?.nextCursor;
-            if (next) setCursors([...cursors, next]);
-          }}
-        >
-          Next page
-        </button>
-      </div>
+      <PageButtons pages={pages} nextCursor={page.data?.nextCursor} />
       {open && <EntryDetails entry={open} onClose={() => setOpen(null)} />}
     </>
   );

@@ -2,8 +2,9 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { api, must, type Schemas } from '../api/client';
 import type { paths } from '../api/openapi';
 import { parameterEnum } from '../api/openapi-runtime';
+import { LoadedList } from '../loaded-list';
 import { useSession } from '../session';
-import { Empty, ErrorBox, Field, formatTime, Loading, Select, TableWrap, useAction, useLoad } from '../ui';
+import { ErrorBox, Field, formatTime, Select, TableWrap, useAction, useLoad } from '../ui';
 
 type Policy = Schemas['PolicyView'];
 type Provider = Policy['provider'];
@@ -25,35 +26,40 @@ export function PoliciesView() {
     <>
       <section aria-labelledby="policies-list">
         <h2 id="policies-list">Policies of your org</h2>
-        {policies.loading && !policies.data && <Loading what="policies" />}
-        <ErrorBox error={policies.error ?? providers.error} />
-        {policies.data && policies.data.items.length === 0 && <Empty>No token policies: every provider mints as asked.</Empty>}
-        {policies.data && policies.data.items.length > 0 && (
-          <TableWrap label="Token policies">
-            <thead>
-              <tr>
-                <th scope="col">Provider</th>
-                <th scope="col">Max lifetime</th>
-                <th scope="col">Roles</th>
-                <th scope="col">Rooms</th>
-                <th scope="col">Publish</th>
-                <th scope="col">Updated</th>
-              </tr>
-            </thead>
-            <tbody>
-              {policies.data.items.map((policy) => (
-                <tr key={policy.provider}>
-                  <td>{policy.provider}</td>
-                  <td>{policy.maxTtlSeconds === null ? 'no cap' : `${policy.maxTtlSeconds} s`}</td>
-                  <td>{policy.roles?.join(', ') ?? 'any'}</td>
-                  <td>{policy.rooms?.join(', ') ?? 'any'}</td>
-                  <td>{policy.publish === false ? 'no' : 'as asked'}</td>
-                  <td>{formatTime(policy.updatedAt)}</td>
+        <LoadedList
+          items={policies.data?.items}
+          loading={policies.loading}
+          error={policies.error ?? providers.error}
+          what="policies"
+          empty="No token policies: every provider mints as asked."
+        >
+          {(items) => (
+            <TableWrap label="Token policies">
+              <thead>
+                <tr>
+                  <th scope="col">Provider</th>
+                  <th scope="col">Max lifetime</th>
+                  <th scope="col">Roles</th>
+                  <th scope="col">Rooms</th>
+                  <th scope="col">Publish</th>
+                  <th scope="col">Updated</th>
                 </tr>
-              ))}
-            </tbody>
-          </TableWrap>
-        )}
+              </thead>
+              <tbody>
+                {items.map((policy) => (
+                  <tr key={policy.provider}>
+                    <td>{policy.provider}</td>
+                    <td>{policy.maxTtlSeconds === null ? 'no cap' : `${policy.maxTtlSeconds} s`}</td>
+                    <td>{policy.roles?.join(', ') ?? 'any'}</td>
+                    <td>{policy.rooms?.join(', ') ?? 'any'}</td>
+                    <td>{policy.publish === false ? 'no' : 'as asked'}</td>
+                    <td>{formatTime(policy.updatedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </TableWrap>
+          )}
+        </LoadedList>
       </section>
       {providers.data && providers.data.length > 0 && (
         <div className="grid-form">

@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { api, must, type Schemas } from '../api/client';
+import { LoadedList } from '../loaded-list';
 import { useMe } from '../session';
-import { Empty, ErrorBox, Field, Loading, Select, TableWrap, useAction, useLoad } from '../ui';
+import { ErrorBox, Field, Select, TableWrap, useAction, useLoad } from '../ui';
 
 type User = Schemas['UserView'];
 type Role = Schemas['CreateUserDto']['role'];
@@ -17,27 +18,26 @@ export function UsersView() {
       <CreateUser onCreated={users.reload} />
       <section aria-labelledby="users-list">
         <h2 id="users-list">Users of your org</h2>
-        {users.loading && !users.data && <Loading what="users" />}
-        <ErrorBox error={users.error} />
-        {users.data && users.data.length === 0 && <Empty>No users yet.</Empty>}
-        {users.data && users.data.length > 0 && (
-          <TableWrap label="Users">
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.map((user) => (
-                <UserRow key={user.id} user={user} onChanged={users.reload} onCallerIds={() => setSelected(user.id)} />
-              ))}
-            </tbody>
-          </TableWrap>
-        )}
+        <LoadedList items={users.data} loading={users.loading} error={users.error} what="users" empty="No users yet.">
+          {(items) => (
+            <TableWrap label="Users">
+              <thead>
+                <tr>
+                  <th scope="col">Email</th>
+                  <th scope="col">Name</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((user) => (
+                  <UserRow key={user.id} user={user} onChanged={users.reload} onCallerIds={() => setSelected(user.id)} />
+                ))}
+              </tbody>
+            </TableWrap>
+          )}
+        </LoadedList>
       </section>
       {chosen && <CallerIds key={chosen.id} user={chosen} onClose={() => setSelected(null)} />}
     </>
@@ -182,25 +182,30 @@ function CallerIds({ user, onClose }: { user: User; onClose: () => void }) {
   return (
     <section aria-labelledby="caller-ids" className="panel">
       <h2 id="caller-ids">Caller IDs of {user.email}</h2>
-      {numbers.loading && !numbers.data && <Loading what="caller IDs" />}
-      <ErrorBox error={numbers.error ?? remove.error} />
-      {numbers.data && numbers.data.length === 0 && <Empty>No caller IDs yet. A user's first number for a provider becomes its default.</Empty>}
-      {numbers.data && numbers.data.length > 0 && (
-        <ul className="plain">
-          {numbers.data.map((number) => (
-            <li key={number.id}>
-              <span>
-                {number.phoneNumber} · {number.provider}
-                {number.label ? ` · ${number.label}` : ''}
-                {number.isDefault ? ' · default' : ''}
-              </span>{' '}
-              <button type="button" className="secondary" aria-label={`Remove ${number.phoneNumber}`} onClick={() => void remove.run(number.id)}>
-                Remove
-              </button>
-            </li>
-          ))}
-        </ul>
-      )}
+      <LoadedList
+        items={numbers.data}
+        loading={numbers.loading}
+        error={numbers.error ?? remove.error}
+        what="caller IDs"
+        empty="No caller IDs yet. A user's first number for a provider becomes its default."
+      >
+        {(items) => (
+          <ul className="plain">
+            {items.map((number) => (
+              <li key={number.id}>
+                <span>
+                  {number.phoneNumber} · {number.provider}
+                  {number.label ? ` · ${number.label}` : ''}
+                  {number.isDefault ? ' · default' : ''}
+                </span>{' '}
+                <button type="button" className="secondary" aria-label={`Remove ${number.phoneNumber}`} onClick={() => void remove.run(number.id)}>
+                  Remove
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </LoadedList>
       <form onSubmit={submit} className="grid-form" noValidate>
         <Select
           label="Provider"

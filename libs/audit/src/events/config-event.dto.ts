@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDateString, IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { PageQuery } from '../paging/page-query.dto';
 
-export class ConfigEventQueryDto {
+/** The filters of the configuration events, without the page fields. */
+export class ConfigEventFilterDto {
   @ApiPropertyOptional({ pattern: '^[a-z_]{1,40}$', maxLength: 40, description: 'e.g. user, api_key, credentials, org, endpoint, policy' })
   @IsOptional()
   @IsString()
@@ -31,21 +32,9 @@ export class ConfigEventQueryDto {
   @IsOptional()
   @IsDateString({ strict: true })
   to?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ maxLength: 512, description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }
+
+export class ConfigEventQueryDto extends PageQuery(ConfigEventFilterDto) {}
 
 export class ConfigEventActorView {
   @ApiProperty({ enum: ['user', 'api_key', 'operator', 'system'] })

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsDateString, IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsDateString, IsIn, IsOptional, IsUUID } from 'class-validator';
+import { PageQuery } from '../paging/page-query.dto';
 
 export const MINT_PROVIDERS = ['sinch', 'twilio', 'signalwire-chat', 'call-token', 'sinch-oauth', 'livekit', 'agora', 'vonage', 'telnyx'] as const;
 export const MINT_OUTCOMES = ['issued', 'denied', 'failed'] as const;
@@ -45,21 +46,7 @@ export class MintAuditFilterDto {
   to?: string;
 }
 
-export class MintAuditQueryDto extends MintAuditFilterDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ maxLength: 512, description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
-}
+export class MintAuditQueryDto extends PageQuery(MintAuditFilterDto) {}
 
 export class MintAuditExportQueryDto extends MintAuditFilterDto {
   @ApiProperty({ enum: ['ndjson', 'csv'] })

@@ -1,5 +1,5 @@
 import { ManualClock } from '@mintline/common/clock';
-import { ApiError } from '@mintline/common/errors/api-error';
+import { apiError, withFakeProvider } from '../../../../test/fakes/fake-provider-spec';
 import { providerTestConfig } from '../../../../test/fakes/provider-test-config';
 import { SignalWireFake, startSignalWireFake } from '../../../../test/fakes/signalwire.fake';
 import { ProviderHttpClient } from '../http/provider-http.client';
@@ -19,31 +19,19 @@ describe('SignalWireChatProvider (against a fake SignalWire space)', () => {
     state: { desk: 4 },
   });
 
-  beforeAll(async () => {
-    fake = await startSignalWireFake();
-    http = new ProviderHttpClient(providerTestConfig());
-  });
+  withFakeProvider(
+    () => startSignalWireFake(),
+    (started, client) => {
+      fake = started;
+      http = client;
+    },
+  );
 
   beforeEach(() => {
-    fake.reset();
     clock = new ManualClock();
     provider = new SignalWireChatProvider(clock, http, { timeoutMs: 300, breaker: { failureThreshold: 3, openMs: 20_000 } });
     credentials = { spaceUrl: fake.spaceUrl, projectId: fake.projectId, apiToken: fake.apiToken };
   });
-
-  afterAll(async () => {
-    await http.close();
-    await fake.close();
-  });
-
-  async function apiError(promise: Promise<unknown>): Promise<ApiError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
 
   it('mints a token through the space with Basic auth and the validated body', async () => {
     const result = await provider.mint(credentials, request);

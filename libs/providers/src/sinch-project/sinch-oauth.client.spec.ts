@@ -1,5 +1,5 @@
 import { ManualClock } from '@mintline/common/clock';
-import { ApiError } from '@mintline/common/errors/api-error';
+import { apiError, withFakeProvider } from '../../../../test/fakes/fake-provider-spec';
 import { providerTestConfig } from '../../../../test/fakes/provider-test-config';
 import { SinchFake, startSinchFake } from '../../../../test/fakes/sinch.fake';
 import { ProviderHttpClient } from '../http/provider-http.client';
@@ -16,13 +16,15 @@ describe('SinchOAuthClient (against a fake Sinch auth server)', () => {
   let auditDown: boolean;
   let credentials: SinchProjectCredentials;
 
-  beforeAll(async () => {
-    fake = await startSinchFake();
-    http = new ProviderHttpClient(providerTestConfig());
-  });
+  withFakeProvider(
+    () => startSinchFake(),
+    (started, client) => {
+      fake = started;
+      http = client;
+    },
+  );
 
   beforeEach(() => {
-    fake.reset();
     fake.setExpiresIn(3600);
     clock = new ManualClock();
     fetched = [];
@@ -40,21 +42,7 @@ describe('SinchOAuthClient (against a fake Sinch auth server)', () => {
     credentials = { projectId: fake.projectId, keyId: fake.keyId, keySecret: fake.keySecret };
   });
 
-  afterAll(async () => {
-    await http.close();
-    await fake.close();
-  });
-
   const tokenCalls = (): number => fake.count('/oauth2/token');
-
-  async function apiError(promise: Promise<unknown>): Promise<ApiError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
 
   it('fetches a token with Basic auth and a client_credentials form, and reports it', async () => {
     const token = await client.getAccessToken('org-1', credentials);

@@ -1,5 +1,5 @@
 import { ManualClock } from '@mintline/common/clock';
-import { ApiError } from '@mintline/common/errors/api-error';
+import { apiError, withFakeProvider } from '../../../../test/fakes/fake-provider-spec';
 import { providerTestConfig } from '../../../../test/fakes/provider-test-config';
 import { SinchFake, startSinchFake } from '../../../../test/fakes/sinch.fake';
 import { ProviderHttpClient } from '../http/provider-http.client';
@@ -18,44 +18,33 @@ describe('SinchTrunkClient (against a fake Elastic SIP Trunking API)', () => {
   let trunks: SinchTrunkClient;
   let credentials: SinchProjectCredentials;
 
-  beforeAll(async () => {
-    fake = await startSinchFake({
-      trunks: [
-        { id: TRUNK, name: 'Main', hostName: 'acme-main' },
-        { id: OTHER_TRUNK, name: 'Backup', hostName: 'acme-backup' },
-      ],
-      numbers: [
-        { phoneNumber: '+15552220001', sipTrunkId: TRUNK },
-        { phoneNumber: '+15552220002', sipTrunkId: OTHER_TRUNK },
-        { phoneNumber: '+15552220003' },
-        ...Array.from({ length: 7 }, (_, i) => ({ phoneNumber: `+1555333000${i}`, sipTrunkId: TRUNK })),
-      ],
-    });
-    http = new ProviderHttpClient(providerTestConfig());
-  });
+  withFakeProvider(
+    () =>
+      startSinchFake({
+        trunks: [
+          { id: TRUNK, name: 'Main', hostName: 'acme-main' },
+          { id: OTHER_TRUNK, name: 'Backup', hostName: 'acme-backup' },
+        ],
+        numbers: [
+          { phoneNumber: '+15552220001', sipTrunkId: TRUNK },
+          { phoneNumber: '+15552220002', sipTrunkId: OTHER_TRUNK },
+          { phoneNumber: '+15552220003' },
+          ...Array.from({ length: 7 }, (_, i) => ({ phoneNumber: `+1555333000${i}`, sipTrunkId: TRUNK })),
+        ],
+      }),
+    (started, client) => {
+      fake = started;
+      http = client;
+    },
+  );
 
   beforeEach(() => {
-    fake.reset();
     clock = new ManualClock();
     const config = providerTestConfig({ sinchAuthUrl: fake.authUrl, sinchEstUrl: fake.estUrl });
     oauth = new SinchOAuthClient(config, clock, http, { tokenFetched: async () => undefined }, { timeoutMs: 300 });
     trunks = new SinchTrunkClient(config, clock, http, oauth, { timeoutMs: 300, pageSize: 3, breaker: { failureThreshold: 3, openMs: 10_000 } });
     credentials = { projectId: fake.projectId, keyId: fake.keyId, keySecret: fake.keySecret, trunkId: TRUNK };
   });
-
-  afterAll(async () => {
-    await http.close();
-    await fake.close();
-  });
-
-  async function apiError(promise: Promise<unknown>): Promise<ApiError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
 
   describe('isNumberOnTrunk', () => {
     it('is true for a number assigned to the trunk, read with a bearer', async () => {

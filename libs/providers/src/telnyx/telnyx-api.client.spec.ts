@@ -1,5 +1,5 @@
 import { ManualClock } from '@mintline/common/clock';
-import { ApiError } from '@mintline/common/errors/api-error';
+import { apiError, withFakeProvider } from '../../../../test/fakes/fake-provider-spec';
 import { providerTestConfig } from '../../../../test/fakes/provider-test-config';
 import { startTelnyxFake, TelnyxFake } from '../../../../test/fakes/telnyx.fake';
 import { ProviderHttpClient } from '../http/provider-http.client';
@@ -11,30 +11,18 @@ describe('TelnyxApiClient (against a fake Telnyx API)', () => {
   let api: TelnyxApiClient;
   let credentials: TelnyxCredentials;
 
-  beforeAll(async () => {
-    fake = await startTelnyxFake();
-    http = new ProviderHttpClient(providerTestConfig());
-  });
+  withFakeProvider(
+    () => startTelnyxFake(),
+    (started, client) => {
+      fake = started;
+      http = client;
+    },
+  );
 
   beforeEach(() => {
-    fake.reset();
     api = new TelnyxApiClient(new ManualClock(), http, { timeoutMs: 300, breaker: { failureThreshold: 3, openMs: 20_000 } });
     credentials = { apiKey: fake.apiKey, connectionId: fake.connectionId, baseUrl: fake.url };
   });
-
-  afterAll(async () => {
-    await http.close();
-    await fake.close();
-  });
-
-  async function apiError(promise: Promise<unknown>): Promise<ApiError> {
-    const error = await promise.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(ApiError);
-    return error as ApiError;
-  }
 
   it('creates a telephony credential on the connection, tagged mintline, with the Bearer key', async () => {
     const made = await api.createCredential(credentials, 'mintline-user-1');
