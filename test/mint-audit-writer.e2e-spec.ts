@@ -81,6 +81,15 @@ async function chainFaults(orgId: string): Promise<string[]> {
   return faults;
 }
 
+/** A trigger function that fails every row of `orgId`, as a full disk or a lost connection would fail its statement. */
+async function createPoisonFunction(name: string, orgId: string): Promise<void> {
+  await db.query(`CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      IF NEW.org_id = '${orgId}' THEN RAISE EXCEPTION 'writer spec: this org cannot be written'; END IF;
+      RETURN NEW;
+    END $$`);
+}
+
 async function settled(promises: Array<Promise<void>>): Promise<Array<'committed' | ApiError>> {
   return Promise.all(
     promises.map((promise) =>
@@ -174,11 +183,7 @@ describe('MintAuditWriter: fail-closed', () => {
 
   beforeAll(async () => {
     // A row of this org makes the statement fail, as a full disk or a lost connection would.
-    await db.query(`CREATE FUNCTION writer_spec_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.org_id = '${poisoned}' THEN RAISE EXCEPTION 'writer spec: this org cannot be written'; END IF;
-        RETURN NEW;
-      END $$`);
+    await createPoisonFunction('writer_spec_poison', poisoned);
   });
 
   it('rejects every entry of a batch that cannot be committed with 503, keeps none of it, and continues the chain where it stood', async () => {
@@ -255,11 +260,7 @@ describe('MintAuditWriter: changes carried by the batch (recordChange)', () => {
   beforeAll(async () => {
     await db.query('CREATE TABLE writer_spec_claims (id uuid PRIMARY KEY, claimed boolean NOT NULL DEFAULT false)');
     await db.query(`GRANT SELECT, UPDATE ON writer_spec_claims TO ${SERVICE_ROLE}`);
-    await db.query(`CREATE FUNCTION writer_spec_poison_claims() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.org_id = '${poisoned}' THEN RAISE EXCEPTION 'writer spec: this org cannot be written'; END IF;
-        RETURN NEW;
-      END $$`);
+    await createPoisonFunction('writer_spec_poison_claims', poisoned);
   });
 
   it('commits each change with its entry in one transaction; a change that cannot be made any more writes no entry and answers false', async () => {

@@ -173,18 +173,17 @@ export class Tx {
   }
 
   async execute<T>(sql: Sql | string, values: readonly unknown[] = []): Promise<StatementResult<T>> {
-    const statement = statementOf(sql, values);
-    if (this.begun) return (await runBatch(this.client, [statement])).results[0] as StatementResult<T>;
-    this.begun = true;
-    const { results } = await runBatch(this.client, [{ sql: BEGIN, values: [] }, setTenant(this.setting, statement), statement]);
-    return results[2] as StatementResult<T>;
+    return (await this.executeAll([statementOf(sql, values)]))[0] as StatementResult<T>;
   }
 
-  /** Several statements in one round trip (opening the transaction with them if need be); their results in order. */
+  /**
+   * Several statements in one round trip; the first statement of the transaction opens it (BEGIN and the
+   * settings the first statement asks for travel with them). Their results in order.
+   */
   protected async executeAll(statements: readonly Statement[]): Promise<Array<StatementResult<unknown>>> {
     if (this.begun) return (await runBatch(this.client, statements)).results;
     this.begun = true;
-    const { results } = await runBatch(this.client, [{ sql: BEGIN, values: [] }, setTenant(this.setting), ...statements]);
+    const { results } = await runBatch(this.client, [{ sql: BEGIN, values: [] }, setTenant(this.setting, statements[0]), ...statements]);
     return results.slice(2);
   }
 
